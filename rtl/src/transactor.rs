@@ -1,0 +1,34 @@
+//! The contract every block implementation meets.
+
+/// A block seen at transaction level: requests in, one response per
+/// request out, in issue order.
+///
+/// The behavioral model implements it directly; the rust-hdl simulation and
+/// the Verilator build implement it by driving the block's valid/ready
+/// ports clock by clock. The differential tests compare them through this
+/// trait alone.
+pub trait Transactor {
+    type Req;
+    type Resp;
+
+    /// Issue `reqs` in order, as fast as the block accepts them, and return
+    /// their responses in the same order.
+    fn transact(&mut self, reqs: &[Self::Req]) -> Result<Vec<Self::Resp>, TransactorError>;
+
+    /// Short name of the implementation (`model`, `rtl`, `verilator`).
+    fn backend(&self) -> &'static str;
+
+    /// Clock cycles simulated so far (0 for an untimed model).
+    fn cycles(&self) -> u64;
+}
+
+/// Why a clocked implementation could not complete a transaction.
+#[derive(Debug, thiserror::Error, Clone, PartialEq, Eq)]
+pub enum TransactorError {
+    #[error("no response after {cycles} cycles (outstanding: {outstanding})")]
+    Timeout { cycles: u64, outstanding: usize },
+    #[error("response without a request outstanding at cycle {cycle}")]
+    Spurious { cycle: u64 },
+    #[error("simulation did not settle at cycle {cycle}: combinational loop")]
+    NoConvergence { cycle: u64 },
+}
