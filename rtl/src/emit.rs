@@ -24,11 +24,53 @@ pub enum EmitError {
 /// Keywords that rust-hdl does not escape and that Verilator, which reads
 /// `.v` files as SystemVerilog, refuses as identifiers.
 const SV_KEYWORDS: &[&str] = &[
-    "bit", "byte", "config", "do", "event", "final", "int", "logic", "priority", "ref", "string",
-    "table", "time", "type", "unique", "wait", "module", "input", "output", "wire", "reg",
-    "begin", "end", "assign", "always", "initial", "case", "default", "function", "task",
-    "interface", "class", "package", "program", "property", "sequence", "shortint", "longint",
-    "void", "enum", "struct", "union", "import", "export", "virtual", "static", "automatic",
+    "bit",
+    "byte",
+    "config",
+    "do",
+    "event",
+    "final",
+    "int",
+    "logic",
+    "priority",
+    "ref",
+    "string",
+    "table",
+    "time",
+    "type",
+    "unique",
+    "wait",
+    "module",
+    "input",
+    "output",
+    "wire",
+    "reg",
+    "begin",
+    "end",
+    "assign",
+    "always",
+    "initial",
+    "case",
+    "default",
+    "function",
+    "task",
+    "interface",
+    "class",
+    "package",
+    "program",
+    "property",
+    "sequence",
+    "shortint",
+    "longint",
+    "void",
+    "enum",
+    "struct",
+    "union",
+    "import",
+    "export",
+    "virtual",
+    "static",
+    "automatic",
 ];
 
 /// Put at the top of every emitted file; each waiver says why it is there.
@@ -44,13 +86,23 @@ const LINT_HEADER: &str = "\
 /// that no name collides with a SystemVerilog keyword.
 pub fn emit<B: Block>(name: &'static str, mut uut: B) -> Result<Emitted, EmitError> {
     uut.connect_all();
-    check_all(&uut).map_err(|e| EmitError::Check { block: name, detail: format!("{e:?}") })?;
+    check_all(&uut).map_err(|e| EmitError::Check {
+        block: name,
+        detail: format!("{e:?}"),
+    })?;
     for n in all_names(&uut) {
         let last = n.rsplit('$').next().unwrap_or(&n);
         if SV_KEYWORDS.contains(&last) {
-            return Err(EmitError::Keyword { block: name, name: n });
+            return Err(EmitError::Keyword {
+                block: name,
+                name: n,
+            });
         }
     }
     let body = generate_verilog_unchecked(&uut);
-    Ok(Emitted { name, verilog: format!("{LINT_HEADER}\n{body}"), ports: top_ports(&uut) })
+    Ok(Emitted {
+        name,
+        verilog: format!("{LINT_HEADER}\n{body}"),
+        ports: top_ports(&uut),
+    })
 }

@@ -51,7 +51,11 @@ impl Probe for TopPorts {
             AtomKind::OutputParameter => Dir::Out,
             _ => return,
         };
-        self.ports.push(Port { name: name.to_string(), dir, width: signal.bits() });
+        self.ports.push(Port {
+            name: name.to_string(),
+            dir,
+            width: signal.bits(),
+        });
     }
 }
 

@@ -9,6 +9,9 @@ pub const BLOCKS: &[&str] = &["atomic"];
 pub fn emit_block(name: &str) -> Result<Emitted, EmitError> {
     match name {
         "atomic" => emit("atomic", crate::atomic::AtomicUnit::default()),
-        other => Err(EmitError::UnknownBlock(other.to_string(), BLOCKS.join(", "))),
+        other => Err(EmitError::UnknownBlock(
+            other.to_string(),
+            BLOCKS.join(", "),
+        )),
     }
 }

@@ -32,3 +32,20 @@ pub enum TransactorError {
     #[error("simulation did not settle at cycle {cycle}: combinational loop")]
     NoConvergence { cycle: u64 },
 }
+
+impl<T: Transactor + ?Sized> Transactor for Box<T> {
+    type Req = T::Req;
+    type Resp = T::Resp;
+
+    fn transact(&mut self, reqs: &[Self::Req]) -> Result<Vec<Self::Resp>, TransactorError> {
+        (**self).transact(reqs)
+    }
+
+    fn backend(&self) -> &'static str {
+        (**self).backend()
+    }
+
+    fn cycles(&self) -> u64 {
+        (**self).cycles()
+    }
+}

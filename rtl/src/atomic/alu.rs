@@ -52,7 +52,11 @@ pub fn decode(op: AtomicOp, req: &AtomicReq) -> Decoded {
         AtomicOp::Fadd => (true, 0, 0),
         AtomicOp::MaskedFadd => (true, 0, req.swap_add_mask),
     };
-    Decoded { is_add, compare_mask, swap_add_mask }
+    Decoded {
+        is_add,
+        compare_mask,
+        swap_add_mask,
+    }
 }
 
 /// The word after `req` is applied to `orig`.
@@ -61,7 +65,13 @@ pub fn apply(op: AtomicOp, req: &AtomicReq, orig: u64) -> u64 {
     if d.is_add {
         masked_fadd(orig, req.swap_add, d.swap_add_mask)
     } else {
-        masked_cas(orig, req.compare, req.swap_add, d.compare_mask, d.swap_add_mask)
+        masked_cas(
+            orig,
+            req.compare,
+            req.swap_add,
+            d.compare_mask,
+            d.swap_add_mask,
+        )
     }
 }
 
@@ -85,20 +95,31 @@ mod tests {
 
     #[test]
     fn masked_fadd_matches_the_bit_serial_definition() {
-        let seed: u64 = std::env::var("HCA_SEED").ok().and_then(|s| s.parse().ok()).unwrap_or(0x5eed);
+        let seed: u64 = std::env::var("HCA_SEED")
+            .ok()
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(0x5eed);
         println!("seed {seed}");
         let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
         for _ in 0..200_000 {
             let (a, b): (u64, u64) = (rng.gen(), rng.gen());
             // Sparse masks make long carry chains likely.
             let m: u64 = rng.gen::<u64>() & rng.gen::<u64>() & rng.gen::<u64>();
-            assert_eq!(masked_fadd(a, b, m), bit_serial_fadd(a, b, m), "a={a:#x} b={b:#x} m={m:#x}");
+            assert_eq!(
+                masked_fadd(a, b, m),
+                bit_serial_fadd(a, b, m),
+                "a={a:#x} b={b:#x} m={m:#x}"
+            );
         }
     }
 
     #[test]
     fn zero_mask_is_plain_add_and_full_mask_is_xor() {
-        for (a, b) in [(u64::MAX, 1), (0x00ff, 0x0001), (0x8000_0000_0000_0000, 0x8000_0000_0000_0000)] {
+        for (a, b) in [
+            (u64::MAX, 1),
+            (0x00ff, 0x0001),
+            (0x8000_0000_0000_0000, 0x8000_0000_0000_0000),
+        ] {
             assert_eq!(masked_fadd(a, b, 0), a.wrapping_add(b));
             assert_eq!(masked_fadd(a, b, !0), a ^ b);
         }

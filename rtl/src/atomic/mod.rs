@@ -96,15 +96,31 @@ impl AtomicReq {
         Self::new(AtomicOp::Read, addr)
     }
     pub fn write(addr: u64, value: u64) -> Self {
-        AtomicReq { swap_add: value, ..Self::new(AtomicOp::Write, addr) }
+        AtomicReq {
+            swap_add: value,
+            ..Self::new(AtomicOp::Write, addr)
+        }
     }
     pub fn cas(addr: u64, compare: u64, swap: u64) -> Self {
-        AtomicReq { swap_add: swap, compare, ..Self::new(AtomicOp::Cas, addr) }
+        AtomicReq {
+            swap_add: swap,
+            compare,
+            ..Self::new(AtomicOp::Cas, addr)
+        }
     }
     pub fn fadd(addr: u64, add: u64) -> Self {
-        AtomicReq { swap_add: add, ..Self::new(AtomicOp::Fadd, addr) }
+        AtomicReq {
+            swap_add: add,
+            ..Self::new(AtomicOp::Fadd, addr)
+        }
     }
-    pub fn masked_cas(addr: u64, compare: u64, swap: u64, compare_mask: u64, swap_mask: u64) -> Self {
+    pub fn masked_cas(
+        addr: u64,
+        compare: u64,
+        swap: u64,
+        compare_mask: u64,
+        swap_mask: u64,
+    ) -> Self {
         AtomicReq {
             swap_add: swap,
             compare,
@@ -114,7 +130,11 @@ impl AtomicReq {
         }
     }
     pub fn masked_fadd(addr: u64, add: u64, nocarry_mask: u64) -> Self {
-        AtomicReq { swap_add: add, swap_add_mask: nocarry_mask, ..Self::new(AtomicOp::MaskedFadd, addr) }
+        AtomicReq {
+            swap_add: add,
+            swap_add_mask: nocarry_mask,
+            ..Self::new(AtomicOp::MaskedFadd, addr)
+        }
     }
 
     /// The operation, or `None` for an undefined opcode.
@@ -139,9 +159,14 @@ pub enum AtomicStatus {
 
 impl AtomicStatus {
     pub fn from_code(code: u8) -> Option<Self> {
-        [Self::Ok, Self::Misaligned, Self::OutOfRange, Self::BadOpcode]
-            .into_iter()
-            .find(|s| *s as u8 == code)
+        [
+            Self::Ok,
+            Self::Misaligned,
+            Self::OutOfRange,
+            Self::BadOpcode,
+        ]
+        .into_iter()
+        .find(|s| *s as u8 == code)
     }
 
     pub fn reason(self) -> &'static str {

@@ -12,7 +12,9 @@ pub struct AtomicModel {
 
 impl Default for AtomicModel {
     fn default() -> Self {
-        AtomicModel { mem: vec![0; (MEM_BYTES / 8) as usize] }
+        AtomicModel {
+            mem: vec![0; (MEM_BYTES / 8) as usize],
+        }
     }
 }
 
@@ -39,7 +41,12 @@ impl AtomicModel {
         let status = Self::check(req);
         let op = match (status, req.atomic_op()) {
             (AtomicStatus::Ok, Some(op)) => op,
-            _ => return AtomicResp { status, original: 0 },
+            _ => {
+                return AtomicResp {
+                    status,
+                    original: 0,
+                }
+            }
         };
         let word = &mut self.mem[(req.addr / 8) as usize];
         let original = *word;

@@ -153,9 +153,22 @@ impl Logic for AtomicUnit {
     #[hdl_gen]
     fn update(&mut self) {
         dff_setup!(
-            self, clock, ex_valid, ex_is_add, ex_status, ex_word, ex_swap_add, ex_compare,
-            ex_swap_add_mask, ex_compare_mask, fwd_valid, fwd_word, fwd_data, out_valid,
-            out_status, out_original
+            self,
+            clock,
+            ex_valid,
+            ex_is_add,
+            ex_status,
+            ex_word,
+            ex_swap_add,
+            ex_compare,
+            ex_swap_add_mask,
+            ex_compare_mask,
+            fwd_valid,
+            fwd_word,
+            fwd_data,
+            out_valid,
+            out_status,
+            out_original
         );
         self.words.read_clock.next = self.clock.val();
         self.words.write_clock.next = self.clock.val();
@@ -173,8 +186,8 @@ impl Logic for AtomicUnit {
         } else if self.req_op.val() > self.op_last.val() {
             self.dec_status.next = self.st_bad_opcode.val();
         }
-        self.dec_is_add.next =
-            (self.req_op.val() == self.op_fadd.val()) | (self.req_op.val() == self.op_masked_fadd.val());
+        self.dec_is_add.next = (self.req_op.val() == self.op_fadd.val())
+            | (self.req_op.val() == self.op_masked_fadd.val());
         self.dec_compare_mask.next = self.zeros.val();
         self.dec_swap_add_mask.next = self.zeros.val();
         if self.req_op.val() == self.op_write.val() {
@@ -219,8 +232,10 @@ impl Logic for AtomicUnit {
         self.words.write_data.next = self.new_word.val();
         self.words.read_address.next = self.ex_word.q.val();
         if self.advance.val() {
-            self.words.read_address.next =
-                self.req_addr.val().get_bits::<WORD_ADDR_BITS>(self.word_shift.val().index());
+            self.words.read_address.next = self
+                .req_addr
+                .val()
+                .get_bits::<WORD_ADDR_BITS>(self.word_shift.val().index());
         }
 
         self.fwd_valid.d.next = self.write_en.val();
@@ -237,7 +252,10 @@ impl Logic for AtomicUnit {
             self.ex_valid.d.next = self.req_valid.val();
             self.ex_is_add.d.next = self.dec_is_add.val();
             self.ex_status.d.next = self.dec_status.val();
-            self.ex_word.d.next = self.req_addr.val().get_bits::<WORD_ADDR_BITS>(self.word_shift.val().index());
+            self.ex_word.d.next = self
+                .req_addr
+                .val()
+                .get_bits::<WORD_ADDR_BITS>(self.word_shift.val().index());
             self.ex_swap_add.d.next = self.req_swap_add.val();
             self.ex_compare.d.next = self.req_compare.val();
             self.ex_swap_add_mask.d.next = self.dec_swap_add_mask.val();

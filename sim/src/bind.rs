@@ -1,0 +1,122 @@
+//! One port table per block binds its signal structs to every backend.
+//!
+//! [`bind_block!`] takes the block's rust-hdl type, its Verilated model and
+//! the list of its ports (the clock excepted) and generates the input and
+//! output structs and the [`Dut`](hca_testbench::Dut) impl for both
+//! backends, so the two cannot disagree on a port.
+
+use rust_hdl::prelude::Bits;
+
+/// A port value in the testbench's signal structs: `bool` for one bit,
+/// `u64` up to 64 bits.
+pub trait PortValue: Copy {
+    fn to_word(self) -> u64;
+    fn from_word(w: u64) -> Self;
+}
+
+impl PortValue for bool {
+    fn to_word(self) -> u64 {
+        self as u64
+    }
+    fn from_word(w: u64) -> Self {
+        w & 1 != 0
+    }
+}
+
+impl PortValue for u64 {
+    fn to_word(self) -> u64 {
+        self
+    }
+    fn from_word(w: u64) -> Self {
+        w
+    }
+}
+
+/// Conversion between the testbench's values and rust-hdl's signal types.
+pub trait HdlValue<T> {
+    fn to_hdl(self) -> T;
+    fn from_hdl(t: T) -> Self;
+}
+
+impl HdlValue<bool> for bool {
+    fn to_hdl(self) -> bool {
+        self
+    }
+    fn from_hdl(t: bool) -> Self {
+        t
+    }
+}
+
+impl<const N: usize> HdlValue<Bits<N>> for u64 {
+    fn to_hdl(self) -> Bits<N> {
+        Bits::<N>::from(self)
+    }
+    fn from_hdl(t: Bits<N>) -> Self {
+        t.to_u64()
+    }
+}
+
+#[macro_export]
+macro_rules! bind_block {
+    (
+        rtl: $rtl:ty,
+        verilated: $vm:ty,
+        inputs $In:ident { $($(#[$imeta:meta])* $ip:ident : $it:ty),* $(,)? }
+        outputs $Out:ident { $($(#[$ometa:meta])* $op:ident : $ot:ty),* $(,)? }
+    ) => {
+        /// The block's inputs, one field per port (the clock excepted).
+        #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+        pub struct $In { $($(#[$imeta])* pub $ip: $it),* }
+
+        /// The block's outputs, one field per port.
+        #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+        pub struct $Out { $($(#[$ometa])* pub $op: $ot),* }
+
+        impl hca_testbench::Dut for $crate::backend::rtl::RtlSim<$rtl> {
+            type In = $In;
+            type Out = $Out;
+            fn backend(&self) -> &'static str { "rtl" }
+            fn drive(&mut self, i: &$In) {
+                let u = self.uut_mut();
+                $( u.$ip.next = $crate::bind::HdlValue::to_hdl(i.$ip); )*
+            }
+            fn sample(&mut self) -> Result<$Out, hca_testbench::Unsettled> {
+                self.settle()?;
+                let u = self.uut();
+                Ok($Out { $( $op: $crate::bind::HdlValue::from_hdl(u.$op.val()) ),* })
+            }
+            fn clock_pin(&mut self, high: bool) -> Result<(), hca_testbench::Unsettled> {
+                self.uut_mut().clock.next = rust_hdl::prelude::Clock { clk: high };
+                self.settle()
+            }
+            fn open_trace(&mut self, path: &std::path::Path) -> std::io::Result<()> {
+                $crate::backend::rtl::RtlSim::open_trace(self, path)
+            }
+            fn dump(&mut self, time_ps: u64) { $crate::backend::rtl::RtlSim::dump(self, time_ps) }
+            fn close_trace(&mut self) { $crate::backend::rtl::RtlSim::close_trace(self) }
+        }
+
+        impl hca_testbench::Dut for $vm {
+            type In = $In;
+            type Out = $Out;
+            fn backend(&self) -> &'static str { "verilator" }
+            fn drive(&mut self, i: &$In) {
+                paste::paste! { $( self.[<set_ $ip>]($crate::bind::PortValue::to_word(i.$ip)); )* }
+            }
+            fn sample(&mut self) -> Result<$Out, hca_testbench::Unsettled> {
+                self.eval();
+                Ok($Out { $( $op: $crate::bind::PortValue::from_word(self.$op()) ),* })
+            }
+            fn clock_pin(&mut self, high: bool) -> Result<(), hca_testbench::Unsettled> {
+                self.set_clock(high as u64);
+                self.eval();
+                Ok(())
+            }
+            fn open_trace(&mut self, path: &std::path::Path) -> std::io::Result<()> {
+                self.trace_open(path)
+            }
+            fn dump(&mut self, time_ps: u64) { self.trace_dump(time_ps) }
+            fn close_trace(&mut self) { self.trace_close() }
+        }
+    };
+}

@@ -1,0 +1,3 @@
+//! Per-block bindings: signal structs, streams and backend constructors.
+
+pub mod atomic;

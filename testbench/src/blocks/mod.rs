@@ -1,0 +1,3 @@
+//! Per-block stimulus and checkers, shared by the tests and `hca run`.
+
+pub mod atomic;

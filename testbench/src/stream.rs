@@ -1,0 +1,139 @@
+//! Valid/ready streams: where they sit in a block's ports, a driver for the
+//! request side and a monitor for the response side.
+
+use rand::Rng;
+use std::collections::VecDeque;
+
+/// Where a block's request and response streams sit in its signal structs.
+/// One impl per block; every test and backend uses it.
+pub trait StreamBlock {
+    type In: Clone + Default + std::fmt::Debug;
+    type Out: Clone + std::fmt::Debug;
+    type Req: Clone + std::fmt::Debug;
+    type Resp: Clone + std::fmt::Debug + PartialEq;
+
+    fn set_reset(i: &mut Self::In, on: bool);
+    /// Present `req` (valid high with its payload) or nothing (valid low).
+    fn put_req(i: &mut Self::In, req: Option<&Self::Req>);
+    fn req_ready(o: &Self::Out) -> bool;
+    fn set_resp_ready(i: &mut Self::In, ready: bool);
+    /// The response on the outputs, when valid is high.
+    fn resp(o: &Self::Out) -> Option<Self::Resp>;
+}
+
+/// Timing knobs for constrained-random handshakes, in percent.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Pacing {
+    /// Chance that the driver leaves valid low in a cycle it could send.
+    pub idle_pct: u8,
+    /// Chance that the monitor holds ready low in a cycle.
+    pub stall_pct: u8,
+}
+
+impl Pacing {
+    /// Back to back, never stalled: the throughput case.
+    pub const FULL_SPEED: Pacing = Pacing {
+        idle_pct: 0,
+        stall_pct: 0,
+    };
+    /// Random gaps and back-pressure on both sides.
+    pub const RANDOM: Pacing = Pacing {
+        idle_pct: 20,
+        stall_pct: 25,
+    };
+}
+
+/// Drives requests onto a valid/ready input, in order, one per accepted
+/// handshake. Holds the payload stable while ready is low, as the protocol
+/// requires.
+#[derive(Debug)]
+pub struct StreamDriver<R> {
+    queue: VecDeque<R>,
+    presenting: bool,
+    sent: u64,
+}
+
+impl<R> Default for StreamDriver<R> {
+    fn default() -> Self {
+        StreamDriver {
+            queue: VecDeque::new(),
+            presenting: false,
+            sent: 0,
+        }
+    }
+}
+
+impl<R> StreamDriver<R> {
+    pub fn push(&mut self, r: R) {
+        self.queue.push_back(r);
+    }
+
+    pub fn pending(&self) -> usize {
+        self.queue.len()
+    }
+
+    pub fn sent(&self) -> u64 {
+        self.sent
+    }
+
+    /// The request to present this cycle, if any. Once presented, a request
+    /// stays until it is accepted.
+    pub fn present(&mut self, rng: &mut impl Rng, idle_pct: u8) -> Option<&R> {
+        if !self.presenting && !self.queue.is_empty() {
+            self.presenting = idle_pct == 0 || rng.gen_range(0..100) >= idle_pct;
+        }
+        if self.presenting {
+            self.queue.front()
+        } else {
+            None
+        }
+    }
+
+    /// Call after the clock edge with whether the handshake happened.
+    pub fn edge(&mut self, accepted: bool) -> Option<R> {
+        if self.presenting && accepted {
+            self.presenting = false;
+            self.sent += 1;
+            self.queue.pop_front()
+        } else {
+            None
+        }
+    }
+}
+
+/// Takes responses from a valid/ready output, with random back-pressure.
+#[derive(Debug, Default)]
+pub struct StreamMonitor {
+    ready: bool,
+    received: u64,
+    stalled_cycles: u64,
+}
+
+impl StreamMonitor {
+    /// Decide this cycle's ready.
+    pub fn ready(&mut self, rng: &mut impl Rng, stall_pct: u8) -> bool {
+        self.ready = stall_pct == 0 || rng.gen_range(0..100) >= stall_pct;
+        if !self.ready {
+            self.stalled_cycles += 1;
+        }
+        self.ready
+    }
+
+    /// Whether a response shown this cycle is taken at the edge.
+    pub fn takes(&self, valid: bool) -> bool {
+        let took = valid && self.ready;
+        took
+    }
+
+    pub fn record(&mut self) {
+        self.received += 1;
+    }
+
+    pub fn received(&self) -> u64 {
+        self.received
+    }
+
+    pub fn stalled_cycles(&self) -> u64 {
+        self.stalled_cycles
+    }
+}

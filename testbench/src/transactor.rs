@@ -1,0 +1,139 @@
+//! Any DUT with a request and a response stream, as a [`Transactor`].
+
+use crate::clock::{reset, Clock};
+use crate::dut::Dut;
+use crate::stream::{Pacing, StreamBlock, StreamDriver, StreamMonitor};
+use hca_rtl::{Transactor, TransactorError};
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
+use std::marker::PhantomData;
+
+/// Cycles without any handshake before a transaction is declared lost.
+pub const IDLE_TIMEOUT_CYCLES: u64 = 10_000;
+
+/// Drives a block's streams clock by clock: requests go in as fast as the
+/// pacing allows, responses are collected in order.
+pub struct StreamTransactor<D: Dut, B> {
+    dut: D,
+    clock: Clock,
+    inputs: D::In,
+    pacing: Pacing,
+    rng: ChaCha8Rng,
+    monitor: StreamMonitor,
+    _block: PhantomData<B>,
+}
+
+impl<D, B> StreamTransactor<D, B>
+where
+    D: Dut,
+    B: StreamBlock<In = D::In, Out = D::Out>,
+{
+    /// Start the clock and hold reset for four cycles. `pacing_seed` drives
+    /// the random gaps and back-pressure.
+    pub fn new(mut dut: D, pacing: Pacing, pacing_seed: u64) -> Result<Self, TransactorError> {
+        let mut clock = Clock::default();
+        let unsettled = |_| TransactorError::NoConvergence { cycle: 0 };
+        clock.start(&mut dut).map_err(unsettled)?;
+        reset(&mut dut, &mut clock, 4, B::set_reset).map_err(unsettled)?;
+        Ok(StreamTransactor {
+            dut,
+            clock,
+            inputs: D::In::default(),
+            pacing,
+            rng: ChaCha8Rng::seed_from_u64(pacing_seed),
+            monitor: StreamMonitor::default(),
+            _block: PhantomData,
+        })
+    }
+
+    pub fn dut_mut(&mut self) -> &mut D {
+        &mut self.dut
+    }
+
+    pub fn pacing(&self) -> Pacing {
+        self.pacing
+    }
+
+    pub fn set_pacing(&mut self, pacing: Pacing) {
+        self.pacing = pacing;
+    }
+
+    /// Cycles in which back-pressure held the response stream.
+    pub fn stalled_cycles(&self) -> u64 {
+        self.monitor.stalled_cycles()
+    }
+
+    /// Run one clock with `req` presented (or nothing); return whether it
+    /// was accepted and the response taken in that cycle, if any.
+    fn step(&mut self, req: Option<&B::Req>) -> Result<(bool, Option<B::Resp>), TransactorError> {
+        let cycle = self.clock.cycles();
+        let ready = self.monitor.ready(&mut self.rng, self.pacing.stall_pct);
+        B::put_req(&mut self.inputs, req);
+        B::set_resp_ready(&mut self.inputs, ready);
+        self.dut.drive(&self.inputs);
+        let out = self
+            .dut
+            .sample()
+            .map_err(|_| TransactorError::NoConvergence { cycle })?;
+        let accepted = req.is_some() && B::req_ready(&out);
+        let resp = B::resp(&out);
+        let taken = if self.monitor.takes(resp.is_some()) {
+            resp
+        } else {
+            None
+        };
+        self.clock
+            .cycle(&mut self.dut)
+            .map_err(|_| TransactorError::NoConvergence { cycle })?;
+        Ok((accepted, taken))
+    }
+}
+
+impl<D, B> Transactor for StreamTransactor<D, B>
+where
+    D: Dut,
+    B: StreamBlock<In = D::In, Out = D::Out>,
+{
+    type Req = B::Req;
+    type Resp = B::Resp;
+
+    fn transact(&mut self, reqs: &[B::Req]) -> Result<Vec<B::Resp>, TransactorError> {
+        let mut driver = StreamDriver::default();
+        for r in reqs {
+            driver.push(r.clone());
+        }
+        let mut out = Vec::with_capacity(reqs.len());
+        let mut idle = 0u64;
+        while out.len() < reqs.len() {
+            let req = driver.present(&mut self.rng, self.pacing.idle_pct).cloned();
+            let (accepted, resp) = self.step(req.as_ref())?;
+            driver.edge(accepted);
+            let progressed = accepted || resp.is_some();
+            if let Some(r) = resp {
+                if out.len() as u64 >= driver.sent() {
+                    return Err(TransactorError::Spurious {
+                        cycle: self.clock.cycles(),
+                    });
+                }
+                self.monitor.record();
+                out.push(r);
+            }
+            idle = if progressed { 0 } else { idle + 1 };
+            if idle > IDLE_TIMEOUT_CYCLES {
+                return Err(TransactorError::Timeout {
+                    cycles: self.clock.cycles(),
+                    outstanding: reqs.len() - out.len(),
+                });
+            }
+        }
+        Ok(out)
+    }
+
+    fn backend(&self) -> &'static str {
+        self.dut.backend()
+    }
+
+    fn cycles(&self) -> u64 {
+        self.clock.cycles()
+    }
+}

@@ -1,0 +1,27 @@
+//! Shared by the block tests: run one test body on every backend.
+
+use std::path::PathBuf;
+
+/// Generates one `#[test]` per backend for a body `fn(Backend)`, so a test
+/// is written once and a new backend is one line here.
+#[macro_export]
+macro_rules! on_every_backend {
+    ($(#[$meta:meta])* fn $name:ident($backend:ident: Backend) $body:block) => {
+        mod $name {
+            #[allow(unused_imports)]
+            use super::*;
+            fn body($backend: hca_sim::Backend) $body
+            #[test]
+            fn model() { body(hca_sim::Backend::Model) }
+            #[test]
+            fn rtl() { body(hca_sim::Backend::Rtl) }
+            #[test]
+            fn verilator() { body(hca_sim::Backend::Verilator) }
+        }
+    };
+}
+
+/// Waveforms of failing tests land here (override with `HCA_WAVE_DIR`).
+pub fn wave_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("waves")
+}
