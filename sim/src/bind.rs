@@ -80,15 +80,18 @@ macro_rules! bind_block {
                 let u = self.uut_mut();
                 $( u.$ip.next = $crate::bind::HdlValue::to_hdl(i.$ip); )*
             }
+            fn settle(&mut self) -> Result<(), hca_testbench::Unsettled> {
+                $crate::backend::rtl::RtlSim::settle(self)
+            }
             fn sample(&mut self) -> Result<$Out, hca_testbench::Unsettled> {
-                self.settle()?;
+                $crate::backend::rtl::RtlSim::settle(self)?;
                 let u = self.uut();
                 Ok($Out { $( $op: $crate::bind::HdlValue::from_hdl(u.$op.val()) ),* })
             }
-            fn clock_pin(&mut self, high: bool) -> Result<(), hca_testbench::Unsettled> {
+            fn clock_pin(&mut self, high: bool) {
                 self.uut_mut().clock.next = rust_hdl::prelude::Clock { clk: high };
-                self.settle()
             }
+            fn tracing(&self) -> bool { $crate::backend::rtl::RtlSim::tracing(self) }
             fn open_trace(&mut self, path: &std::path::Path) -> std::io::Result<()> {
                 $crate::backend::rtl::RtlSim::open_trace(self, path)
             }
@@ -96,27 +99,37 @@ macro_rules! bind_block {
             fn close_trace(&mut self) { $crate::backend::rtl::RtlSim::close_trace(self) }
         }
 
-        impl hca_testbench::Dut for $vm {
+        impl hca_testbench::Dut for $crate::backend::verilator::Verilated<$vm> {
             type In = $In;
             type Out = $Out;
             fn backend(&self) -> &'static str { "verilator" }
             fn drive(&mut self, i: &$In) {
-                paste::paste! { $( self.[<set_ $ip>]($crate::bind::PortValue::to_word(i.$ip)); )* }
+                let m = self.model_mut();
+                paste::paste! { $( m.[<set_ $ip>]($crate::bind::PortValue::to_word(i.$ip)); )* }
             }
-            fn sample(&mut self) -> Result<$Out, hca_testbench::Unsettled> {
-                self.eval();
-                Ok($Out { $( $op: $crate::bind::PortValue::from_word(self.$op()) ),* })
-            }
-            fn clock_pin(&mut self, high: bool) -> Result<(), hca_testbench::Unsettled> {
-                self.set_clock(high as u64);
-                self.eval();
+            fn settle(&mut self) -> Result<(), hca_testbench::Unsettled> {
+                self.settle_with(|m| m.eval());
                 Ok(())
             }
-            fn open_trace(&mut self, path: &std::path::Path) -> std::io::Result<()> {
-                self.trace_open(path)
+            fn sample(&mut self) -> Result<$Out, hca_testbench::Unsettled> {
+                self.settle_with(|m| m.eval());
+                let m = self.model();
+                Ok($Out { $( $op: $crate::bind::PortValue::from_word(m.$op()) ),* })
             }
-            fn dump(&mut self, time_ps: u64) { self.trace_dump(time_ps) }
-            fn close_trace(&mut self) { self.trace_close() }
+            fn clock_pin(&mut self, high: bool) {
+                self.model_mut().set_clock(high as u64);
+            }
+            fn tracing(&self) -> bool { self.is_tracing() }
+            fn open_trace(&mut self, path: &std::path::Path) -> std::io::Result<()> {
+                self.model_mut().trace_open(path)?;
+                self.set_tracing(true);
+                Ok(())
+            }
+            fn dump(&mut self, time_ps: u64) { self.model_mut().trace_dump(time_ps) }
+            fn close_trace(&mut self) {
+                self.model_mut().trace_close();
+                self.set_tracing(false);
+            }
         }
     };
 }

@@ -8,6 +8,7 @@ pub mod backend;
 pub mod bind;
 pub mod blocks;
 pub mod cli;
+pub mod tools;
 
 /// The Verilator builds of the RTL blocks, generated at build time.
 pub mod verilated {

@@ -1,1 +1,76 @@
-fn main() {}
+use anyhow::{bail, Context, Result};
+use clap::Parser;
+use hca_sim::cli::{self, BenchCmd, BlockCmd, Cli, Command, RtlCmd};
+use hca_testbench::seed::parse_u64;
+use hca_testbench::Seed;
+use std::io::{stdin, stdout};
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    match run(Cli::parse()) {
+        Ok(true) => ExitCode::SUCCESS,
+        Ok(false) => ExitCode::FAILURE,
+        Err(e) => {
+            eprintln!("hca: error: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn run(cli: Cli) -> Result<bool> {
+    match cli.command {
+        Command::Run {
+            ops,
+            seed,
+            wave_dir,
+        } => {
+            let seed = match seed {
+                Some(s) => {
+                    Seed(parse_u64(&s).with_context(|| format!("--seed {s:?} is not a number"))?)
+                }
+                None => Seed::from_env(),
+            };
+            cli::run::run(&cli::run::RunArgs {
+                ops,
+                seed,
+                wave_dir,
+            })
+        }
+        Command::Block {
+            block: BlockCmd::Atomic(args),
+        } => {
+            if args.vcd.is_some() && !args.backend.is_clocked() {
+                bail!("--vcd needs a clocked backend (rtl or verilator): the model is untimed");
+            }
+            let t = cli::block_atomic::serve(
+                args.backend,
+                args.vcd.as_deref(),
+                stdin().lock(),
+                stdout().lock(),
+            )?;
+            eprintln!(
+                "hca block atomic: {} transactions ({} answered with an error), {} cycles on {}{}",
+                t.lines,
+                t.errors,
+                t.cycles,
+                args.backend,
+                args.vcd
+                    .map(|p| format!("; waveform {}", p.display()))
+                    .unwrap_or_default()
+            );
+            Ok(true)
+        }
+        Command::Rtl {
+            cmd: RtlCmd::Emit { block, out },
+        } => cli::rtl::emit(&block, &out).map(|_| true),
+        Command::Rtl {
+            cmd: RtlCmd::Lint { block, out },
+        } => cli::rtl::lint_cmd(&block, &out),
+        Command::Rtl {
+            cmd: RtlCmd::Synth { block, out },
+        } => cli::rtl::synth_cmd(&block, &out).map(|_| true),
+        Command::Bench {
+            which: BenchCmd::Atomic { seconds },
+        } => cli::bench::atomic(seconds).map(|_| true),
+    }
+}

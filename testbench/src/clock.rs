@@ -2,10 +2,13 @@
 
 use crate::dut::{Dut, Unsettled};
 
-/// Drives a DUT's clock: each [`Clock::cycle`] is a rising edge at the start
-/// of the period and a falling edge half-way, each recorded in the trace.
-/// Inputs are driven while the clock is low, as a synchronous testbench
-/// would.
+/// Drives a DUT's clock. A cycle is a rising edge at the start of the
+/// period and a falling edge half-way; the testbench drives the next inputs
+/// at the falling edge, and the design settles once for both, so a cycle
+/// costs two evaluations (the rust-hdl designs are rising-edge only).
+///
+/// Waveform times: rising edges at `n * period`, the falling edge with the
+/// inputs driven for the next edge at `n * period + period / 2`.
 #[derive(Debug, Clone)]
 pub struct Clock {
     period_ps: u64,
@@ -21,32 +24,42 @@ impl Clock {
         }
     }
 
-    /// Cycles completed so far.
+    /// Rising edges so far.
     pub fn cycles(&self) -> u64 {
         self.cycles
     }
 
+    /// Time of the last rising edge.
     pub fn time_ps(&self) -> u64 {
         self.cycles * self.period_ps
     }
 
-    /// Put the clock low and record time zero; call once before driving.
+    /// Put the clock low and settle; call once before driving.
     pub fn start<D: Dut>(&mut self, dut: &mut D) -> Result<(), Unsettled> {
-        dut.clock_pin(false)?;
-        dut.dump(self.time_ps());
+        dut.clock_pin(false);
+        dut.settle()?;
+        if dut.tracing() {
+            dut.dump(0);
+        }
         Ok(())
     }
 
-    /// One full period: rising edge, then falling edge.
+    /// Finish the low phase (settling the inputs driven in it, if the
+    /// caller has not sampled yet), raise the clock, and lower it again for
+    /// the next inputs.
     pub fn cycle<D: Dut>(&mut self, dut: &mut D) -> Result<(), Unsettled> {
-        let t = self.time_ps();
-        // Record the inputs driven during the low phase just before the edge.
-        dut.dump(t + self.period_ps - 1);
-        dut.clock_pin(true)?;
+        dut.settle()?;
+        let tracing = dut.tracing();
+        if tracing {
+            dut.dump(self.time_ps() + self.period_ps / 2);
+        }
+        dut.clock_pin(true);
+        dut.settle()?;
         self.cycles += 1;
-        dut.dump(self.time_ps());
-        dut.clock_pin(false)?;
-        dut.dump(self.time_ps() + self.period_ps / 2);
+        if tracing {
+            dut.dump(self.time_ps());
+        }
+        dut.clock_pin(false);
         Ok(())
     }
 }
@@ -69,7 +82,6 @@ pub fn reset<D: Dut>(
     set_reset(&mut i, true);
     dut.drive(&i);
     for _ in 0..cycles {
-        dut.sample()?;
         clock.cycle(dut)?;
     }
     set_reset(&mut i, false);

@@ -21,13 +21,19 @@ pub trait Dut {
     /// Set every input; they take effect at the next evaluation.
     fn drive(&mut self, inputs: &Self::In);
 
-    /// Settle the combinational logic for the current inputs and state and
-    /// sample every output.
+    /// Evaluate the design until it is stable for the current inputs and
+    /// clock pin (a rising edge clocks its registers). Cheap when nothing
+    /// changed since the last call.
+    fn settle(&mut self) -> Result<(), Unsettled>;
+
+    /// Settle, then sample every output.
     fn sample(&mut self) -> Result<Self::Out, Unsettled>;
 
-    /// Put the clock pin at `high` and settle (a rising edge clocks the
-    /// design's registers).
-    fn clock_pin(&mut self, high: bool) -> Result<(), Unsettled>;
+    /// Put the clock pin at `high`; it takes effect at the next settle.
+    fn clock_pin(&mut self, high: bool);
+
+    /// Whether a trace is open (the clock skips dumps otherwise).
+    fn tracing(&self) -> bool;
 
     /// Start recording every signal to a VCD file at `path`.
     fn open_trace(&mut self, path: &Path) -> std::io::Result<()>;

@@ -1,6 +1,7 @@
 //! The simulator backends.
 
 pub mod rtl;
+pub mod verilator;
 
 /// Where a block runs.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, clap::ValueEnum)]

@@ -20,6 +20,8 @@ const MAX_DELTAS: usize = 100;
 pub struct RtlSim<B: Block> {
     uut: Box<B>,
     vcd: Option<VCDProbe<BufWriter<File>>>,
+    /// Inputs or clock changed since the last settle.
+    dirty: bool,
 }
 
 impl<B: Block + Default> Default for RtlSim<B> {
@@ -32,19 +34,28 @@ impl<B: Block> RtlSim<B> {
     pub fn new(uut: B) -> Self {
         let mut uut = Box::new(uut);
         uut.connect_all();
-        RtlSim { uut, vcd: None }
+        RtlSim {
+            uut,
+            vcd: None,
+            dirty: true,
+        }
     }
 
     pub fn uut(&self) -> &B {
         &self.uut
     }
 
+    /// The design, to drive its inputs (marks it for settling).
     pub fn uut_mut(&mut self) -> &mut B {
+        self.dirty = true;
         &mut self.uut
     }
 
     /// Propagate changes until the circuit is stable.
     pub fn settle(&mut self) -> Result<(), Unsettled> {
+        if !std::mem::take(&mut self.dirty) {
+            return Ok(());
+        }
         for _ in 0..MAX_DELTAS {
             self.uut.update_all();
             if !self.uut.has_changed() {
@@ -65,6 +76,10 @@ impl<B: Block> RtlSim<B> {
             let _ = vcd.timestamp(time_ps);
             self.vcd = Some(write_vcd_change(vcd, &*self.uut));
         }
+    }
+
+    pub fn tracing(&self) -> bool {
+        self.vcd.is_some()
     }
 
     /// Dropping the probe flushes its writer.

@@ -1,6 +1,7 @@
 //! The atomic unit on every backend.
 
 use crate::backend::rtl::RtlSim;
+use crate::backend::verilator::Verilated;
 use crate::backend::Backend;
 use crate::verilated;
 use hca_rtl::atomic::{AtomicModel, AtomicReq, AtomicResp, AtomicStatus, AtomicUnit};
@@ -105,6 +106,11 @@ pub fn open(
     match backend {
         Backend::Model => Ok(Box::new(AtomicModel::new())),
         Backend::Rtl => clocked(RtlSim::<AtomicUnit>::default(), wave, pacing, pacing_seed),
-        Backend::Verilator => clocked(verilated::atomic::Model::new(), wave, pacing, pacing_seed),
+        Backend::Verilator => clocked(
+            Verilated::<verilated::atomic::Model>::default(),
+            wave,
+            pacing,
+            pacing_seed,
+        ),
     }
 }

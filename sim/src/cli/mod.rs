@@ -1,1 +1,105 @@
-//! The `hca` subcommands.
+//! The `hca` subcommands. Each is documented in `docs/cli.md`.
+
+pub mod bench;
+pub mod block_atomic;
+pub mod json;
+pub mod rtl;
+pub mod run;
+
+use crate::Backend;
+use clap::{Parser, Subcommand};
+use std::path::PathBuf;
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "hca",
+    version,
+    about = "An open ConnectX-class HCA: RTL blocks, simulator and tools"
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// The main job: a random run of every block on every backend, checked
+    /// against the models, with a summary and the waveform paths.
+    Run {
+        /// Random operations per backend.
+        #[arg(long, default_value_t = 20_000)]
+        ops: u64,
+        /// Seed (decimal or 0x-hex); default: HCA_SEED, else fresh.
+        #[arg(long)]
+        seed: Option<String>,
+        /// Where the waveforms go.
+        #[arg(long, default_value = "waves")]
+        wave_dir: PathBuf,
+    },
+    /// Drive one block with JSON Lines transactions on stdin; one response
+    /// per line on stdout.
+    Block {
+        #[command(subcommand)]
+        block: BlockCmd,
+    },
+    /// The blocks' emitted Verilog: write it, lint it, synthesize it.
+    Rtl {
+        #[command(subcommand)]
+        cmd: RtlCmd,
+    },
+    /// Simulation speed, measured side by side.
+    Bench {
+        #[command(subcommand)]
+        which: BenchCmd,
+    },
+}
+
+#[derive(clap::Args, Debug)]
+pub struct BlockArgs {
+    /// Where the block runs.
+    #[arg(long, value_enum)]
+    pub backend: Backend,
+    /// Record every signal to this VCD file (rtl and verilator only).
+    #[arg(long)]
+    pub vcd: Option<PathBuf>,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum BlockCmd {
+    /// The atomic unit (schema in docs/blocks/atomic.md).
+    Atomic(BlockArgs),
+}
+
+#[derive(Subcommand, Debug)]
+pub enum RtlCmd {
+    /// Write a block's Verilog (top module `top`) to DIR/<block>.v.
+    Emit {
+        /// A block name, or `all`.
+        block: String,
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Run `verilator --lint-only -Wall` on a block's Verilog.
+    Lint {
+        block: String,
+        #[arg(long, default_value = "target/rtl")]
+        out: PathBuf,
+    },
+    /// Synthesize a block with Yosys for iCE40 and print its resources.
+    Synth {
+        block: String,
+        #[arg(long, default_value = "target/rtl")]
+        out: PathBuf,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum BenchCmd {
+    /// Cycles per second of the atomic unit: Verilator, lock-step rust-hdl,
+    /// rust-hdl's Simulation.
+    Atomic {
+        /// Seconds of measurement per backend.
+        #[arg(long, default_value_t = 3.0)]
+        seconds: f64,
+    },
+}

@@ -141,48 +141,85 @@ impl DiffStats {
     }
 }
 
-/// Send `n` random requests through `dut` in randomly sized back-to-back
-/// batches and compare every response with the model's, in order.
-/// `progress` is told how many have been checked after each batch.
+/// A differential run that can be continued: the model and the stimulus
+/// state persist between calls, as the design's memory does.
+pub struct AtomicDiff {
+    model: AtomicModel,
+    stim: AtomicStimulus,
+    board: Scoreboard<AtomicReq, AtomicResp>,
+    stats: DiffStats,
+}
+
+impl AtomicDiff {
+    pub fn new(rng: &mut impl Rng) -> Self {
+        AtomicDiff {
+            model: AtomicModel::new(),
+            stim: AtomicStimulus::new(rng),
+            board: Scoreboard::default(),
+            stats: DiffStats::default(),
+        }
+    }
+
+    /// Send `n` more random requests through `dut` in randomly sized
+    /// back-to-back batches and compare every response with the model's,
+    /// in order. `progress` is told the running total after each batch.
+    pub fn run<T>(
+        &mut self,
+        dut: &mut T,
+        rng: &mut impl Rng,
+        n: u64,
+        mut progress: impl FnMut(u64),
+    ) -> Result<(), String>
+    where
+        T: Transactor<Req = AtomicReq, Resp = AtomicResp> + ?Sized,
+    {
+        let end = self.stats.ops + n;
+        while self.stats.ops < end {
+            let len = rng.gen_range(1..=256).min(end - self.stats.ops);
+            let mut batch = Vec::with_capacity(len as usize);
+            for _ in 0..len {
+                let req = self.stim.next(rng, &self.model);
+                let resp = self.model.execute(&req);
+                match req.atomic_op() {
+                    Some(op) if resp.status == AtomicStatus::Ok => {
+                        self.stats.per_op[op.code() as usize] += 1
+                    }
+                    _ => self.stats.errors += 1,
+                }
+                self.board.expect(req, resp);
+                batch.push(req);
+            }
+            let got = dut
+                .transact(&batch)
+                .map_err(|e| format!("after {} checked transactions: {e}", self.board.checked()))?;
+            for r in got {
+                self.board
+                    .observe(r, dut.cycles())
+                    .map_err(|m: Box<Mismatch<_, _>>| m.to_string())?;
+            }
+            self.stats.ops += len;
+            progress(self.stats.ops);
+        }
+        self.stats.cycles = dut.cycles();
+        Ok(())
+    }
+
+    pub fn stats(&self) -> &DiffStats {
+        &self.stats
+    }
+}
+
+/// A fresh differential run of `n` requests (see [`AtomicDiff::run`]).
 pub fn differential<T>(
     dut: &mut T,
     rng: &mut impl Rng,
     n: u64,
-    mut progress: impl FnMut(u64),
+    progress: impl FnMut(u64),
 ) -> Result<DiffStats, String>
 where
-    T: Transactor<Req = AtomicReq, Resp = AtomicResp>,
+    T: Transactor<Req = AtomicReq, Resp = AtomicResp> + ?Sized,
 {
-    let mut model = AtomicModel::new();
-    let mut stim = AtomicStimulus::new(rng);
-    let mut board: Scoreboard<AtomicReq, AtomicResp> = Scoreboard::default();
-    let mut stats = DiffStats::default();
-    while stats.ops < n {
-        let len = rng.gen_range(1..=256).min(n - stats.ops);
-        let mut batch = Vec::with_capacity(len as usize);
-        for _ in 0..len {
-            let req = stim.next(rng, &model);
-            let resp = model.execute(&req);
-            match req.atomic_op() {
-                Some(op) if resp.status == AtomicStatus::Ok => {
-                    stats.per_op[op.code() as usize] += 1
-                }
-                _ => stats.errors += 1,
-            }
-            board.expect(req, resp);
-            batch.push(req);
-        }
-        let got = dut
-            .transact(&batch)
-            .map_err(|e| format!("after {} checked transactions: {e}", board.checked()))?;
-        for r in got {
-            board
-                .observe(r, dut.cycles())
-                .map_err(|m: Box<Mismatch<_, _>>| m.to_string())?;
-        }
-        stats.ops += len;
-        progress(stats.ops);
-    }
-    stats.cycles = dut.cycles();
-    Ok(stats)
+    let mut diff = AtomicDiff::new(rng);
+    diff.run(dut, rng, n, progress)?;
+    Ok(diff.stats.clone())
 }

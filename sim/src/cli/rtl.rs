@@ -1,0 +1,76 @@
+//! `hca rtl`: the emitted Verilog, its lint and its synthesis.
+
+use crate::tools::{lint, synth_ice40, write_verilog};
+use anyhow::{bail, Result};
+use hca_rtl::registry::{emit_block, BLOCKS};
+use std::path::{Path, PathBuf};
+
+/// `all` or one block name.
+pub fn blocks(which: &str) -> Result<Vec<&'static str>> {
+    if which == "all" {
+        return Ok(BLOCKS.to_vec());
+    }
+    match BLOCKS.iter().find(|b| **b == which) {
+        Some(b) => Ok(vec![*b]),
+        None => bail!(
+            "unknown block `{which}` (known: {}, or all)",
+            BLOCKS.join(", ")
+        ),
+    }
+}
+
+/// Write each block's Verilog to `out/<block>.v`.
+pub fn emit(which: &str, out: &Path) -> Result<Vec<PathBuf>> {
+    let mut written = Vec::new();
+    for b in blocks(which)? {
+        let e = emit_block(b)?;
+        let path = write_verilog(out, b, &e.verilog)?;
+        println!(
+            "{b}: {} ({} ports, {} lines)",
+            path.display(),
+            e.ports.len(),
+            e.verilog.lines().count()
+        );
+        written.push(path);
+    }
+    Ok(written)
+}
+
+/// Lint each block; false if any has a finding.
+pub fn lint_cmd(which: &str, out: &Path) -> Result<bool> {
+    let mut clean = true;
+    for b in blocks(which)? {
+        let path = write_verilog(out, b, &emit_block(b)?.verilog)?;
+        let findings = lint(&path)?;
+        if findings.is_empty() {
+            println!(
+                "{b}: verilator --lint-only -Wall: clean ({})",
+                path.display()
+            );
+        } else {
+            clean = false;
+            println!("{b}: {} finding(s) in {}:", findings.len(), path.display());
+            for f in findings {
+                println!("  {f}");
+            }
+        }
+    }
+    Ok(clean)
+}
+
+/// Synthesize each block for iCE40 and print its resources.
+pub fn synth_cmd(which: &str, out: &Path) -> Result<()> {
+    println!(
+        "{:<10} {:>6} {:>7} {:>11} {:>10} {:>7}",
+        "block", "LUT4", "CARRY", "flip-flops", "block RAM", "cells"
+    );
+    for b in blocks(which)? {
+        let path = write_verilog(out, b, &emit_block(b)?.verilog)?;
+        let r = synth_ice40(&path)?;
+        println!(
+            "{:<10} {:>6} {:>7} {:>11} {:>10} {:>7}",
+            b, r.luts, r.carries, r.flip_flops, r.block_rams, r.cells
+        );
+    }
+    Ok(())
+}
