@@ -15,7 +15,10 @@ fn main() {
 
 fn run() -> Result<(), Box<dyn std::error::Error>> {
     let mut build = Build::new()?;
-    for name in hca_rtl::registry::BLOCKS {
+    for name in hca_rtl::registry::BLOCKS
+        .iter()
+        .chain(hca_rtl::registry::FIXTURES)
+    {
         let e = hca_rtl::registry::emit_block(name)?;
         let ports = e
             .ports

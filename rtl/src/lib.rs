@@ -8,6 +8,7 @@
 
 pub mod atomic;
 pub mod emit;
+pub mod fixtures;
 pub mod ports;
 pub mod registry;
 pub mod transactor;

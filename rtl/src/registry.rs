@@ -5,10 +5,14 @@ use crate::emit::{emit, EmitError, Emitted};
 /// Every block, in the order they are documented.
 pub const BLOCKS: &[&str] = &["atomic"];
 
-/// Emit the named block's Verilog and port list.
+/// Test designs for the flow itself (built and linted, not user blocks).
+pub const FIXTURES: &[&str] = &["wide_adder"];
+
+/// Emit the named block's (or fixture's) Verilog and port list.
 pub fn emit_block(name: &str) -> Result<Emitted, EmitError> {
     match name {
         "atomic" => emit("atomic", crate::atomic::AtomicUnit::default()),
+        "wide_adder" => emit("wide_adder", crate::fixtures::WideAdder::default()),
         other => Err(EmitError::UnknownBlock(
             other.to_string(),
             BLOCKS.join(", "),

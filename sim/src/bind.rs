@@ -5,30 +5,45 @@
 //! output structs and the [`Dut`](hca_testbench::Dut) impl for both
 //! backends, so the two cannot disagree on a port.
 
-use rust_hdl::prelude::Bits;
+use rust_hdl::prelude::{Bits, ToBits};
 
-/// A port value in the testbench's signal structs: `bool` for one bit,
-/// `u64` up to 64 bits.
-pub trait PortValue: Copy {
-    fn to_word(self) -> u64;
-    fn from_word(w: u64) -> Self;
+/// A port value in the testbench's signal structs as the Verilator shim
+/// takes it: `bool` and `u64` as a `u64`, `u128` as four 32-bit words,
+/// least significant first.
+pub trait VerilatorValue<R>: Copy {
+    fn to_port(self) -> R;
+    fn from_port(r: R) -> Self;
 }
 
-impl PortValue for bool {
-    fn to_word(self) -> u64 {
+impl VerilatorValue<u64> for bool {
+    fn to_port(self) -> u64 {
         self as u64
     }
-    fn from_word(w: u64) -> Self {
-        w & 1 != 0
+    fn from_port(r: u64) -> Self {
+        r & 1 != 0
     }
 }
 
-impl PortValue for u64 {
-    fn to_word(self) -> u64 {
+impl VerilatorValue<u64> for u64 {
+    fn to_port(self) -> u64 {
         self
     }
-    fn from_word(w: u64) -> Self {
-        w
+    fn from_port(r: u64) -> Self {
+        r
+    }
+}
+
+impl VerilatorValue<[u32; 4]> for u128 {
+    fn to_port(self) -> [u32; 4] {
+        [
+            self as u32,
+            (self >> 32) as u32,
+            (self >> 64) as u32,
+            (self >> 96) as u32,
+        ]
+    }
+    fn from_port(r: [u32; 4]) -> Self {
+        r.iter().rev().fold(0u128, |acc, w| acc << 32 | *w as u128)
     }
 }
 
@@ -44,6 +59,15 @@ impl HdlValue<bool> for bool {
     }
     fn from_hdl(t: bool) -> Self {
         t
+    }
+}
+
+impl<const N: usize> HdlValue<Bits<N>> for u128 {
+    fn to_hdl(self) -> Bits<N> {
+        self.to_bits()
+    }
+    fn from_hdl(t: Bits<N>) -> Self {
+        t.to_u128()
     }
 }
 
@@ -105,7 +129,7 @@ macro_rules! bind_block {
             fn backend(&self) -> &'static str { "verilator" }
             fn drive(&mut self, i: &$In) {
                 let m = self.model_mut();
-                paste::paste! { $( m.[<set_ $ip>]($crate::bind::PortValue::to_word(i.$ip)); )* }
+                paste::paste! { $( m.[<set_ $ip>]($crate::bind::VerilatorValue::to_port(i.$ip)); )* }
             }
             fn settle(&mut self) -> Result<(), hca_testbench::Unsettled> {
                 self.settle_with(|m| m.eval());
@@ -114,7 +138,7 @@ macro_rules! bind_block {
             fn sample(&mut self) -> Result<$Out, hca_testbench::Unsettled> {
                 self.settle_with(|m| m.eval());
                 let m = self.model();
-                Ok($Out { $( $op: $crate::bind::PortValue::from_word(m.$op()) ),* })
+                Ok($Out { $( $op: $crate::bind::VerilatorValue::from_port(m.$op()) ),* })
             }
             fn clock_pin(&mut self, high: bool) {
                 self.model_mut().set_clock(high as u64);

@@ -115,7 +115,7 @@ pub fn rust_bindings(m: &ModelSpec) -> String {
                 );
                 let _ = writeln!(
                     methods,
-                    "        /// Drive input `{pn}` ({} bits, least significant word first).\n        #[inline]\n        pub fn set_{pn}(&mut self, v: &[u32; {w}]) {{ unsafe {{ hca_{n}_set_{pn}(self.h, v.as_ptr()) }} }}",
+                    "        /// Drive input `{pn}` ({} bits, least significant word first).\n        #[inline]\n        pub fn set_{pn}(&mut self, v: [u32; {w}]) {{ unsafe {{ hca_{n}_set_{pn}(self.h, v.as_ptr()) }} }}",
                     p.width
                 );
             }
