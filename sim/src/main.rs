@@ -67,6 +67,12 @@ fn run(cli: Cli) -> Result<bool> {
             cmd: RtlCmd::Lint { block, out },
         } => cli::rtl::lint_cmd(&block, &out),
         Command::Rtl {
+            cmd: RtlCmd::Ports { block },
+        } => {
+            print!("{}", cli::rtl::ports_markdown(&block)?);
+            Ok(true)
+        }
+        Command::Rtl {
             cmd: RtlCmd::Synth { block, out },
         } => cli::rtl::synth_cmd(&block, &out).map(|_| true),
         Command::Bench {

@@ -10,7 +10,7 @@
 //! | cas         | cas       | all ones       | all ones             |
 //! | masked_cas  | cas       | `compare_mask` | `swap_add_mask`      |
 //! | fadd        | add       | -              | 0 (full carry)       |
-//! | masked_fadd | add       | -              | `swap_add_mask`      |
+//! | masked_fadd | add       | -              | `compare`            |
 
 use super::{AtomicOp, AtomicReq};
 
@@ -50,7 +50,7 @@ pub fn decode(op: AtomicOp, req: &AtomicReq) -> Decoded {
         AtomicOp::Cas => (false, !0, !0),
         AtomicOp::MaskedCas => (false, req.compare_mask, req.swap_add_mask),
         AtomicOp::Fadd => (true, 0, 0),
-        AtomicOp::MaskedFadd => (true, 0, req.swap_add_mask),
+        AtomicOp::MaskedFadd => (true, 0, req.compare),
     };
     Decoded {
         is_add,

@@ -34,8 +34,9 @@ pub enum AtomicOp {
     /// Compare only the bits in `compare_mask`; on a match replace only the
     /// bits in `swap_add_mask` with those of `swap_add`.
     MaskedCas = 4,
-    /// Add `swap_add`, dropping the carry out of every bit set in
-    /// `swap_add_mask` (the no-carry mask, RDS's `nocarry_mask`).
+    /// Add `swap_add`, dropping the carry out of every bit set in `compare`
+    /// (the no-carry mask: RDS's `nocarry_mask`, which mlx4 carries in the
+    /// compare field of the atomic segment).
     MaskedFadd = 5,
 }
 
@@ -67,8 +68,10 @@ impl AtomicOp {
     }
 }
 
-/// One request to the unit. Which operands matter depends on `op`; the
-/// others are ignored by both the model and the RTL.
+/// One request to the unit. The operands are the fields of mlx4's masked
+/// atomic WQE segment, so the firmware hands a segment over unchanged;
+/// which of them matter depends on `op` (the others are ignored by both the
+/// model and the RTL).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AtomicReq {
     /// Raw opcode as driven on `req_op` (see [`AtomicOp`]); 3 bits.
@@ -132,7 +135,7 @@ impl AtomicReq {
     pub fn masked_fadd(addr: u64, add: u64, nocarry_mask: u64) -> Self {
         AtomicReq {
             swap_add: add,
-            swap_add_mask: nocarry_mask,
+            compare: nocarry_mask,
             ..Self::new(AtomicOp::MaskedFadd, addr)
         }
     }

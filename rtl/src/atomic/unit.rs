@@ -202,7 +202,8 @@ impl Logic for AtomicUnit {
             self.dec_swap_add_mask.next = self.req_swap_add_mask.val();
         }
         if self.req_op.val() == self.op_masked_fadd.val() {
-            self.dec_swap_add_mask.next = self.req_swap_add_mask.val();
+            // mlx4 carries the no-carry mask in the segment's compare field.
+            self.dec_swap_add_mask.next = self.req_compare.val();
         }
 
         // Execute.

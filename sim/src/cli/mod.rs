@@ -85,6 +85,8 @@ pub enum RtlCmd {
         #[arg(long, default_value = "target/rtl")]
         out: PathBuf,
     },
+    /// Print a block's ports as a Markdown table, from the rust-hdl design.
+    Ports { block: String },
     /// Synthesize a block with Yosys for iCE40 and print its resources.
     Synth {
         block: String,

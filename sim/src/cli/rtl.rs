@@ -74,3 +74,17 @@ pub fn synth_cmd(which: &str, out: &Path) -> Result<()> {
     }
     Ok(())
 }
+
+/// A block's ports as a Markdown table (the one in its `docs/blocks/` page).
+pub fn ports_markdown(block: &str) -> Result<String> {
+    let e = emit_block(block)?;
+    let mut t = String::from("| port | direction | bits |\n|---|---|---|\n");
+    for p in &e.ports {
+        let dir = match p.dir {
+            hca_rtl::ports::Dir::In => "in",
+            hca_rtl::ports::Dir::Out => "out",
+        };
+        t.push_str(&format!("| `{}` | {} | {} |\n", p.name, dir, p.width));
+    }
+    Ok(t)
+}
