@@ -18,11 +18,22 @@ pub struct Mismatch<Req, Resp> {
 
 impl<Req: Debug, Resp: Debug> std::fmt::Display for Mismatch<Req, Resp> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(
-            f,
-            "transaction #{} at cycle {}: request {:?}\n  expected {:?}\n  got      {:?}",
-            self.index, self.cycle, self.request, self.expected, self.got
-        )
+        match (&self.request, &self.expected) {
+            (Some(req), Some(want)) => write!(
+                f,
+                "transaction #{} (by cycle {}): {req:x?}\n  expected {want:x?}\n  got      {}",
+                self.index,
+                self.cycle,
+                self.got
+                    .as_ref()
+                    .map_or("nothing".to_string(), |g| format!("{g:x?}"))
+            ),
+            _ => write!(
+                f,
+                "a response with no request outstanding (by cycle {}): {:x?}",
+                self.cycle, self.got
+            ),
+        }
     }
 }
 

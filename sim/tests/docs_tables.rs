@@ -1,0 +1,26 @@
+//! The port tables in docs/ are the ones the rust-hdl designs produce.
+
+use hca_sim::cli::rtl::ports_markdown;
+
+#[test]
+fn block_pages_show_the_designs_ports() {
+    for block in hca_rtl::registry::BLOCKS {
+        let page = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join(format!("../docs/blocks/{block}.md"));
+        let text =
+            std::fs::read_to_string(&page).unwrap_or_else(|e| panic!("{}: {e}", page.display()));
+        let start = format!("<!-- ports:{block} -->\n");
+        let table = text
+            .split_once(&start)
+            .and_then(|(_, rest)| rest.split_once("<!-- /ports -->"))
+            .map(|(t, _)| t)
+            .unwrap_or_else(|| panic!("{}: no ports:{block} markers", page.display()));
+        let want = ports_markdown(block).expect("ports");
+        assert_eq!(
+            table.trim(),
+            want.trim(),
+            "{}: regenerate with `hca rtl ports {block}`",
+            page.display()
+        );
+    }
+}
