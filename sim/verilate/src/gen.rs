@@ -234,3 +234,52 @@ pub mod {n} {{
 "#
     )
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn spec() -> ModelSpec {
+        let port = |name: &str, input, width| PortSpec {
+            name: name.into(),
+            input,
+            width,
+        };
+        ModelSpec {
+            name: "blk".into(),
+            verilog: String::new(),
+            ports: vec![
+                port("clock", true, 1),
+                port("op", true, 3),
+                port("wide", true, 100),
+                port("out", false, 64),
+            ],
+        }
+    }
+
+    #[test]
+    fn narrow_inputs_are_masked_to_their_width() {
+        let rs = rust_bindings(&spec());
+        assert!(rs.contains("hca_blk_set_op(self.h, v & 0x7)"), "{rs}");
+        assert!(rs.contains("hca_blk_set_clock(self.h, v & 0x1)"));
+        assert!(!rs.contains("fn set_out("), "outputs get no setter");
+    }
+
+    #[test]
+    fn wide_ports_are_arrays_of_words() {
+        let rs = rust_bindings(&spec());
+        assert!(
+            rs.contains("pub fn set_wide(&mut self, v: [u32; 4])"),
+            "{rs}"
+        );
+        assert!(rs.contains("pub fn wide(&self) -> [u32; 4]"));
+        let cpp = cpp_shim(&spec());
+        assert!(
+            cpp.contains("for (int i = 0; i < 4; i++) h->top->wide[i] = v[i];"),
+            "{cpp}"
+        );
+        assert!(
+            cpp.contains("uint64_t hca_blk_get_out(const HcaModel_blk* h) { return h->top->out; }")
+        );
+    }
+}
