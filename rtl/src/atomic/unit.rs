@@ -65,8 +65,6 @@ pub struct AtomicUnit {
     dec_compare_mask: Signal<Local, Bits<64>>,
     dec_swap_add_mask: Signal<Local, Bits<64>>,
     orig: Signal<Local, Bits<64>>,
-    sum: Signal<Local, Bits<64>>,
-    cas_word: Signal<Local, Bits<64>>,
     new_word: Signal<Local, Bits<64>>,
 
     zeros: Constant<Bits<64>>,
@@ -127,8 +125,6 @@ impl Default for AtomicUnit {
             dec_compare_mask: Default::default(),
             dec_swap_add_mask: Default::default(),
             orig: Default::default(),
-            sum: Default::default(),
-            cas_word: Default::default(),
             new_word: Default::default(),
             zeros: Constant::new(0u64.into()),
             ones: Constant::new(u64::MAX.into()),
@@ -211,17 +207,16 @@ impl Logic for AtomicUnit {
         if self.fwd_valid.q.val() & (self.fwd_word.q.val() == self.ex_word.q.val()) {
             self.orig.next = self.fwd_data.q.val();
         }
-        self.sum.next = ((self.orig.val() & !self.ex_swap_add_mask.q.val())
-            + (self.ex_swap_add.q.val() & !self.ex_swap_add_mask.q.val()))
-            ^ ((self.orig.val() ^ self.ex_swap_add.q.val()) & self.ex_swap_add_mask.q.val());
-        self.cas_word.next = self.orig.val();
-        if !((self.orig.val() ^ self.ex_compare.q.val()) & self.ex_compare_mask.q.val()).any() {
-            self.cas_word.next = (self.orig.val() & !self.ex_swap_add_mask.q.val())
-                | (self.ex_swap_add.q.val() & self.ex_swap_add_mask.q.val());
-        }
-        self.new_word.next = self.cas_word.val();
+        // One statement for the new word: every extra local signal in a
+        // chain costs the in-process simulation a delta cycle.
+        self.new_word.next = self.orig.val();
         if self.ex_is_add.q.val() {
-            self.new_word.next = self.sum.val();
+            self.new_word.next = ((self.orig.val() & !self.ex_swap_add_mask.q.val())
+                + (self.ex_swap_add.q.val() & !self.ex_swap_add_mask.q.val()))
+                ^ ((self.orig.val() ^ self.ex_swap_add.q.val()) & self.ex_swap_add_mask.q.val());
+        } else if !((self.orig.val() ^ self.ex_compare.q.val()) & self.ex_compare_mask.q.val()).any() {
+            self.new_word.next = (self.orig.val() & !self.ex_swap_add_mask.q.val())
+                | (self.ex_swap_add.q.val() & self.ex_swap_add_mask.q.val());
         }
         self.write_en.next = self.advance.val()
             & self.ex_valid.q.val()
