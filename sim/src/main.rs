@@ -42,7 +42,7 @@ fn run(cli: Cli) -> Result<bool> {
             if args.vcd.is_some() && !args.backend.is_clocked() {
                 bail!("--vcd needs a clocked backend (rtl or verilator): the model is untimed");
             }
-            let t = cli::block_atomic::serve(
+            let (t, cycles) = cli::block_atomic::serve(
                 args.backend,
                 args.vcd.as_deref(),
                 stdin().lock(),
@@ -52,7 +52,7 @@ fn run(cli: Cli) -> Result<bool> {
                 "hca block atomic: {} transactions ({} answered with an error), {} cycles on {}{}",
                 t.lines,
                 t.errors,
-                t.cycles,
+                cycles,
                 args.backend,
                 args.vcd
                     .map(|p| format!("; waveform {}", p.display()))

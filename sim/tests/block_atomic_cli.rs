@@ -74,7 +74,7 @@ fn every_backend_answers_the_script() {
     let want: Vec<&str> = SCRIPT.iter().map(|s| s.1).collect();
     for backend in Backend::ALL {
         let mut out = Vec::new();
-        let totals = serve(backend, None, input().as_bytes(), &mut out).expect("serve");
+        let (totals, _) = serve(backend, None, input().as_bytes(), &mut out).expect("serve");
         let got = String::from_utf8(out).expect("utf-8");
         let got: Vec<&str> = got.lines().collect();
         assert_eq!(got, want, "backend {backend}");
@@ -128,4 +128,70 @@ fn the_binary_refuses_a_waveform_from_the_model() {
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("--vcd needs a clocked backend"));
+}
+
+#[test]
+fn garbage_is_answered_line_by_line_on_every_backend() {
+    use rand::{Rng, SeedableRng};
+    let seed = hca_testbench::Seed::from_env();
+    println!("seed {seed} (replay with {})", seed.replay_hint());
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed.0);
+    // Mutated copies of good lines, and raw bytes (some not UTF-8).
+    let mut input = Vec::new();
+    let mut lines = 0;
+    for _ in 0..3000 {
+        let mut l: Vec<u8> = SCRIPT[rng.gen_range(0..SCRIPT.len())].0.as_bytes().to_vec();
+        if rng.gen_bool(0.3) {
+            l = (0..rng.gen_range(1..40))
+                .map(|_| rng.gen_range(1..=255u8))
+                .filter(|b| *b != b'\n')
+                .collect();
+        } else {
+            for _ in 0..rng.gen_range(1..4) {
+                let i = rng.gen_range(0..l.len());
+                l[i] = rng.gen_range(0x20..0x7f);
+            }
+        }
+        if l.iter().all(|b| b.is_ascii_whitespace()) {
+            continue;
+        }
+        lines += 1;
+        input.extend_from_slice(&l);
+        input.push(b'\n');
+    }
+    let mut answers = Vec::new();
+    for backend in Backend::ALL {
+        let mut out = Vec::new();
+        let (totals, _) = serve(backend, None, &input[..], &mut out).expect("serve");
+        assert_eq!(totals.lines, lines, "{backend}: one answer per line");
+        let text = String::from_utf8(out).expect("answers are UTF-8");
+        for a in text.lines() {
+            let v: serde_json::Value = serde_json::from_str(a).expect("every answer is JSON");
+            assert!(v.is_object(), "{a}");
+        }
+        answers.push(text);
+    }
+    assert_eq!(answers[0], answers[1], "model and rtl differ");
+    assert_eq!(answers[0], answers[2], "model and verilator differ");
+}
+
+#[test]
+fn a_reader_that_goes_away_ends_the_run_quietly() {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_hca"))
+        .args(["block", "atomic", "--backend", "model"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn hca");
+    drop(child.stdout.take());
+    let mut stdin = child.stdin.take().unwrap();
+    let _ = stdin.write_all(input().repeat(100).as_bytes());
+    drop(stdin);
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }

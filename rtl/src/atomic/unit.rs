@@ -214,7 +214,9 @@ impl Logic for AtomicUnit {
             self.new_word.next = ((self.orig.val() & !self.ex_swap_add_mask.q.val())
                 + (self.ex_swap_add.q.val() & !self.ex_swap_add_mask.q.val()))
                 ^ ((self.orig.val() ^ self.ex_swap_add.q.val()) & self.ex_swap_add_mask.q.val());
-        } else if !((self.orig.val() ^ self.ex_compare.q.val()) & self.ex_compare_mask.q.val()).any() {
+        } else if !((self.orig.val() ^ self.ex_compare.q.val()) & self.ex_compare_mask.q.val())
+            .any()
+        {
             self.new_word.next = (self.orig.val() & !self.ex_swap_add_mask.q.val())
                 | (self.ex_swap_add.q.val() & self.ex_swap_add_mask.q.val());
         }

@@ -1,6 +1,7 @@
 //! `hca block atomic`: the atomic unit driven by JSON Lines.
 
-use super::json::{error_line, hex64, Obj};
+use super::json::{hex64, Obj};
+use super::jsonl::{serve_lines, Answer, Totals};
 use crate::blocks::atomic::{open, AtomicTransactor};
 use crate::Backend;
 use anyhow::{Context, Result};
@@ -48,59 +49,40 @@ pub fn parse(line: &str) -> Result<(AtomicOp, AtomicReq), String> {
     Ok((op, req))
 }
 
-/// The response line for a completed transaction.
-pub fn render(op: AtomicOp, req: &AtomicReq, resp: &AtomicResp) -> String {
+/// The answer to a completed transaction.
+pub fn render(op: AtomicOp, req: &AtomicReq, resp: &AtomicResp) -> Answer {
     match resp.status {
-        AtomicStatus::Ok => match op {
-            AtomicOp::Write => json!({ "ok": true }),
-            AtomicOp::Read => json!({ "value": hex64(resp.original) }),
-            _ => json!({ "original": hex64(resp.original) }),
-        }
-        .to_string(),
-        status => error_line(&format!("{} (addr {})", status.reason(), hex64(req.addr))),
+        AtomicStatus::Ok => Answer::Response(
+            match op {
+                AtomicOp::Write => json!({ "ok": true }),
+                AtomicOp::Read => json!({ "value": hex64(resp.original) }),
+                _ => json!({ "original": hex64(resp.original) }),
+            }
+            .to_string(),
+        ),
+        status => Answer::Refused(format!("{} (addr {})", status.reason(), hex64(req.addr))),
     }
 }
 
-/// Totals of one run, for the summary on stderr.
-#[derive(Debug, Default)]
-pub struct Totals {
-    pub lines: u64,
-    pub errors: u64,
-    pub cycles: u64,
-}
-
-/// Answer every line of `input` on `output`, in order.
+/// Answer every line of `input` on `output`, in order; returns the totals
+/// and the cycles the backend ran.
 pub fn serve(
     backend: Backend,
     vcd: Option<&Path>,
     input: impl BufRead,
-    mut output: impl Write,
-) -> Result<Totals> {
+    output: impl Write,
+) -> Result<(Totals, u64)> {
     let mut dut: AtomicTransactor = open(backend, vcd, Pacing::FULL_SPEED, 0)?;
-    let mut totals = Totals::default();
-    for line in input.lines() {
-        let line = line.context("reading standard input")?;
-        if line.trim().is_empty() {
-            continue;
+    let totals = serve_lines(input, output, |line| match parse(line) {
+        Err(reason) => Ok(Answer::Refused(reason)),
+        Ok((op, req)) => {
+            let resp = dut
+                .transact(std::slice::from_ref(&req))
+                .with_context(|| format!("the {backend} backend failed"))?;
+            Ok(render(op, &req, &resp[0]))
         }
-        totals.lines += 1;
-        let answer = match parse(&line) {
-            Err(reason) => error_line(&reason),
-            Ok((op, req)) => {
-                let resp = dut.transact(std::slice::from_ref(&req)).with_context(|| {
-                    format!("the {backend} backend failed on line {}", totals.lines)
-                })?;
-                render(op, &req, &resp[0])
-            }
-        };
-        if answer.starts_with("{\"error\"") {
-            totals.errors += 1;
-        }
-        writeln!(output, "{answer}")?;
-        output.flush()?;
-    }
-    totals.cycles = dut.cycles();
-    Ok(totals)
+    })?;
+    Ok((totals, dut.cycles()))
 }
 
 #[cfg(test)]

@@ -3,6 +3,7 @@
 pub mod bench;
 pub mod block_atomic;
 pub mod json;
+pub mod jsonl;
 pub mod rtl;
 pub mod run;
 

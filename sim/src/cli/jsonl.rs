@@ -1,0 +1,68 @@
+//! The JSON Lines loop every `hca block` command runs: one answer per
+//! non-blank line, in order, flushed line by line.
+
+use super::json::error_line;
+use anyhow::{Context, Result};
+use std::io::{BufRead, ErrorKind, Write};
+
+/// What a block made of one line.
+pub enum Answer {
+    /// A response object.
+    Response(String),
+    /// The line was refused; the reason goes out as `{"error": ...}`.
+    Refused(String),
+}
+
+/// Totals of one run, for the summary on stderr.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Totals {
+    pub lines: u64,
+    pub errors: u64,
+}
+
+/// Answer every line of `input` on `output`. A line that is not UTF-8 is
+/// refused like any other bad line; `handle` returning `Err` (the simulator
+/// itself failed) stops the run. A reader that goes away (broken pipe) ends
+/// the run quietly.
+pub fn serve_lines(
+    mut input: impl BufRead,
+    mut output: impl Write,
+    mut handle: impl FnMut(&str) -> Result<Answer>,
+) -> Result<Totals> {
+    let mut totals = Totals::default();
+    let mut buf = Vec::new();
+    loop {
+        buf.clear();
+        if input
+            .read_until(b'\n', &mut buf)
+            .context("reading standard input")?
+            == 0
+        {
+            return Ok(totals);
+        }
+        let answer = match std::str::from_utf8(&buf) {
+            Ok(line) if line.trim().is_empty() => continue,
+            Ok(line) => {
+                totals.lines += 1;
+                handle(line.trim_end_matches(['\n', '\r']))
+                    .with_context(|| format!("on input line {}", totals.lines))?
+            }
+            Err(_) => {
+                totals.lines += 1;
+                Answer::Refused("line is not UTF-8".into())
+            }
+        };
+        let text = match answer {
+            Answer::Response(r) => r,
+            Answer::Refused(reason) => {
+                totals.errors += 1;
+                error_line(&reason)
+            }
+        };
+        match writeln!(output, "{text}").and_then(|_| output.flush()) {
+            Ok(()) => {}
+            Err(e) if e.kind() == ErrorKind::BrokenPipe => return Ok(totals),
+            Err(e) => return Err(e).context("writing standard output"),
+        }
+    }
+}
