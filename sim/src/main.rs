@@ -28,7 +28,7 @@ fn run(cli: Cli) -> Result<bool> {
                 Some(s) => {
                     Seed(parse_u64(&s).with_context(|| format!("--seed {s:?} is not a number"))?)
                 }
-                None => Seed::from_env(),
+                None => Seed::try_from_env().map_err(anyhow::Error::msg)?,
             };
             cli::run::run(&cli::run::RunArgs {
                 ops,

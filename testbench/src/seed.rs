@@ -13,19 +13,25 @@ pub struct Seed(pub u64);
 
 impl Seed {
     /// `HCA_SEED` if set (decimal or 0x-hex), otherwise a fresh seed from
-    /// the clock, so repeated runs explore new stimulus.
+    /// the clock, so repeated runs explore new stimulus. Panics on a
+    /// malformed `HCA_SEED`, which in a test is the clearest failure; tools
+    /// use [`Seed::try_from_env`].
     pub fn from_env() -> Seed {
+        Self::try_from_env().unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    /// Like [`Seed::from_env`], with a malformed `HCA_SEED` as an error.
+    pub fn try_from_env() -> Result<Seed, String> {
         match std::env::var(SEED_VAR) {
-            Ok(s) => match parse_u64(&s) {
-                Some(v) => Seed(v),
-                None => panic!("{SEED_VAR}={s:?} is not a number (decimal or 0x-hex)"),
-            },
+            Ok(s) => parse_u64(&s)
+                .map(Seed)
+                .ok_or_else(|| format!("{SEED_VAR}={s:?} is not a number (decimal or 0x-hex)")),
             Err(_) => {
                 let t = std::time::SystemTime::now()
                     .duration_since(std::time::UNIX_EPOCH)
                     .map(|d| d.as_nanos() as u64)
                     .unwrap_or(0);
-                Seed(t ^ (std::process::id() as u64).rotate_left(32))
+                Ok(Seed(t ^ (std::process::id() as u64).rotate_left(32)))
             }
         }
     }

@@ -121,8 +121,7 @@ impl StreamMonitor {
 
     /// Whether a response shown this cycle is taken at the edge.
     pub fn takes(&self, valid: bool) -> bool {
-        let took = valid && self.ready;
-        took
+        valid && self.ready
     }
 
     pub fn record(&mut self) {
