@@ -9,6 +9,7 @@
 pub mod atomic;
 pub mod emit;
 pub mod fixtures;
+pub mod qpc;
 pub mod ports;
 pub mod registry;
 pub mod transactor;

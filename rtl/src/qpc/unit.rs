@@ -1,0 +1,1 @@
+//! The QP context block in rust-hdl (see `docs/blocks/qpc.md`).
