@@ -9,8 +9,8 @@
 pub mod atomic;
 pub mod emit;
 pub mod fixtures;
-pub mod qpc;
 pub mod ports;
+pub mod qpc;
 pub mod registry;
 pub mod transactor;
 

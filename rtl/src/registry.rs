@@ -3,7 +3,7 @@
 use crate::emit::{emit, EmitError, Emitted};
 
 /// Every block, in the order they are documented.
-pub const BLOCKS: &[&str] = &["atomic"];
+pub const BLOCKS: &[&str] = &["atomic", "qpc"];
 
 /// Test designs for the flow itself (built and linted, not user blocks).
 pub const FIXTURES: &[&str] = &["wide_adder"];
@@ -12,6 +12,7 @@ pub const FIXTURES: &[&str] = &["wide_adder"];
 pub fn emit_block(name: &str) -> Result<Emitted, EmitError> {
     match name {
         "atomic" => emit("atomic", crate::atomic::AtomicUnit::default()),
+        "qpc" => emit("qpc", crate::qpc::QpcUnit16::default()),
         "wide_adder" => emit("wide_adder", crate::fixtures::WideAdder::default()),
         other => Err(EmitError::UnknownBlock(
             other.to_string(),

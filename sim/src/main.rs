@@ -73,6 +73,12 @@ fn run(cli: Cli) -> Result<bool> {
             Ok(true)
         }
         Command::Rtl {
+            cmd: RtlCmd::Layout { block },
+        } => {
+            print!("{}", cli::rtl::layout_markdown(&block)?);
+            Ok(true)
+        }
+        Command::Rtl {
             cmd: RtlCmd::Synth { block, out },
         } => cli::rtl::synth_cmd(&block, &out).map(|_| true),
         Command::Bench {

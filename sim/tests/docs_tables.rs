@@ -24,3 +24,26 @@ fn block_pages_show_the_designs_ports() {
         );
     }
 }
+
+#[test]
+fn context_layouts_in_docs_are_the_ones_defined() {
+    for block in ["qpc"] {
+        let page = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join(format!("../docs/blocks/{block}.md"));
+        let text =
+            std::fs::read_to_string(&page).unwrap_or_else(|e| panic!("{}: {e}", page.display()));
+        let start = format!("<!-- layout:{block} -->\n");
+        let table = text
+            .split_once(&start)
+            .and_then(|(_, rest)| rest.split_once("<!-- /layout -->"))
+            .map(|(t, _)| t)
+            .unwrap_or_else(|| panic!("{}: no layout:{block} markers", page.display()));
+        let want = hca_sim::cli::rtl::layout_markdown(block).expect("layout");
+        assert_eq!(
+            table.trim(),
+            want.trim(),
+            "{}: regenerate with `hca rtl layout {block}`",
+            page.display()
+        );
+    }
+}

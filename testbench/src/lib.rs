@@ -18,7 +18,9 @@
 
 pub mod blocks;
 pub mod clock;
+pub mod differential;
 pub mod dut;
+pub mod icm;
 pub mod runner;
 pub mod scoreboard;
 pub mod seed;

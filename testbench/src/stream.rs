@@ -12,6 +12,19 @@ pub trait StreamBlock {
     type Req: Clone + std::fmt::Debug;
     type Resp: Clone + std::fmt::Debug + PartialEq;
 
+    /// What the block talks to besides its streams (host memory, ICM):
+    /// a bus-functional model driven every cycle. `()` for none.
+    type Env;
+
+    /// The environment, with its own random pacing from `seed`.
+    fn env(seed: u64) -> Self::Env;
+
+    /// Drive the environment's inputs for this cycle (before sampling).
+    fn env_drive(_env: &mut Self::Env, _i: &mut Self::In) {}
+
+    /// Let the environment see this cycle's outputs (before the edge).
+    fn env_observe(_env: &mut Self::Env, _o: &Self::Out) {}
+
     fn set_reset(i: &mut Self::In, on: bool);
     /// Present `req` (valid high with its payload) or nothing (valid low).
     fn put_req(i: &mut Self::In, req: Option<&Self::Req>);

@@ -13,13 +13,14 @@ pub const IDLE_TIMEOUT_CYCLES: u64 = 10_000;
 
 /// Drives a block's streams clock by clock: requests go in as fast as the
 /// pacing allows, responses are collected in order.
-pub struct StreamTransactor<D: Dut, B> {
+pub struct StreamTransactor<D: Dut, B: StreamBlock> {
     dut: D,
     clock: Clock,
     inputs: D::In,
     pacing: Pacing,
     rng: ChaCha8Rng,
     monitor: StreamMonitor,
+    env: B::Env,
     _block: PhantomData<B>,
 }
 
@@ -42,12 +43,18 @@ where
             pacing,
             rng: ChaCha8Rng::seed_from_u64(pacing_seed),
             monitor: StreamMonitor::default(),
+            env: B::env(pacing_seed ^ 0x9e37_79b9_7f4a_7c15),
             _block: PhantomData,
         })
     }
 
     pub fn dut_mut(&mut self) -> &mut D {
         &mut self.dut
+    }
+
+    /// The block's environment (for checks on what it holds).
+    pub fn env(&self) -> &B::Env {
+        &self.env
     }
 
     pub fn pacing(&self) -> Pacing {
@@ -70,11 +77,13 @@ where
         let ready = self.monitor.ready(&mut self.rng, self.pacing.stall_pct);
         B::put_req(&mut self.inputs, req);
         B::set_resp_ready(&mut self.inputs, ready);
+        B::env_drive(&mut self.env, &mut self.inputs);
         self.dut.drive(&self.inputs);
         let out = self
             .dut
             .sample()
             .map_err(|_| TransactorError::NoConvergence { cycle })?;
+        B::env_observe(&mut self.env, &out);
         let accepted = req.is_some() && B::req_ready(&out);
         let resp = B::resp(&out);
         let taken = if self.monitor.takes(resp.is_some()) {

@@ -36,7 +36,10 @@ impl Field {
 /// The field called `name`. Panics on an unknown name: callers name fields
 /// with literals, so this is a programming error caught by any test.
 pub fn field(name: &str) -> Field {
-    *FIELDS.iter().find(|f| f.name == name).unwrap_or_else(|| panic!("no QPC field `{name}`"))
+    *FIELDS
+        .iter()
+        .find(|f| f.name == name)
+        .unwrap_or_else(|| panic!("no QPC field `{name}`"))
 }
 
 trait FieldValue: Copy {
@@ -150,7 +153,12 @@ mod tests {
     fn fields_do_not_overlap_and_fit_their_words() {
         let mut used = [0u64; WORDS];
         for f in FIELDS {
-            assert!(f.lsb + f.width <= 64, "{} spills out of word {}", f.name, f.word);
+            assert!(
+                f.lsb + f.width <= 64,
+                "{} spills out of word {}",
+                f.name,
+                f.word
+            );
             let bits = ((1u128 << f.width) - 1) as u64;
             assert_eq!(used[f.word] & (bits << f.lsb), 0, "{} overlaps", f.name);
             used[f.word] |= bits << f.lsb;

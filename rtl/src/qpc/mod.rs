@@ -10,7 +10,7 @@ pub mod unit;
 
 pub use layout::QpContext;
 pub use model::QpcModel;
-
+pub use unit::{QpcUnit, QpcUnit16};
 
 use serde::{Deserialize, Serialize};
 
@@ -34,8 +34,15 @@ pub enum QpState {
 }
 
 impl QpState {
-    pub const ALL: [QpState; 7] =
-        [QpState::Reset, QpState::Init, QpState::Rtr, QpState::Rts, QpState::Sqe, QpState::Sqd, QpState::Err];
+    pub const ALL: [QpState; 7] = [
+        QpState::Reset,
+        QpState::Init,
+        QpState::Rtr,
+        QpState::Rts,
+        QpState::Sqe,
+        QpState::Sqd,
+        QpState::Err,
+    ];
 
     pub fn from_code(c: u8) -> Option<QpState> {
         Self::ALL.into_iter().find(|s| *s as u8 == c)
@@ -237,7 +244,13 @@ pub enum PsnClass {
 
 impl PsnClass {
     pub fn from_code(c: u8) -> Option<PsnClass> {
-        [PsnClass::InSequence, PsnClass::Duplicate, PsnClass::OutOfSequence].into_iter().find(|p| *p as u8 == c)
+        [
+            PsnClass::InSequence,
+            PsnClass::Duplicate,
+            PsnClass::OutOfSequence,
+        ]
+        .into_iter()
+        .find(|p| *p as u8 == c)
     }
 }
 
@@ -308,19 +321,34 @@ impl QpcReq {
         }
     }
     pub fn modify(qpn: u32, to: QpState, attr_mask: u32, attrs: QpAttrs) -> Self {
-        QpcReq { to: to as u8, attr_mask, attrs, ..Self::new(QpcOp::Modify, qpn) }
+        QpcReq {
+            to: to as u8,
+            attr_mask,
+            attrs,
+            ..Self::new(QpcOp::Modify, qpn)
+        }
     }
     pub fn query(qpn: u32) -> Self {
         Self::new(QpcOp::Query, qpn)
     }
     pub fn send_psn(qpn: u32, count: u16) -> Self {
-        QpcReq { count, ..Self::new(QpcOp::SendPsn, qpn) }
+        QpcReq {
+            count,
+            ..Self::new(QpcOp::SendPsn, qpn)
+        }
     }
     pub fn recv_psn(qpn: u32, psn: u32, last: bool) -> Self {
-        QpcReq { psn, last, ..Self::new(QpcOp::RecvPsn, qpn) }
+        QpcReq {
+            psn,
+            last,
+            ..Self::new(QpcOp::RecvPsn, qpn)
+        }
     }
     pub fn retry(qpn: u32, rnr: bool) -> Self {
-        QpcReq { rnr, ..Self::new(QpcOp::Retry, qpn) }
+        QpcReq {
+            rnr,
+            ..Self::new(QpcOp::Retry, qpn)
+        }
     }
     pub fn ack(qpn: u32) -> Self {
         Self::new(QpcOp::Ack, qpn)

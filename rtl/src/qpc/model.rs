@@ -59,7 +59,7 @@ fn copy_fields(dst: &mut QpContext, src: &QpContext, names: &[&str]) {
 }
 
 /// Whether the attribute values the mask selects are in range.
-fn values_ok(mask: u32, a: &QpAttrs) -> bool {
+fn values_ok(mask: u32, a: &QpContext) -> bool {
     let has = |bit: u32| mask & bit != 0;
     !(has(attr::PORT) && !(1..=limits::PORTS).contains(&a.port)
         || has(attr::PKEY_INDEX) && a.pkey_index >= limits::PKEY_TABLE
@@ -75,7 +75,10 @@ impl QpcModel {
 
     /// The context of a QPN (all zero, RESET, if never touched).
     pub fn context(&self, qpn: u32) -> QpContext {
-        self.contexts.get(&(qpn & MASK24)).copied().unwrap_or_default()
+        self.contexts
+            .get(&(qpn & MASK24))
+            .copied()
+            .unwrap_or_default()
     }
 
     pub fn execute(&mut self, req: &QpcReq) -> QpcResp {
@@ -89,11 +92,18 @@ impl QpcModel {
         if ctx != before {
             self.contexts.insert(qpn, ctx);
         }
-        QpcResp { status, ctx, psn, class }
+        QpcResp {
+            status,
+            ctx,
+            psn,
+            class,
+        }
     }
 
     fn apply(&self, req: &QpcReq, ctx: &mut QpContext, psn: &mut u32, class: &mut u8) -> u8 {
-        let Some(op) = QpcOp::from_code(req.op) else { return BAD_OP };
+        let Some(op) = QpcOp::from_code(req.op) else {
+            return BAD_OP;
+        };
         let state = QpState::from_code(ctx.state).unwrap_or(QpState::Err);
         let qp_type = QpType::from_code(ctx.qp_type).unwrap_or(QpType::Rc);
         match op {
@@ -110,8 +120,14 @@ impl QpcModel {
                 ctx.next_send_psn = (ctx.next_send_psn + req.count as u32) & MASK24;
             }
             QpcOp::RecvPsn => {
-                if !matches!(state, QpState::Rtr | QpState::Rts | QpState::Sqd | QpState::Sqe) {
+                if !matches!(
+                    state,
+                    QpState::Rtr | QpState::Rts | QpState::Sqd | QpState::Sqe
+                ) {
                     return BAD_QP_STATE;
+                }
+                if req.psn > MASK24 {
+                    return BAD_PARAM;
                 }
                 let delta = req.psn.wrapping_sub(ctx.expected_psn) & MASK24;
                 let c = match qp_type {
@@ -175,13 +191,17 @@ impl QpcModel {
 }
 
 fn modify(req: &QpcReq, ctx: &mut QpContext, from: QpState, ctx_type: QpType) -> u8 {
-    let Some(to) = QpState::from_code(req.to) else { return BAD_QP_STATE };
+    let Some(to) = QpState::from_code(req.to) else {
+        return BAD_QP_STATE;
+    };
     if !QpType::ALL.iter().any(|t| rule(from, to, *t).is_some()) {
         return BAD_QP_STATE;
     }
+    // The attributes as the block sees them: each truncated to its field.
+    let src = QpContext::unpack(&attrs_as_context(&req.attrs).pack());
     let creating = from == QpState::Reset && to == QpState::Init;
     let qp_type = if creating {
-        match QpType::from_code(req.attrs.qp_type) {
+        match QpType::from_code(src.qp_type) {
             Some(t) => t,
             None => return BAD_PARAM,
         }
@@ -189,18 +209,17 @@ fn modify(req: &QpcReq, ctx: &mut QpContext, from: QpState, ctx_type: QpType) ->
         ctx_type
     };
     let r = rule(from, to, qp_type).expect("legal for some type is legal for every type");
-    let mask = req.attr_mask;
+    let mask = req.attr_mask & ((1 << attr::BITS) - 1);
     if mask & r.required != r.required || mask & !(r.required | r.optional | attr::STATE) != 0 {
         return BAD_PARAM;
     }
-    if !values_ok(mask, &req.attrs) {
+    if !values_ok(mask, &src) {
         return BAD_PARAM;
     }
     if to == QpState::Reset {
         *ctx = QpContext::default();
         return OK;
     }
-    let src = attrs_as_context(&req.attrs);
     if creating {
         copy_fields(ctx, &src, CREATION_FIELDS);
     }

@@ -18,7 +18,10 @@ pub struct Rule {
     pub optional: u32,
 }
 
-const NONE: Rule = Rule { required: 0, optional: 0 };
+const NONE: Rule = Rule {
+    required: 0,
+    optional: 0,
+};
 
 fn per_type(t: QpType, ud: Rule, uc: Rule, rc: Rule) -> Rule {
     match t {
@@ -29,11 +32,17 @@ fn per_type(t: QpType, ud: Rule, uc: Rule, rc: Rule) -> Rule {
 }
 
 fn req(required: u32) -> Rule {
-    Rule { required, optional: 0 }
+    Rule {
+        required,
+        optional: 0,
+    }
 }
 
 fn opt(optional: u32) -> Rule {
-    Rule { required: 0, optional }
+    Rule {
+        required: 0,
+        optional,
+    }
 }
 
 /// The rule for moving a QP of type `t` from `from` to `to`, or `None`
@@ -59,7 +68,10 @@ pub fn rule(from: QpState, to: QpState, t: QpType) -> Option<Rule> {
         (Init, Rtr) => per_type(
             t,
             opt(PKEY_INDEX | QKEY),
-            Rule { required: AV | PATH_MTU | DEST_QPN | RQ_PSN, optional: ACCESS_FLAGS | PKEY_INDEX },
+            Rule {
+                required: AV | PATH_MTU | DEST_QPN | RQ_PSN,
+                optional: ACCESS_FLAGS | PKEY_INDEX,
+            },
             Rule {
                 required: AV | PATH_MTU | DEST_QPN | RQ_PSN | MAX_DEST_RD_ATOMIC | MIN_RNR_TIMER,
                 optional: ACCESS_FLAGS | PKEY_INDEX,
@@ -67,8 +79,14 @@ pub fn rule(from: QpState, to: QpState, t: QpType) -> Option<Rule> {
         ),
         (Rtr, Rts) => per_type(
             t,
-            Rule { required: SQ_PSN, optional: CUR_STATE | QKEY },
-            Rule { required: SQ_PSN, optional: CUR_STATE | ACCESS_FLAGS },
+            Rule {
+                required: SQ_PSN,
+                optional: CUR_STATE | QKEY,
+            },
+            Rule {
+                required: SQ_PSN,
+                optional: CUR_STATE | ACCESS_FLAGS,
+            },
             Rule {
                 required: TIMEOUT | RETRY_CNT | RNR_RETRY | SQ_PSN | MAX_QP_RD_ATOMIC,
                 optional: CUR_STATE | ACCESS_FLAGS | MIN_RNR_TIMER,
@@ -103,7 +121,12 @@ pub fn rule(from: QpState, to: QpState, t: QpType) -> Option<Rule> {
                 | MIN_RNR_TIMER),
         ),
         // Only UC and UD QPs enter SQE; the rule for RC is moot.
-        (Sqe, Rts) => per_type(t, opt(CUR_STATE | QKEY), opt(CUR_STATE | ACCESS_FLAGS), NONE),
+        (Sqe, Rts) => per_type(
+            t,
+            opt(CUR_STATE | QKEY),
+            opt(CUR_STATE | ACCESS_FLAGS),
+            NONE,
+        ),
         _ => return None,
     };
     Some(r)
@@ -189,7 +212,13 @@ pub fn rom_word(from: u8, to: u8, type_row: usize) -> u64 {
         1 => QpType::Uc,
         2 => QpType::Ud,
         // Not a QP type: the transition exists for RC, refuse the type.
-        _ => return if rule(f, t, QpType::Rc).is_some() { 1 << 43 } else { 0 },
+        _ => {
+            return if rule(f, t, QpType::Rc).is_some() {
+                1 << 43
+            } else {
+                0
+            }
+        }
     };
     match rule(f, t, qp_type) {
         None => 0,
@@ -213,7 +242,11 @@ mod tests {
                         for bit in 0..BITS {
                             let a = 1u32 << bit;
                             if (r.required | r.optional) & a != 0 && a != CUR_STATE {
-                                assert!(!attr_fields(a).is_empty(), "{} names no field", NAMES[bit]);
+                                assert!(
+                                    !attr_fields(a).is_empty(),
+                                    "{} names no field",
+                                    NAMES[bit]
+                                );
                             }
                         }
                     }

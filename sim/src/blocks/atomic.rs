@@ -41,6 +41,9 @@ impl StreamBlock for AtomicStreams {
     type Out = AtomicOut;
     type Req = AtomicReq;
     type Resp = AtomicResp;
+    type Env = ();
+
+    fn env(_seed: u64) {}
 
     fn set_reset(i: &mut AtomicIn, on: bool) {
         i.reset = on;

@@ -1,4 +1,5 @@
 //! Per-block bindings: signal structs, streams and backend constructors.
 
 pub mod atomic;
+pub mod qpc;
 pub mod wide_adder;

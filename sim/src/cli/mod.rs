@@ -88,6 +88,8 @@ pub enum RtlCmd {
     },
     /// Print a block's ports as a Markdown table, from the rust-hdl design.
     Ports { block: String },
+    /// Print a block's context layout in ICM as a Markdown table.
+    Layout { block: String },
     /// Synthesize a block with Yosys for iCE40 and print its resources.
     Synth {
         block: String,

@@ -88,3 +88,24 @@ pub fn ports_markdown(block: &str) -> Result<String> {
     }
     Ok(t)
 }
+
+/// A block's context layout in ICM as a Markdown table, for the blocks
+/// that keep contexts (the one in its `docs/blocks/` page).
+pub fn layout_markdown(block: &str) -> Result<String> {
+    let fields = match block {
+        "qpc" => hca_rtl::qpc::layout::FIELDS,
+        other => bail!("block `{other}` keeps no context in ICM"),
+    };
+    let mut t = String::from("| field | word | bits | width |\n|---|---|---|---|\n");
+    for f in fields {
+        t.push_str(&format!(
+            "| `{}` | {} | {}..{} | {} |\n",
+            f.name,
+            f.word,
+            f.lsb,
+            f.lsb + f.width - 1,
+            f.width
+        ));
+    }
+    Ok(t)
+}

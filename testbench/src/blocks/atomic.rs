@@ -1,6 +1,6 @@
 //! Constrained-random stimulus and the differential check for the atomic unit.
 
-use crate::scoreboard::{Mismatch, Scoreboard};
+use crate::differential::run_batches;
 use hca_rtl::atomic::{AtomicModel, AtomicOp, AtomicReq, AtomicResp, AtomicStatus, MEM_BYTES};
 use hca_rtl::Transactor;
 use rand::seq::SliceRandom;
@@ -153,7 +153,6 @@ impl DiffStats {
 pub struct AtomicDiff {
     model: AtomicModel,
     stim: AtomicStimulus,
-    board: Scoreboard<AtomicReq, AtomicResp>,
     stats: DiffStats,
 }
 
@@ -162,7 +161,6 @@ impl AtomicDiff {
         AtomicDiff {
             model: AtomicModel::new(),
             stim: AtomicStimulus::new(rng),
-            board: Scoreboard::default(),
             stats: DiffStats::default(),
         }
     }
@@ -175,38 +173,32 @@ impl AtomicDiff {
         dut: &mut T,
         rng: &mut impl Rng,
         n: u64,
-        mut progress: impl FnMut(u64),
+        progress: impl FnMut(u64),
     ) -> Result<(), String>
     where
         T: Transactor<Req = AtomicReq, Resp = AtomicResp> + ?Sized,
     {
-        let end = self.stats.ops + n;
-        while self.stats.ops < end {
-            let len = rng.gen_range(1..=256).min(end - self.stats.ops);
-            let mut batch = Vec::with_capacity(len as usize);
-            for _ in 0..len {
-                let req = self.stim.next(rng, &self.model);
-                let resp = self.model.execute(&req);
+        let (model, stim, stats) = (&mut self.model, &mut self.stim, &mut self.stats);
+        let done = stats.ops;
+        run_batches(
+            dut,
+            rng,
+            n,
+            done,
+            |rng| {
+                let req = stim.next(rng, model);
+                let resp = model.execute(&req);
                 match req.atomic_op() {
                     Some(op) if resp.status == AtomicStatus::Ok => {
-                        self.stats.per_op[op.code() as usize] += 1
+                        stats.per_op[op.code() as usize] += 1
                     }
-                    _ => self.stats.errors += 1,
+                    _ => stats.errors += 1,
                 }
-                self.board.expect(req, resp);
-                batch.push(req);
-            }
-            let got = dut
-                .transact(&batch)
-                .map_err(|e| format!("after {} checked transactions: {e}", self.board.checked()))?;
-            for r in got {
-                self.board
-                    .observe(r, dut.cycles())
-                    .map_err(|m: Box<Mismatch<_, _>>| m.to_string())?;
-            }
-            self.stats.ops += len;
-            progress(self.stats.ops);
-        }
+                stats.ops += 1;
+                (req, resp)
+            },
+            progress,
+        )?;
         self.stats.cycles = dut.cycles();
         Ok(())
     }

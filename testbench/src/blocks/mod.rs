@@ -1,3 +1,4 @@
 //! Per-block stimulus and checkers, shared by the tests and `hca run`.
 
 pub mod atomic;
+pub mod qpc;

@@ -1,0 +1,188 @@
+//! The QP context block on every backend, with ICM behind it.
+
+use crate::backend::rtl::RtlSim;
+use crate::backend::verilator::Verilated;
+use crate::backend::Backend;
+use crate::verilated;
+use hca_rtl::qpc::layout::{QpContext, WORDS};
+use hca_rtl::qpc::model::attrs_as_context;
+use hca_rtl::qpc::{attr, QpcModel, QpcOp, QpcReq, QpcResp, QpcUnit16, MASK24};
+use hca_rtl::Transactor;
+use hca_testbench::icm::{IcmBeat, IcmBfm};
+use hca_testbench::stream::{Pacing, StreamBlock};
+use hca_testbench::transactor::StreamTransactor;
+use hca_testbench::Dut;
+use std::path::Path;
+
+crate::bind_block! {
+    rtl: QpcUnit16,
+    verilated: verilated::qpc::Model,
+    inputs QpcIn {
+        reset: bool,
+        req_valid: bool,
+        req_op: u64,
+        req_qpn: u64,
+        req_attr_mask: u64,
+        req_attr0: u64,
+        req_attr1: u64,
+        req_attr2: u64,
+        req_attr3: u64,
+        req_attr4: u64,
+        req_attr5: u64,
+        req_attr6: u64,
+        req_arg: u64,
+        req_last: bool,
+        req_rnr: bool,
+        resp_ready: bool,
+        icm_req_ready: bool,
+        icm_rsp_valid: bool,
+        icm_rsp_data: u64,
+    }
+    outputs QpcOut {
+        req_ready: bool,
+        resp_valid: bool,
+        resp_status: u64,
+        resp_class: u64,
+        resp_arg: u64,
+        resp_ctx0: u64,
+        resp_ctx1: u64,
+        resp_ctx2: u64,
+        resp_ctx3: u64,
+        resp_ctx4: u64,
+        resp_ctx5: u64,
+        resp_ctx6: u64,
+        icm_req_valid: bool,
+        icm_req_write: bool,
+        icm_req_entry: u64,
+        icm_req_beat: u64,
+        icm_req_data: u64,
+    }
+}
+
+/// Where the QPC's streams and ICM port sit in its ports.
+pub struct QpcStreams;
+
+impl StreamBlock for QpcStreams {
+    type In = QpcIn;
+    type Out = QpcOut;
+    type Req = QpcReq;
+    type Resp = QpcResp;
+    type Env = IcmBfm;
+
+    fn env(seed: u64) -> IcmBfm {
+        IcmBfm::new(seed)
+    }
+
+    fn env_drive(env: &mut IcmBfm, i: &mut QpcIn) {
+        let d = env.drive();
+        i.icm_req_ready = d.req_ready;
+        i.icm_rsp_valid = d.rsp.is_some();
+        i.icm_rsp_data = d.rsp.unwrap_or(0);
+    }
+
+    fn env_observe(env: &mut IcmBfm, o: &QpcOut) {
+        env.observe(o.icm_req_valid.then_some(IcmBeat {
+            write: o.icm_req_write,
+            entry: o.icm_req_entry as u32,
+            beat: o.icm_req_beat as u8,
+            data: o.icm_req_data,
+        }));
+    }
+
+    fn set_reset(i: &mut QpcIn, on: bool) {
+        i.reset = on;
+    }
+
+    fn put_req(i: &mut QpcIn, req: Option<&QpcReq>) {
+        i.req_valid = req.is_some();
+        let Some(r) = req else { return };
+        let mut target = attrs_as_context(&r.attrs);
+        target.state = r.to;
+        let w = target.pack();
+        i.req_op = r.op as u64 & 7;
+        i.req_qpn = (r.qpn & MASK24) as u64;
+        i.req_attr_mask = r.attr_mask as u64 & ((1 << attr::BITS) - 1);
+        [
+            i.req_attr0,
+            i.req_attr1,
+            i.req_attr2,
+            i.req_attr3,
+            i.req_attr4,
+            i.req_attr5,
+            i.req_attr6,
+        ] = [w[0], w[1], w[2], w[3], w[4], w[5], w[6]];
+        i.req_arg = match QpcOp::from_code(r.op) {
+            Some(QpcOp::SendPsn) => r.count as u64,
+            Some(QpcOp::RecvPsn) => r.psn as u64,
+            _ => 0,
+        };
+        i.req_last = r.last;
+        i.req_rnr = r.rnr;
+    }
+
+    fn req_ready(o: &QpcOut) -> bool {
+        o.req_ready
+    }
+
+    fn set_resp_ready(i: &mut QpcIn, ready: bool) {
+        i.resp_ready = ready;
+    }
+
+    fn resp(o: &QpcOut) -> Option<QpcResp> {
+        let mut w = [0u64; WORDS];
+        w[..7].copy_from_slice(&[
+            o.resp_ctx0,
+            o.resp_ctx1,
+            o.resp_ctx2,
+            o.resp_ctx3,
+            o.resp_ctx4,
+            o.resp_ctx5,
+            o.resp_ctx6,
+        ]);
+        o.resp_valid.then(|| QpcResp {
+            status: o.resp_status as u8,
+            ctx: QpContext::unpack(&w),
+            psn: o.resp_arg as u32,
+            class: o.resp_class as u8,
+        })
+    }
+}
+
+/// The block at transaction level, on any backend.
+pub type QpcTransactor = Box<dyn Transactor<Req = QpcReq, Resp = QpcResp> + Send>;
+
+/// Open the block on `backend`; see [`crate::blocks::atomic::open`].
+pub fn open(
+    backend: Backend,
+    wave: Option<&Path>,
+    pacing: Pacing,
+    pacing_seed: u64,
+) -> anyhow::Result<QpcTransactor> {
+    fn clocked<D>(
+        mut dut: D,
+        wave: Option<&Path>,
+        pacing: Pacing,
+        seed: u64,
+    ) -> anyhow::Result<QpcTransactor>
+    where
+        D: Dut<In = QpcIn, Out = QpcOut> + Send + 'static,
+    {
+        if let Some(path) = wave {
+            dut.open_trace(path)
+                .map_err(|e| anyhow::anyhow!("cannot write waveform {}: {e}", path.display()))?;
+        }
+        Ok(Box::new(StreamTransactor::<D, QpcStreams>::new(
+            dut, pacing, seed,
+        )?))
+    }
+    match backend {
+        Backend::Model => Ok(Box::new(QpcModel::new())),
+        Backend::Rtl => clocked(RtlSim::<QpcUnit16>::default(), wave, pacing, pacing_seed),
+        Backend::Verilator => clocked(
+            Verilated::<verilated::qpc::Model>::default(),
+            wave,
+            pacing,
+            pacing_seed,
+        ),
+    }
+}

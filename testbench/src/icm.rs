@@ -1,0 +1,98 @@
+//! A bus-functional model of ICM as a block sees it: 64-bit beats of
+//! fixed-size context entries, reads answered in order after a random
+//! latency, random back-pressure on requests. Entries never written read
+//! as zero, as freshly mapped ICM does.
+
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use std::collections::{HashMap, VecDeque};
+
+/// One request beat, as sampled on the block's ICM port.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct IcmBeat {
+    pub write: bool,
+    pub entry: u32,
+    pub beat: u8,
+    pub data: u64,
+}
+
+/// What the BFM drives this cycle.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct IcmDrive {
+    pub req_ready: bool,
+    pub rsp: Option<u64>,
+}
+
+pub struct IcmBfm {
+    words: HashMap<(u32, u8), u64>,
+    pending: VecDeque<(u64, u64)>,
+    cycle: u64,
+    rng: ChaCha8Rng,
+    drive: IcmDrive,
+    /// Longest read latency, in cycles (at least 1).
+    pub max_latency: u64,
+    /// Chance in percent that a request is not accepted in a cycle.
+    pub stall_pct: u8,
+    reads: u64,
+    writes: u64,
+}
+
+impl IcmBfm {
+    pub fn new(seed: u64) -> Self {
+        IcmBfm {
+            words: HashMap::new(),
+            pending: VecDeque::new(),
+            cycle: 0,
+            rng: ChaCha8Rng::seed_from_u64(seed),
+            drive: IcmDrive::default(),
+            max_latency: 4,
+            stall_pct: 20,
+            reads: 0,
+            writes: 0,
+        }
+    }
+
+    /// Decide this cycle's ready and read response.
+    pub fn drive(&mut self) -> IcmDrive {
+        let rsp = match self.pending.front() {
+            Some(&(due, data)) if due <= self.cycle => {
+                self.pending.pop_front();
+                Some(data)
+            }
+            _ => None,
+        };
+        let req_ready = self.stall_pct == 0 || self.rng.gen_range(0..100) >= self.stall_pct;
+        self.drive = IcmDrive { req_ready, rsp };
+        self.drive
+    }
+
+    /// See the request the block presents this cycle (if any); it is taken
+    /// when this cycle's ready is high. Ends the cycle.
+    pub fn observe(&mut self, req: Option<IcmBeat>) {
+        if let (Some(r), true) = (req, self.drive.req_ready) {
+            if r.write {
+                self.writes += 1;
+                self.words.insert((r.entry, r.beat), r.data);
+            } else {
+                self.reads += 1;
+                let data = self.words.get(&(r.entry, r.beat)).copied().unwrap_or(0);
+                let latency = self.rng.gen_range(1..=self.max_latency.max(1));
+                let due = (self.cycle + latency).max(self.pending.back().map_or(0, |p| p.0 + 1));
+                self.pending.push_back((due, data));
+            }
+        }
+        self.cycle += 1;
+    }
+
+    /// The words of one entry as ICM holds them.
+    pub fn entry(&self, entry: u32, beats: u8) -> Vec<u64> {
+        (0..beats)
+            .map(|b| self.words.get(&(entry, b)).copied().unwrap_or(0))
+            .collect()
+    }
+
+    /// Beats read and written so far.
+    pub fn traffic(&self) -> (u64, u64) {
+        (self.reads, self.writes)
+    }
+}
