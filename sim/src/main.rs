@@ -36,26 +36,30 @@ fn run(cli: Cli) -> Result<bool> {
                 wave_dir,
             })
         }
-        Command::Block {
-            block: BlockCmd::Atomic(args),
-        } => {
+        Command::Block { block } => {
+            let (name, args) = match &block {
+                BlockCmd::Atomic(a) => ("atomic", a),
+                BlockCmd::Qpc(a) => ("qpc", a),
+            };
             if args.vcd.is_some() && !args.backend.is_clocked() {
                 bail!("--vcd needs a clocked backend (rtl or verilator): the model is untimed");
             }
-            let (t, cycles) = cli::block_atomic::serve(
-                args.backend,
-                args.vcd.as_deref(),
-                stdin().lock(),
-                stdout().lock(),
-            )?;
+            let vcd = args.vcd.as_deref();
+            let (t, cycles) = match block {
+                BlockCmd::Atomic(_) => {
+                    cli::block_atomic::serve(args.backend, vcd, stdin().lock(), stdout().lock())?
+                }
+                BlockCmd::Qpc(_) => {
+                    cli::block_qpc::serve(args.backend, vcd, stdin().lock(), stdout().lock())?
+                }
+            };
             eprintln!(
-                "hca block atomic: {} transactions ({} answered with an error), {} cycles on {}{}",
+                "hca block {name}: {} transactions ({} answered with an error), {} cycles on {}{}",
                 t.lines,
                 t.errors,
                 cycles,
                 args.backend,
-                args.vcd
-                    .map(|p| format!("; waveform {}", p.display()))
+                vcd.map(|p| format!("; waveform {}", p.display()))
                     .unwrap_or_default()
             );
             Ok(true)

@@ -1,6 +1,8 @@
 //! `hca block atomic`: JSON Lines in, one answer per line out, the same on
 //! every backend, bad lines answered with an error while the run goes on.
 
+mod common;
+
 use hca_sim::cli::block_atomic::serve;
 use hca_sim::Backend;
 use std::io::Write;
@@ -132,47 +134,9 @@ fn the_binary_refuses_a_waveform_from_the_model() {
 
 #[test]
 fn garbage_is_answered_line_by_line_on_every_backend() {
-    use rand::{Rng, SeedableRng};
-    let seed = hca_testbench::Seed::from_env();
-    println!("seed {seed} (replay with {})", seed.replay_hint());
-    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed.0);
-    // Mutated copies of good lines, and raw bytes (some not UTF-8).
-    let mut input = Vec::new();
-    let mut lines = 0;
-    for _ in 0..3000 {
-        let mut l: Vec<u8> = SCRIPT[rng.gen_range(0..SCRIPT.len())].0.as_bytes().to_vec();
-        if rng.gen_bool(0.3) {
-            l = (0..rng.gen_range(1..40))
-                .map(|_| rng.gen_range(1..=255u8))
-                .filter(|b| *b != b'\n')
-                .collect();
-        } else {
-            for _ in 0..rng.gen_range(1..4) {
-                let i = rng.gen_range(0..l.len());
-                l[i] = rng.gen_range(0x20..0x7f);
-            }
-        }
-        if l.iter().all(|b| b.is_ascii_whitespace()) {
-            continue;
-        }
-        lines += 1;
-        input.extend_from_slice(&l);
-        input.push(b'\n');
-    }
-    let mut answers = Vec::new();
-    for backend in Backend::ALL {
-        let mut out = Vec::new();
-        let (totals, _) = serve(backend, None, &input[..], &mut out).expect("serve");
-        assert_eq!(totals.lines, lines, "{backend}: one answer per line");
-        let text = String::from_utf8(out).expect("answers are UTF-8");
-        for a in text.lines() {
-            let v: serde_json::Value = serde_json::from_str(a).expect("every answer is JSON");
-            assert!(v.is_object(), "{a}");
-        }
-        answers.push(text);
-    }
-    assert_eq!(answers[0], answers[1], "model and rtl differ");
-    assert_eq!(answers[0], answers[2], "model and verilator differ");
+    let good: Vec<&str> = SCRIPT.iter().map(|s| s.0).collect();
+    let (input, lines) = common::garbage(&good);
+    common::serve_everywhere(|b, v, i, o| serve(b, v, i, o), &input, lines);
 }
 
 #[test]

@@ -31,6 +31,54 @@ impl<'a> Obj<'a> {
         self.op
     }
 
+    /// A nested object field, with the same conventions.
+    pub fn object(&self, name: &str) -> Result<Option<Obj<'a>>, String> {
+        match self.map.get(name) {
+            None => Ok(None),
+            Some(Value::Object(map)) => Ok(Some(Obj { map, op: self.op })),
+            Some(other) => Err(format!("field `{name}`: expected an object, got {other}")),
+        }
+    }
+
+    /// Whether a field is present.
+    pub fn has(&self, name: &str) -> bool {
+        self.map.contains_key(name)
+    }
+
+    /// The names of the fields present, `op` excepted.
+    pub fn keys(&self) -> impl Iterator<Item = &'a str> {
+        self.map.keys().map(String::as_str).filter(|k| *k != "op")
+    }
+
+    /// An unsigned field that must fit in `bits` bits.
+    pub fn uint(&self, name: &str, bits: u32) -> Result<u64, String> {
+        let v = self.u64(name)?;
+        if bits < 64 && v >> bits != 0 {
+            return Err(format!("field `{name}`: {v} does not fit in {bits} bits"));
+        }
+        Ok(v)
+    }
+
+    /// A boolean field, `false` when absent.
+    pub fn flag(&self, name: &str) -> Result<bool, String> {
+        match self.map.get(name) {
+            None => Ok(false),
+            Some(Value::Bool(b)) => Ok(*b),
+            Some(other) => Err(format!(
+                "field `{name}`: expected true or false, got {other}"
+            )),
+        }
+    }
+
+    /// A string field.
+    pub fn string(&self, name: &str) -> Result<&'a str, String> {
+        match self.map.get(name) {
+            None => Err(format!("missing field `{name}`")),
+            Some(Value::String(s)) => Ok(s),
+            Some(other) => Err(format!("field `{name}`: expected a string, got {other}")),
+        }
+    }
+
     /// Refuse fields other than `op` and `allowed`, so a misspelt operand
     /// is an error rather than a silent zero.
     pub fn only(&self, allowed: &[&str]) -> Result<(), String> {

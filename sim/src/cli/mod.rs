@@ -2,6 +2,7 @@
 
 pub mod bench;
 pub mod block_atomic;
+pub mod block_qpc;
 pub mod json;
 pub mod jsonl;
 pub mod rtl;
@@ -69,6 +70,8 @@ pub struct BlockArgs {
 pub enum BlockCmd {
     /// The atomic unit (schema in docs/blocks/atomic.md).
     Atomic(BlockArgs),
+    /// The QP context block (schema in docs/blocks/qpc.md).
+    Qpc(BlockArgs),
 }
 
 #[derive(Subcommand, Debug)]
