@@ -88,5 +88,8 @@ fn run(cli: Cli) -> Result<bool> {
         Command::Bench {
             which: BenchCmd::Atomic { seconds },
         } => cli::bench::atomic(seconds).map(|_| true),
+        Command::Bench {
+            which: BenchCmd::Qpc { icm_latency },
+        } => cli::bench_qpc::qpc(icm_latency).map(|_| true),
     }
 }

@@ -29,7 +29,8 @@ pub struct IcmBfm {
     cycle: u64,
     rng: ChaCha8Rng,
     drive: IcmDrive,
-    /// Longest read latency, in cycles (at least 1).
+    /// Shortest and longest read latency, in cycles (at least 1).
+    pub min_latency: u64,
     pub max_latency: u64,
     /// Chance in percent that a request is not accepted in a cycle.
     pub stall_pct: u8,
@@ -45,6 +46,7 @@ impl IcmBfm {
             cycle: 0,
             rng: ChaCha8Rng::seed_from_u64(seed),
             drive: IcmDrive::default(),
+            min_latency: 1,
             max_latency: 4,
             stall_pct: 20,
             reads: 0,
@@ -76,7 +78,8 @@ impl IcmBfm {
             } else {
                 self.reads += 1;
                 let data = self.words.get(&(r.entry, r.beat)).copied().unwrap_or(0);
-                let latency = self.rng.gen_range(1..=self.max_latency.max(1));
+                let lo = self.min_latency.max(1);
+                let latency = self.rng.gen_range(lo..=self.max_latency.max(lo));
                 let due = (self.cycle + latency).max(self.pending.back().map_or(0, |p| p.0 + 1));
                 self.pending.push_back((due, data));
             }

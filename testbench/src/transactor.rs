@@ -57,6 +57,11 @@ where
         &self.env
     }
 
+    /// The block's environment, to set its pacing.
+    pub fn env_mut(&mut self) -> &mut B::Env {
+        &mut self.env
+    }
+
     pub fn pacing(&self) -> Pacing {
         self.pacing
     }

@@ -1,6 +1,7 @@
 //! The `hca` subcommands. Each is documented in `docs/cli.md`.
 
 pub mod bench;
+pub mod bench_qpc;
 pub mod block_atomic;
 pub mod block_qpc;
 pub mod json;
@@ -109,5 +110,11 @@ pub enum BenchCmd {
         /// Seconds of measurement per backend.
         #[arg(long, default_value_t = 3.0)]
         seconds: f64,
+    },
+    /// Cycles per QP context lookup on a hit and on clean and dirty misses.
+    Qpc {
+        /// ICM read latency in cycles.
+        #[arg(long, default_value_t = 8)]
+        icm_latency: u64,
     },
 }
