@@ -9,6 +9,7 @@
 pub mod atomic;
 pub mod emit;
 pub mod fixtures;
+pub mod icm_layout;
 pub mod ports;
 pub mod qpc;
 pub mod registry;

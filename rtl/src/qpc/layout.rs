@@ -5,102 +5,16 @@
 //! writes back to ICM with `pack`), and `docs/blocks/qpc.md` shows the
 //! table `FIELDS` generates.
 
-use serde::{Deserialize, Serialize};
+pub use crate::icm_layout::Field;
 
 /// Words in one context entry.
 pub const WORDS: usize = 8;
 /// Bytes between consecutive QPNs' entries in ICM.
 pub const ENTRY_BYTES: u64 = 64;
 
-/// A field's place: word, least significant bit, width.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Field {
-    pub name: &'static str,
-    pub word: usize,
-    pub lsb: u32,
-    pub width: u32,
-}
-
-impl Field {
-    /// The field's bits in its word.
-    pub fn mask(&self) -> u64 {
-        (((1u128 << self.width) - 1) as u64) << self.lsb
-    }
-
-    /// The field's bits, all ones, with the field right-aligned.
-    pub fn ones(&self) -> u64 {
-        ((1u128 << self.width) - 1) as u64
-    }
-}
-
-/// The field called `name`. Panics on an unknown name: callers name fields
-/// with literals, so this is a programming error caught by any test.
-pub fn field(name: &str) -> Field {
-    *FIELDS
-        .iter()
-        .find(|f| f.name == name)
-        .unwrap_or_else(|| panic!("no QPC field `{name}`"))
-}
-
-trait FieldValue: Copy {
-    fn to_u64(self) -> u64;
-    fn from_u64(v: u64) -> Self;
-}
-
-macro_rules! field_value {
-    ($($t:ty),*) => {$(
-        impl FieldValue for $t {
-            fn to_u64(self) -> u64 { self as u64 }
-            fn from_u64(v: u64) -> Self { v as $t }
-        }
-    )*};
-}
-field_value!(u8, u16, u32);
-
-impl FieldValue for bool {
-    fn to_u64(self) -> u64 {
-        self as u64
-    }
-    fn from_u64(v: u64) -> Self {
-        v != 0
-    }
-}
-
-macro_rules! qpc_layout {
-    ($($(#[$doc:meta])* $name:ident : $t:ty = ($word:expr, $lsb:expr, $width:expr)),* $(,)?) => {
-        /// One QP's context. All zero is a QP in RESET.
-        #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
-        pub struct QpContext {
-            $($(#[$doc])* pub $name: $t),*
-        }
-
-        /// Every field, in layout order.
-        pub const FIELDS: &[Field] = &[
-            $(Field { name: stringify!($name), word: $word, lsb: $lsb, width: $width }),*
-        ];
-
-        impl QpContext {
-            /// The ICM words of this context. Values wider than their field
-            /// are truncated to it.
-            pub fn pack(&self) -> [u64; WORDS] {
-                let mut w = [0u64; WORDS];
-                $(
-                    w[$word] |= (FieldValue::to_u64(self.$name) & ((1u64 << $width) - 1)) << $lsb;
-                )*
-                w
-            }
-
-            /// The context held in ICM words (reserved bits ignored).
-            pub fn unpack(w: &[u64; WORDS]) -> Self {
-                QpContext {
-                    $($name: FieldValue::from_u64((w[$word] >> $lsb) & ((1u64 << $width) - 1))),*
-                }
-            }
-        }
-    };
-}
-
-qpc_layout! {
+crate::icm_layout! {
+    /// One QP's context. All zero is a QP in RESET.
+    QpContext, WORDS, {
     /// [`super::QpState`] code.
     state: u8 = (0, 0, 3),
     /// [`super::QpType`] code.
@@ -143,7 +57,7 @@ qpc_layout! {
     dlid: u16 = (6, 0, 16),
     /// Address vector: service level.
     sl: u8 = (6, 16, 4),
-}
+}}
 
 #[cfg(test)]
 mod tests {
