@@ -46,7 +46,7 @@ macro_rules! field_value {
         }
     )*};
 }
-field_value!(u8, u16, u32);
+field_value!(u8, u16, u32, u64);
 
 impl FieldValue for bool {
     fn to_u64(self) -> u64 {
@@ -84,7 +84,7 @@ macro_rules! icm_layout {
             pub fn pack(&self) -> [u64; $words] {
                 let mut w = [0u64; $words];
                 $(
-                    w[$word] |= ($crate::icm_layout::FieldValue::to_u64(self.$name) & ((1u64 << $width) - 1)) << $lsb;
+                    w[$word] |= ($crate::icm_layout::FieldValue::to_u64(self.$name) & (((1u128 << $width) - 1) as u64)) << $lsb;
                 )*
                 w
             }
@@ -92,7 +92,7 @@ macro_rules! icm_layout {
             /// The context held in ICM words (reserved bits ignored).
             pub fn unpack(w: &[u64; $words]) -> Self {
                 $ty {
-                    $($name: $crate::icm_layout::FieldValue::from_u64((w[$word] >> $lsb) & ((1u64 << $width) - 1))),*
+                    $($name: $crate::icm_layout::FieldValue::from_u64((w[$word] >> $lsb) & (((1u128 << $width) - 1) as u64))),*
                 }
             }
         }

@@ -13,6 +13,7 @@ pub mod icm_layout;
 pub mod ports;
 pub mod qpc;
 pub mod registry;
+pub mod tpt;
 pub mod transactor;
 
 pub use transactor::{Transactor, TransactorError};

@@ -11,6 +11,9 @@ use std::collections::{HashMap, VecDeque};
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct IcmBeat {
     pub write: bool,
+    /// Which table of ICM (each block numbers its own: the TPT's MPT is 0,
+    /// its MTT 1).
+    pub table: u8,
     pub entry: u32,
     pub beat: u8,
     pub data: u64,
@@ -24,7 +27,7 @@ pub struct IcmDrive {
 }
 
 pub struct IcmBfm {
-    words: HashMap<(u32, u8), u64>,
+    words: HashMap<(u8, u32, u8), u64>,
     pending: VecDeque<(u64, u64)>,
     cycle: u64,
     rng: ChaCha8Rng,
@@ -74,10 +77,14 @@ impl IcmBfm {
         if let (Some(r), true) = (req, self.drive.req_ready) {
             if r.write {
                 self.writes += 1;
-                self.words.insert((r.entry, r.beat), r.data);
+                self.words.insert((r.table, r.entry, r.beat), r.data);
             } else {
                 self.reads += 1;
-                let data = self.words.get(&(r.entry, r.beat)).copied().unwrap_or(0);
+                let data = self
+                    .words
+                    .get(&(r.table, r.entry, r.beat))
+                    .copied()
+                    .unwrap_or(0);
                 let lo = self.min_latency.max(1);
                 let latency = self.rng.gen_range(lo..=self.max_latency.max(lo));
                 let due = (self.cycle + latency).max(self.pending.back().map_or(0, |p| p.0 + 1));
@@ -88,10 +95,15 @@ impl IcmBfm {
     }
 
     /// The words of one entry as ICM holds them.
-    pub fn entry(&self, entry: u32, beats: u8) -> Vec<u64> {
+    pub fn entry(&self, table: u8, entry: u32, beats: u8) -> Vec<u64> {
         (0..beats)
-            .map(|b| self.words.get(&(entry, b)).copied().unwrap_or(0))
+            .map(|b| self.words.get(&(table, entry, b)).copied().unwrap_or(0))
             .collect()
+    }
+
+    /// The host writes a word of ICM directly (as a driver maps an FMR).
+    pub fn host_write(&mut self, table: u8, entry: u32, beat: u8, data: u64) {
+        self.words.insert((table, entry, beat), data);
     }
 
     /// Beats read and written so far.

@@ -25,13 +25,31 @@ pub trait StreamBlock {
     /// Let the environment see this cycle's outputs (before the edge).
     fn env_observe(_env: &mut Self::Env, _o: &Self::Out) {}
 
+    /// Whether a request is carried out by the environment rather than
+    /// the block (the host writing ICM, say). It takes effect after every
+    /// earlier request has completed, and before any later one starts.
+    fn is_env_request(_req: &Self::Req) -> bool {
+        false
+    }
+
+    /// Carry out an environment request.
+    fn env_request(_env: &mut Self::Env, _req: &Self::Req) -> Option<Self::Resp> {
+        None
+    }
+
+    /// A response in the making, for blocks that answer in several beats.
+    type Partial: Default;
+
     fn set_reset(i: &mut Self::In, on: bool);
     /// Present `req` (valid high with its payload) or nothing (valid low).
     fn put_req(i: &mut Self::In, req: Option<&Self::Req>);
     fn req_ready(o: &Self::Out) -> bool;
     fn set_resp_ready(i: &mut Self::In, ready: bool);
-    /// The response on the outputs, when valid is high.
-    fn resp(o: &Self::Out) -> Option<Self::Resp>;
+    /// Whether a response beat is on the outputs.
+    fn resp_valid(o: &Self::Out) -> bool;
+
+    /// Take the beat on the outputs; the response when it was the last.
+    fn take_beat(o: &Self::Out, partial: &mut Self::Partial) -> Option<Self::Resp>;
 }
 
 /// Timing knobs for constrained-random handshakes, in percent.

@@ -21,6 +21,8 @@ pub struct StreamTransactor<D: Dut, B: StreamBlock> {
     rng: ChaCha8Rng,
     monitor: StreamMonitor,
     env: B::Env,
+    partial: B::Partial,
+    took_beat: bool,
     _block: PhantomData<B>,
 }
 
@@ -44,6 +46,8 @@ where
             rng: ChaCha8Rng::seed_from_u64(pacing_seed),
             monitor: StreamMonitor::default(),
             env: B::env(pacing_seed ^ 0x9e37_79b9_7f4a_7c15),
+            partial: B::Partial::default(),
+            took_beat: false,
             _block: PhantomData,
         })
     }
@@ -90,9 +94,9 @@ where
             .map_err(|_| TransactorError::NoConvergence { cycle })?;
         B::env_observe(&mut self.env, &out);
         let accepted = req.is_some() && B::req_ready(&out);
-        let resp = B::resp(&out);
-        let taken = if self.monitor.takes(resp.is_some()) {
-            resp
+        self.took_beat = self.monitor.takes(B::resp_valid(&out));
+        let taken = if self.took_beat {
+            B::take_beat(&out, &mut self.partial)
         } else {
             None
         };
@@ -103,15 +107,13 @@ where
     }
 }
 
-impl<D, B> Transactor for StreamTransactor<D, B>
+impl<D, B> StreamTransactor<D, B>
 where
     D: Dut,
     B: StreamBlock<In = D::In, Out = D::Out>,
 {
-    type Req = B::Req;
-    type Resp = B::Resp;
-
-    fn transact(&mut self, reqs: &[B::Req]) -> Result<Vec<B::Resp>, TransactorError> {
+    /// Send block requests back to back and collect their responses.
+    fn run(&mut self, reqs: &[B::Req]) -> Result<Vec<B::Resp>, TransactorError> {
         let mut driver = StreamDriver::default();
         for r in reqs {
             driver.push(r.clone());
@@ -122,7 +124,8 @@ where
             let req = driver.present(&mut self.rng, self.pacing.idle_pct).cloned();
             let (accepted, resp) = self.step(req.as_ref())?;
             driver.edge(accepted);
-            let progressed = accepted || resp.is_some();
+            // A beat counts as progress even when it completes no response.
+            let progressed = accepted || self.took_beat;
             if let Some(r) = resp {
                 if out.len() as u64 >= driver.sent() {
                     return Err(TransactorError::Spurious {
@@ -139,6 +142,35 @@ where
                     outstanding: reqs.len() - out.len(),
                 });
             }
+        }
+        Ok(out)
+    }
+}
+
+impl<D, B> Transactor for StreamTransactor<D, B>
+where
+    D: Dut,
+    B: StreamBlock<In = D::In, Out = D::Out>,
+{
+    type Req = B::Req;
+    type Resp = B::Resp;
+
+    fn transact(&mut self, reqs: &[B::Req]) -> Result<Vec<B::Resp>, TransactorError> {
+        let mut out = Vec::with_capacity(reqs.len());
+        let mut rest = reqs;
+        while !rest.is_empty() {
+            let n = rest
+                .iter()
+                .position(B::is_env_request)
+                .unwrap_or(rest.len());
+            out.extend(self.run(&rest[..n])?);
+            if let Some(r) = rest.get(n) {
+                let cycle = self.clock.cycles();
+                out.push(
+                    B::env_request(&mut self.env, r).ok_or(TransactorError::Spurious { cycle })?,
+                );
+            }
+            rest = &rest[(n + 1).min(rest.len())..];
         }
         Ok(out)
     }

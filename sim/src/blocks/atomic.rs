@@ -42,6 +42,7 @@ impl StreamBlock for AtomicStreams {
     type Req = AtomicReq;
     type Resp = AtomicResp;
     type Env = ();
+    type Partial = ();
 
     fn env(_seed: u64) {}
 
@@ -69,7 +70,11 @@ impl StreamBlock for AtomicStreams {
         i.resp_ready = ready;
     }
 
-    fn resp(o: &AtomicOut) -> Option<AtomicResp> {
+    fn resp_valid(o: &AtomicOut) -> bool {
+        o.resp_valid
+    }
+
+    fn take_beat(o: &AtomicOut, _: &mut ()) -> Option<AtomicResp> {
         o.resp_valid.then(|| AtomicResp {
             // A 2-bit port: every value is a status.
             status: AtomicStatus::from_code(o.resp_status as u8).unwrap_or(AtomicStatus::BadOpcode),

@@ -2,4 +2,5 @@
 
 pub mod atomic;
 pub mod qpc;
+pub mod tpt;
 pub mod wide_adder;

@@ -68,6 +68,7 @@ impl StreamBlock for QpcStreams {
     type Req = QpcReq;
     type Resp = QpcResp;
     type Env = IcmBfm;
+    type Partial = ();
 
     fn env(seed: u64) -> IcmBfm {
         IcmBfm::new(seed)
@@ -83,6 +84,7 @@ impl StreamBlock for QpcStreams {
     fn env_observe(env: &mut IcmBfm, o: &QpcOut) {
         env.observe(o.icm_req_valid.then_some(IcmBeat {
             write: o.icm_req_write,
+            table: 0,
             entry: o.icm_req_entry as u32,
             beat: o.icm_req_beat as u8,
             data: o.icm_req_data,
@@ -128,7 +130,11 @@ impl StreamBlock for QpcStreams {
         i.resp_ready = ready;
     }
 
-    fn resp(o: &QpcOut) -> Option<QpcResp> {
+    fn resp_valid(o: &QpcOut) -> bool {
+        o.resp_valid
+    }
+
+    fn take_beat(o: &QpcOut, _: &mut ()) -> Option<QpcResp> {
         let mut w = [0u64; WORDS];
         w[..7].copy_from_slice(&[
             o.resp_ctx0,

@@ -94,6 +94,7 @@ pub fn ports_markdown(block: &str) -> Result<String> {
 pub fn layout_markdown(block: &str) -> Result<String> {
     let fields = match block {
         "qpc" => hca_rtl::qpc::layout::FIELDS,
+        "tpt" => hca_rtl::tpt::layout::FIELDS,
         other => bail!("block `{other}` keeps no context in ICM"),
     };
     let mut t = String::from("| field | word | bits | width |\n|---|---|---|---|\n");

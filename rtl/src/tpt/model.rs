@@ -1,0 +1,260 @@
+//! The behavioral model of the TPT: ICM as two maps, and the on-chip MPT
+//! cache modelled line for line, because it is visible: a host write to
+//! ICM (an FMR map or unmap) reaches the block only when the entry is next
+//! read from ICM, and a SYNC_TPT empties the cache.
+
+use super::layout::MptEntry;
+use super::status::*;
+use super::{access, key_index, key_tag, MptKind, MptState, TptOp, TptReq, TptResp};
+use super::{MAX_LOG_PAGE, MIN_LOG_PAGE, NUM_MPTS, NUM_MTTS};
+use crate::{Transactor, TransactorError};
+use std::collections::HashMap;
+
+const MASK24: u32 = 0xff_ffff;
+
+#[derive(Clone, Debug)]
+pub struct TptModel {
+    mpt: HashMap<u32, MptEntry>,
+    mtt: HashMap<u32, u64>,
+    /// Line `i` holds the entry of an index `x` with `x % lines == i`.
+    cache: Vec<Option<(u32, MptEntry)>>,
+}
+
+impl TptModel {
+    /// A model whose cache has `lines` lines, like the RTL it checks.
+    pub fn new(lines: usize) -> Self {
+        TptModel {
+            mpt: HashMap::new(),
+            mtt: HashMap::new(),
+            cache: vec![None; lines.max(1)],
+        }
+    }
+
+    fn line(&self, index: u32) -> usize {
+        index as usize % self.cache.len()
+    }
+
+    /// The entry as the block sees it: the cached copy, else ICM (and the
+    /// line is filled).
+    fn fetch(&mut self, index: u32) -> MptEntry {
+        let line = self.line(index);
+        match self.cache[line] {
+            Some((i, e)) if i == index => e,
+            _ => {
+                let e = self.mpt.get(&index).copied().unwrap_or_default();
+                self.cache[line] = Some((index, e));
+                e
+            }
+        }
+    }
+
+    /// The block writes an entry: ICM and its (filled) line.
+    fn store(&mut self, index: u32, e: MptEntry) {
+        self.mpt.insert(index, e);
+        let line = self.line(index);
+        self.cache[line] = Some((index, e));
+    }
+
+    /// The entry in ICM (for checkers).
+    pub fn icm_entry(&self, index: u32) -> MptEntry {
+        self.mpt.get(&index).copied().unwrap_or_default()
+    }
+
+    /// The MTT entry in ICM.
+    pub fn icm_mtt(&self, index: u32) -> u64 {
+        self.mtt.get(&index).copied().unwrap_or(0)
+    }
+
+    pub fn execute(&mut self, req: &TptReq) -> TptResp {
+        let mut resp = TptResp::default();
+        resp.status = self.apply(req, &mut resp);
+        resp
+    }
+
+    fn apply(&mut self, req: &TptReq, resp: &mut TptResp) -> u8 {
+        let Some(op) = TptOp::from_code(req.op) else {
+            return BAD_OP;
+        };
+        // The entry as it travels in the ICM layout: each field truncated
+        // to its width.
+        let req = &TptReq {
+            entry: MptEntry::unpack(&req.entry.pack()),
+            ..*req
+        };
+        match op {
+            TptOp::HostWriteMpt => {
+                self.mpt.insert(req.key & MASK24, req.entry);
+                OK
+            }
+            TptOp::HostWriteMtt => {
+                self.mtt.insert(req.mtt & MASK24, req.addr);
+                OK
+            }
+            TptOp::SyncTpt => {
+                self.cache.iter_mut().for_each(|l| *l = None);
+                OK
+            }
+            TptOp::WriteMtt => {
+                if req.mtt >= NUM_MTTS {
+                    return BAD_INDEX;
+                }
+                self.mtt.insert(req.mtt, req.addr);
+                OK
+            }
+            TptOp::Sw2Hw | TptOp::Hw2Sw | TptOp::Query => {
+                let index = req.key;
+                if index >= NUM_MPTS {
+                    return BAD_INDEX;
+                }
+                let e = self.fetch(index);
+                resp.entry = e;
+                let free = e.state == MptState::Free as u8;
+                match op {
+                    TptOp::Sw2Hw => {
+                        if !free {
+                            return BAD_RES_STATE;
+                        }
+                        let n = req.entry;
+                        let state_ok =
+                            n.state == MptState::Valid as u8 || n.state == MptState::Invalid as u8;
+                        if !state_ok || n.kind > MptKind::FastReg as u8 || !page_ok(n.log_page) {
+                            return BAD_PARAM;
+                        }
+                        self.store(index, n);
+                        resp.entry = n;
+                    }
+                    TptOp::Hw2Sw => {
+                        if free {
+                            return BAD_RES_STATE;
+                        }
+                        self.store(
+                            index,
+                            MptEntry {
+                                state: MptState::Free as u8,
+                                ..e
+                            },
+                        );
+                    }
+                    _ => {
+                        if free {
+                            return BAD_RES_STATE;
+                        }
+                    }
+                }
+                OK
+            }
+            TptOp::Lookup | TptOp::LocalInv | TptOp::RemoteInv | TptOp::FastReg => {
+                let index = key_index(req.key);
+                if index >= NUM_MPTS {
+                    return KEY_INDEX;
+                }
+                let e = self.fetch(index);
+                resp.entry = e;
+                if op == TptOp::FastReg {
+                    return self.fast_reg(index, e, req, resp);
+                }
+                if e.state != MptState::Valid as u8 || !page_ok(e.log_page) {
+                    return NOT_VALID;
+                }
+                if e.tag != key_tag(req.key) {
+                    return TAG_MISMATCH;
+                }
+                if e.pd != req.pd & MASK24 {
+                    return PD_MISMATCH;
+                }
+                match op {
+                    TptOp::Lookup => self.translate(e, req, resp),
+                    TptOp::LocalInv if e.kind == MptKind::Mr as u8 => NOT_INVALIDATABLE,
+                    TptOp::RemoteInv if !e.remote_inv => NOT_INVALIDATABLE,
+                    _ => {
+                        let n = MptEntry {
+                            state: MptState::Invalid as u8,
+                            ..e
+                        };
+                        self.store(index, n);
+                        resp.entry = n;
+                        OK
+                    }
+                }
+            }
+        }
+    }
+
+    fn fast_reg(&mut self, index: u32, e: MptEntry, req: &TptReq, resp: &mut TptResp) -> u8 {
+        if e.state != MptState::Invalid as u8 {
+            return NOT_FREE;
+        }
+        if e.kind != MptKind::FastReg as u8 {
+            return NOT_INVALIDATABLE;
+        }
+        if e.pd != req.pd & MASK24 {
+            return PD_MISMATCH;
+        }
+        let r = req.entry;
+        if !page_ok(r.log_page) {
+            return BAD_PAGE_SIZE;
+        }
+        let n = MptEntry {
+            state: MptState::Valid as u8,
+            tag: key_tag(req.key),
+            va: r.va,
+            len: r.len,
+            access: r.access & access::ALL,
+            log_page: r.log_page,
+            ..e
+        };
+        self.store(index, n);
+        resp.entry = n;
+        OK
+    }
+
+    /// Bounds, access, then one DMA address per page touched.
+    fn translate(&mut self, e: MptEntry, req: &TptReq, resp: &mut TptResp) -> u8 {
+        let len = req.len as u64;
+        let within = req.va.wrapping_sub(e.va);
+        if req.va < e.va || within > e.len || len > e.len - within {
+            return OUT_OF_BOUNDS;
+        }
+        let granted = e.access | access::LOCAL_READ;
+        if req.access & access::ALL & !granted != 0 {
+            return ACCESS_DENIED;
+        }
+        if len == 0 {
+            return OK;
+        }
+        let page_mask = (1u64 << e.log_page) - 1;
+        let off = req.va.wrapping_sub(e.va & !page_mask);
+        let (first, last) = (off >> e.log_page, (off + len - 1) >> e.log_page);
+        for p in first..=last {
+            let mtt = (e.mtt_base as u64).wrapping_add(p) as u32 & MASK24;
+            let page = self.icm_mtt(mtt) & !page_mask;
+            resp.pages.push(if p == first {
+                page.wrapping_add(off & page_mask)
+            } else {
+                page
+            });
+        }
+        OK
+    }
+}
+
+fn page_ok(log_page: u8) -> bool {
+    (MIN_LOG_PAGE..=MAX_LOG_PAGE).contains(&log_page)
+}
+
+impl Transactor for TptModel {
+    type Req = TptReq;
+    type Resp = TptResp;
+
+    fn transact(&mut self, reqs: &[TptReq]) -> Result<Vec<TptResp>, TransactorError> {
+        Ok(reqs.iter().map(|r| self.execute(r)).collect())
+    }
+
+    fn backend(&self) -> &'static str {
+        "model"
+    }
+
+    fn cycles(&self) -> u64 {
+        0
+    }
+}

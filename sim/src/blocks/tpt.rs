@@ -1,0 +1,207 @@
+//! The TPT on every backend, with ICM (MPT table 0, MTT table 1) behind it.
+
+use crate::backend::rtl::RtlSim;
+use crate::backend::verilator::Verilated;
+use crate::backend::Backend;
+use crate::verilated;
+use hca_rtl::tpt::layout::{MptEntry, WORDS};
+use hca_rtl::tpt::{key_tag, MptState, TptModel, TptOp, TptReq, TptResp, TptUnit16};
+use hca_rtl::Transactor;
+use hca_testbench::icm::{IcmBeat, IcmBfm};
+use hca_testbench::stream::{Pacing, StreamBlock};
+use hca_testbench::transactor::StreamTransactor;
+use hca_testbench::Dut;
+use std::path::Path;
+
+/// Lines in the RTL's MPT cache; the model mirrors them.
+pub const CACHE_LINES: usize = 16;
+
+/// ICM tables as the TPT numbers them on its port.
+pub const MPT_TABLE: u8 = 0;
+pub const MTT_TABLE: u8 = 1;
+
+crate::bind_block! {
+    rtl: TptUnit16,
+    verilated: verilated::tpt::Model,
+    inputs TptIn {
+        reset: bool,
+        req_valid: bool,
+        req_op: u64,
+        req_key: u64,
+        req_pd: u64,
+        req_va: u64,
+        req_len: u64,
+        req_access: u64,
+        req_entry0: u64,
+        req_entry1: u64,
+        req_entry2: u64,
+        req_entry3: u64,
+        req_mtt: u64,
+        req_addr: u64,
+        resp_ready: bool,
+        icm_req_ready: bool,
+        icm_rsp_valid: bool,
+        icm_rsp_data: u64,
+    }
+    outputs TptOut {
+        req_ready: bool,
+        resp_valid: bool,
+        resp_last: bool,
+        resp_page: bool,
+        resp_addr: u64,
+        resp_status: u64,
+        resp_entry0: u64,
+        resp_entry1: u64,
+        resp_entry2: u64,
+        resp_entry3: u64,
+        icm_req_valid: bool,
+        icm_req_write: bool,
+        icm_req_table: bool,
+        icm_req_entry: u64,
+        icm_req_beat: u64,
+        icm_req_data: u64,
+    }
+}
+
+/// The entry words a request carries: SW2HW's entry as given; a
+/// fast-register's new translation, valid, with the key's tag.
+pub fn request_entry(r: &TptReq) -> [u64; WORDS] {
+    let mut e = r.entry;
+    if r.op == TptOp::FastReg as u8 {
+        e.state = MptState::Valid as u8;
+        e.tag = key_tag(r.key);
+    }
+    e.pack()
+}
+
+/// Where the TPT's streams and ICM port sit in its ports.
+pub struct TptStreams;
+
+impl StreamBlock for TptStreams {
+    type In = TptIn;
+    type Out = TptOut;
+    type Req = TptReq;
+    type Resp = TptResp;
+    type Env = IcmBfm;
+    /// Pages gathered so far.
+    type Partial = Vec<u64>;
+
+    fn env(seed: u64) -> IcmBfm {
+        IcmBfm::new(seed)
+    }
+
+    fn env_drive(env: &mut IcmBfm, i: &mut TptIn) {
+        let d = env.drive();
+        i.icm_req_ready = d.req_ready;
+        i.icm_rsp_valid = d.rsp.is_some();
+        i.icm_rsp_data = d.rsp.unwrap_or(0);
+    }
+
+    fn env_observe(env: &mut IcmBfm, o: &TptOut) {
+        env.observe(o.icm_req_valid.then_some(IcmBeat {
+            write: o.icm_req_write,
+            table: o.icm_req_table as u8,
+            entry: o.icm_req_entry as u32,
+            beat: o.icm_req_beat as u8,
+            data: o.icm_req_data,
+        }));
+    }
+
+    fn is_env_request(req: &TptReq) -> bool {
+        TptOp::from_code(req.op).is_some_and(TptOp::is_host_write)
+    }
+
+    fn env_request(env: &mut IcmBfm, r: &TptReq) -> Option<TptResp> {
+        match TptOp::from_code(r.op)? {
+            TptOp::HostWriteMpt => {
+                for (beat, w) in r.entry.pack().iter().enumerate() {
+                    env.host_write(MPT_TABLE, r.key & 0xff_ffff, beat as u8, *w);
+                }
+            }
+            TptOp::HostWriteMtt => env.host_write(MTT_TABLE, r.mtt & 0xff_ffff, 0, r.addr),
+            _ => return None,
+        }
+        Some(TptResp::default())
+    }
+
+    fn set_reset(i: &mut TptIn, on: bool) {
+        i.reset = on;
+    }
+
+    fn put_req(i: &mut TptIn, req: Option<&TptReq>) {
+        i.req_valid = req.is_some();
+        let Some(r) = req else { return };
+        let w = request_entry(r);
+        i.req_op = r.op as u64 & 0xf;
+        i.req_key = r.key as u64;
+        i.req_pd = r.pd as u64 & 0xff_ffff;
+        i.req_va = r.va;
+        i.req_len = r.len as u64;
+        i.req_access = r.access as u64 & 0x1f;
+        [i.req_entry0, i.req_entry1, i.req_entry2, i.req_entry3] = w;
+        i.req_mtt = r.mtt as u64;
+        i.req_addr = r.addr;
+    }
+
+    fn req_ready(o: &TptOut) -> bool {
+        o.req_ready
+    }
+
+    fn set_resp_ready(i: &mut TptIn, ready: bool) {
+        i.resp_ready = ready;
+    }
+
+    fn resp_valid(o: &TptOut) -> bool {
+        o.resp_valid
+    }
+
+    fn take_beat(o: &TptOut, pages: &mut Vec<u64>) -> Option<TptResp> {
+        if o.resp_page {
+            pages.push(o.resp_addr);
+        }
+        o.resp_last.then(|| TptResp {
+            status: o.resp_status as u8,
+            pages: std::mem::take(pages),
+            entry: MptEntry::unpack(&[o.resp_entry0, o.resp_entry1, o.resp_entry2, o.resp_entry3]),
+        })
+    }
+}
+
+/// The block at transaction level, on any backend.
+pub type TptTransactor = Box<dyn Transactor<Req = TptReq, Resp = TptResp> + Send>;
+
+/// Open the TPT on `backend`; see [`crate::blocks::atomic::open`].
+pub fn open(
+    backend: Backend,
+    wave: Option<&Path>,
+    pacing: Pacing,
+    pacing_seed: u64,
+) -> anyhow::Result<TptTransactor> {
+    fn clocked<D>(
+        mut dut: D,
+        wave: Option<&Path>,
+        pacing: Pacing,
+        seed: u64,
+    ) -> anyhow::Result<TptTransactor>
+    where
+        D: Dut<In = TptIn, Out = TptOut> + Send + 'static,
+    {
+        if let Some(path) = wave {
+            dut.open_trace(path)
+                .map_err(|e| anyhow::anyhow!("cannot write waveform {}: {e}", path.display()))?;
+        }
+        Ok(Box::new(StreamTransactor::<D, TptStreams>::new(
+            dut, pacing, seed,
+        )?))
+    }
+    match backend {
+        Backend::Model => Ok(Box::new(TptModel::new(CACHE_LINES))),
+        Backend::Rtl => clocked(RtlSim::<TptUnit16>::default(), wave, pacing, pacing_seed),
+        Backend::Verilator => clocked(
+            Verilated::<verilated::tpt::Model>::default(),
+            wave,
+            pacing,
+            pacing_seed,
+        ),
+    }
+}
