@@ -1,9 +1,12 @@
 use anyhow::{bail, Context, Result};
 use clap::Parser;
-use hca_sim::cli::{self, BenchCmd, BlockCmd, Cli, Command, RtlCmd};
+use hca_sim::cli::jsonl::Totals;
+use hca_sim::cli::{self, BenchCmd, BlockArgs, BlockCmd, Cli, Command, RtlCmd};
+use hca_sim::Backend;
 use hca_testbench::seed::parse_u64;
 use hca_testbench::Seed;
-use std::io::{stdin, stdout};
+use std::io::{stdin, stdout, StdinLock, StdoutLock};
+use std::path::Path;
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
@@ -37,22 +40,22 @@ fn run(cli: Cli) -> Result<bool> {
             })
         }
         Command::Block { block } => {
-            let (name, args) = match &block {
-                BlockCmd::Atomic(a) => ("atomic", a),
-                BlockCmd::Qpc(a) => ("qpc", a),
+            type Serve = fn(
+                Backend,
+                Option<&Path>,
+                StdinLock<'static>,
+                StdoutLock<'static>,
+            ) -> Result<(Totals, u64)>;
+            let (name, args, serve): (&str, &BlockArgs, Serve) = match &block {
+                BlockCmd::Atomic(a) => ("atomic", a, cli::block_atomic::serve),
+                BlockCmd::Qpc(a) => ("qpc", a, cli::block_qpc::serve),
+                BlockCmd::Tpt(a) => ("tpt", a, cli::block_tpt::serve),
             };
             if args.vcd.is_some() && !args.backend.is_clocked() {
                 bail!("--vcd needs a clocked backend (rtl or verilator): the model is untimed");
             }
             let vcd = args.vcd.as_deref();
-            let (t, cycles) = match block {
-                BlockCmd::Atomic(_) => {
-                    cli::block_atomic::serve(args.backend, vcd, stdin().lock(), stdout().lock())?
-                }
-                BlockCmd::Qpc(_) => {
-                    cli::block_qpc::serve(args.backend, vcd, stdin().lock(), stdout().lock())?
-                }
-            };
+            let (t, cycles) = serve(args.backend, vcd, stdin().lock(), stdout().lock())?;
             eprintln!(
                 "hca block {name}: {} transactions ({} answered with an error), {} cycles on {}{}",
                 t.lines,
@@ -91,5 +94,8 @@ fn run(cli: Cli) -> Result<bool> {
         Command::Bench {
             which: BenchCmd::Qpc { icm_latency },
         } => cli::bench_qpc::qpc(icm_latency).map(|_| true),
+        Command::Bench {
+            which: BenchCmd::Tpt { icm_latency },
+        } => cli::bench_tpt::tpt(icm_latency).map(|_| true),
     }
 }

@@ -59,6 +59,21 @@ impl<'a> Obj<'a> {
         Ok(v)
     }
 
+    /// A list of strings, if the field is one.
+    pub fn list(&self, name: &str) -> Result<Option<Vec<&'a str>>, String> {
+        match self.map.get(name) {
+            Some(Value::Array(items)) => items
+                .iter()
+                .map(|i| {
+                    i.as_str()
+                        .ok_or_else(|| format!("field `{name}`: expected a list of names, got {i}"))
+                })
+                .collect::<Result<Vec<_>, _>>()
+                .map(Some),
+            _ => Ok(None),
+        }
+    }
+
     /// A boolean field, `false` when absent.
     pub fn flag(&self, name: &str) -> Result<bool, String> {
         match self.map.get(name) {

@@ -2,8 +2,10 @@
 
 pub mod bench;
 pub mod bench_qpc;
+pub mod bench_tpt;
 pub mod block_atomic;
 pub mod block_qpc;
+pub mod block_tpt;
 pub mod json;
 pub mod jsonl;
 pub mod rtl;
@@ -73,6 +75,8 @@ pub enum BlockCmd {
     Atomic(BlockArgs),
     /// The QP context block (schema in docs/blocks/qpc.md).
     Qpc(BlockArgs),
+    /// The translation and protection table (schema in docs/blocks/tpt.md).
+    Tpt(BlockArgs),
 }
 
 #[derive(Subcommand, Debug)]
@@ -113,6 +117,12 @@ pub enum BenchCmd {
     },
     /// Cycles per QP context lookup on a hit and on clean and dirty misses.
     Qpc {
+        /// ICM read latency in cycles.
+        #[arg(long, default_value_t = 8)]
+        icm_latency: u64,
+    },
+    /// Cycles per TPT lookup, and per key for each way of killing one.
+    Tpt {
         /// ICM read latency in cycles.
         #[arg(long, default_value_t = 8)]
         icm_latency: u64,

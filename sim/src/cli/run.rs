@@ -73,9 +73,41 @@ fn qpc(
     })
 }
 
-const BLOCKS: [(&str, &str, BlockRun); 2] = [
+fn tpt(
+    backend: Backend,
+    wave: Option<&Path>,
+    seed: Seed,
+    ops: u64,
+    progress: &dyn Fn(u64),
+) -> Result<Outcome, String> {
+    let mut dut = crate::blocks::tpt::open(backend, wave, Pacing::RANDOM, seed.0)
+        .map_err(|e| e.to_string())?;
+    let lines = crate::blocks::tpt::CACHE_LINES;
+    let s = hca_testbench::blocks::tpt::differential(
+        &mut dut,
+        &mut seed.rng("tpt-stimulus"),
+        lines,
+        ops,
+        progress,
+    )?;
+    let refused = s
+        .statuses
+        .iter()
+        .filter(|(k, _)| **k != hca_rtl::tpt::status::OK)
+        .map(|(_, n)| n)
+        .sum();
+    Ok(Outcome {
+        ops: s.ops,
+        refused,
+        cycles: s.cycles,
+        mix: s.summary(),
+    })
+}
+
+const BLOCKS: [(&str, &str, BlockRun); 3] = [
     ("atomic", "atomic unit", atomic),
     ("qpc", "QP context block", qpc),
+    ("tpt", "TPT", tpt),
 ];
 
 struct Row {
