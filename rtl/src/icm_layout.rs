@@ -98,3 +98,24 @@ macro_rules! icm_layout {
         }
     };
 }
+
+/// A 64-bit constant for an RTL block.
+pub fn c64(v: u64) -> rust_hdl::prelude::Constant<rust_hdl::prelude::Bits<64>> {
+    rust_hdl::prelude::Constant::new(v.into())
+}
+
+/// An N-bit constant for an RTL block.
+pub fn c<const N: usize>(v: u64) -> rust_hdl::prelude::Constant<rust_hdl::prelude::Bits<N>> {
+    rust_hdl::prelude::Constant::new(v.into())
+}
+
+/// A field an RTL block reads from a fixed word of `fields`: refuse, when
+/// the block is built, a layout that moved it.
+pub fn fixed(block: &str, fields: &[Field], name: &str, word: usize) -> Field {
+    let f = find(fields, name);
+    assert_eq!(
+        f.word, word,
+        "the {block} RTL reads `{name}` from word {word}; the layout moved it"
+    );
+    f
+}

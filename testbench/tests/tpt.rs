@@ -13,17 +13,10 @@ use hca_testbench::runner::run_replayable;
 use hca_testbench::stream::Pacing;
 use hca_testbench::Seed;
 
-fn random_ops() -> u64 {
-    std::env::var("HCA_TPT_OPS")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(100_000)
-}
-
 on_every_backend! {
     fn random_differential(backend: Backend) {
         let seed = Seed::from_env();
-        let n = random_ops();
+        let n = common::random_ops("HCA_TPT_OPS");
         let stats = run_replayable("tpt_random_differential", backend.name(), seed, &common::wave_dir(), |wave| {
             let mut dut = open(backend, wave, Pacing::RANDOM, seed.0).map_err(|e| e.to_string())?;
             differential(&mut dut, &mut seed.rng("tpt-stimulus"), CACHE_LINES, n, |_| {})

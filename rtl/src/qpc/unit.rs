@@ -28,9 +28,10 @@
 //! in the same layout (with the target state in the state field). The
 //! transition rules are a block RAM filled from [`super::table`].
 
-use super::layout::{field, Field};
+use super::layout::Field;
 use super::table::{attr_word_masks, creation_word_masks, rom_word};
 use super::{attr, limits, status, PsnClass, QpState, QpType, QpcOp};
+use crate::icm_layout::{c, c64};
 use rust_hdl::prelude::*;
 
 /// The block with a 16-line cache, as built for simulation and synthesis.
@@ -318,22 +319,8 @@ pub struct QpcUnit<const IDX: usize, const LINES: usize> {
     zero_lines: Constant<Bits<LINES>>,
 }
 
-fn c64(v: u64) -> Constant<Bits<64>> {
-    Constant::new(v.into())
-}
-
-fn c<const N: usize>(v: u64) -> Constant<Bits<N>> {
-    Constant::new(v.into())
-}
-
-/// A field the RTL reads from a fixed word: refuse a layout that moved it.
 fn fixed(name: &str, word: usize) -> Field {
-    let f = field(name);
-    assert_eq!(
-        f.word, word,
-        "the QPC RTL reads `{name}` from word {word}; the layout moved it"
-    );
-    f
+    crate::icm_layout::fixed("QPC", super::layout::FIELDS, name, word)
 }
 
 /// The mask an attribute sets in `word`, refusing a layout that spreads it

@@ -21,9 +21,10 @@
 //! and masks from [`super::layout`], and SW2HW and fast-register bring
 //! their entries as words in the same layout.
 
-use super::layout::{field, Field};
+use super::layout::Field;
 use super::{access, status, MptKind, MptState, TptOp};
 use super::{MAX_LOG_PAGE, MIN_LOG_PAGE, NUM_MPTS, NUM_MTTS};
+use crate::icm_layout::{c, c64};
 use rust_hdl::prelude::*;
 
 /// The TPT with a 16-line MPT cache, as built for simulation and synthesis.
@@ -236,22 +237,8 @@ pub struct TptUnit<const IDX: usize, const LINES: usize> {
     sh_mttb: Constant<Bits<6>>,
 }
 
-fn c64(v: u64) -> Constant<Bits<64>> {
-    Constant::new(v.into())
-}
-
-fn c<const N: usize>(v: u64) -> Constant<Bits<N>> {
-    Constant::new(v.into())
-}
-
-/// A field the RTL reads from a fixed word: refuse a layout that moved it.
 fn fixed(name: &str, word: usize) -> Field {
-    let f = field(name);
-    assert_eq!(
-        f.word, word,
-        "the TPT RTL reads `{name}` from word {word}; the layout moved it"
-    );
-    f
+    crate::icm_layout::fixed("TPT", super::layout::FIELDS, name, word)
 }
 
 impl<const IDX: usize, const LINES: usize> Default for TptUnit<IDX, LINES> {

@@ -5,10 +5,7 @@ use crate::backend::verilator::Verilated;
 use crate::backend::Backend;
 use crate::verilated;
 use hca_rtl::atomic::{AtomicModel, AtomicReq, AtomicResp, AtomicStatus, AtomicUnit};
-use hca_rtl::Transactor;
 use hca_testbench::stream::{Pacing, StreamBlock};
-use hca_testbench::transactor::StreamTransactor;
-use hca_testbench::Dut;
 use std::path::Path;
 
 crate::bind_block! {
@@ -84,7 +81,7 @@ impl StreamBlock for AtomicStreams {
 }
 
 /// The unit at transaction level, on any backend.
-pub type AtomicTransactor = Box<dyn Transactor<Req = AtomicReq, Resp = AtomicResp> + Send>;
+pub type AtomicTransactor = super::BoxedTransactor<AtomicStreams>;
 
 /// Open the unit on `backend`. A clocked backend records a waveform to
 /// `wave` when given; `pacing` and `pacing_seed` set its random handshakes.
@@ -94,27 +91,15 @@ pub fn open(
     pacing: Pacing,
     pacing_seed: u64,
 ) -> anyhow::Result<AtomicTransactor> {
-    fn clocked<D>(
-        mut dut: D,
-        wave: Option<&Path>,
-        pacing: Pacing,
-        seed: u64,
-    ) -> anyhow::Result<AtomicTransactor>
-    where
-        D: Dut<In = AtomicIn, Out = AtomicOut> + Send + 'static,
-    {
-        if let Some(path) = wave {
-            dut.open_trace(path)
-                .map_err(|e| anyhow::anyhow!("cannot write waveform {}: {e}", path.display()))?;
-        }
-        Ok(Box::new(StreamTransactor::<D, AtomicStreams>::new(
-            dut, pacing, seed,
-        )?))
-    }
     match backend {
         Backend::Model => Ok(Box::new(AtomicModel::new())),
-        Backend::Rtl => clocked(RtlSim::<AtomicUnit>::default(), wave, pacing, pacing_seed),
-        Backend::Verilator => clocked(
+        Backend::Rtl => super::clocked::<_, AtomicStreams>(
+            RtlSim::<AtomicUnit>::default(),
+            wave,
+            pacing,
+            pacing_seed,
+        ),
+        Backend::Verilator => super::clocked::<_, AtomicStreams>(
             Verilated::<verilated::atomic::Model>::default(),
             wave,
             pacing,

@@ -7,11 +7,8 @@ use crate::verilated;
 use hca_rtl::qpc::layout::{QpContext, WORDS};
 use hca_rtl::qpc::model::attrs_as_context;
 use hca_rtl::qpc::{attr, QpcModel, QpcOp, QpcReq, QpcResp, QpcUnit16, MASK24};
-use hca_rtl::Transactor;
 use hca_testbench::icm::{IcmBeat, IcmBfm};
 use hca_testbench::stream::{Pacing, StreamBlock};
-use hca_testbench::transactor::StreamTransactor;
-use hca_testbench::Dut;
 use std::path::Path;
 
 crate::bind_block! {
@@ -155,36 +152,25 @@ impl StreamBlock for QpcStreams {
 }
 
 /// The block at transaction level, on any backend.
-pub type QpcTransactor = Box<dyn Transactor<Req = QpcReq, Resp = QpcResp> + Send>;
+pub type QpcTransactor = super::BoxedTransactor<QpcStreams>;
 
-/// Open the block on `backend`; see [`crate::blocks::atomic::open`].
+/// Open the block on `backend`. A clocked backend records a waveform to
+/// `wave` when given; `pacing` and `pacing_seed` set its random handshakes.
 pub fn open(
     backend: Backend,
     wave: Option<&Path>,
     pacing: Pacing,
     pacing_seed: u64,
 ) -> anyhow::Result<QpcTransactor> {
-    fn clocked<D>(
-        mut dut: D,
-        wave: Option<&Path>,
-        pacing: Pacing,
-        seed: u64,
-    ) -> anyhow::Result<QpcTransactor>
-    where
-        D: Dut<In = QpcIn, Out = QpcOut> + Send + 'static,
-    {
-        if let Some(path) = wave {
-            dut.open_trace(path)
-                .map_err(|e| anyhow::anyhow!("cannot write waveform {}: {e}", path.display()))?;
-        }
-        Ok(Box::new(StreamTransactor::<D, QpcStreams>::new(
-            dut, pacing, seed,
-        )?))
-    }
     match backend {
         Backend::Model => Ok(Box::new(QpcModel::new())),
-        Backend::Rtl => clocked(RtlSim::<QpcUnit16>::default(), wave, pacing, pacing_seed),
-        Backend::Verilator => clocked(
+        Backend::Rtl => super::clocked::<_, QpcStreams>(
+            RtlSim::<QpcUnit16>::default(),
+            wave,
+            pacing,
+            pacing_seed,
+        ),
+        Backend::Verilator => super::clocked::<_, QpcStreams>(
             Verilated::<verilated::qpc::Model>::default(),
             wave,
             pacing,

@@ -6,11 +6,8 @@ use crate::backend::Backend;
 use crate::verilated;
 use hca_rtl::tpt::layout::{MptEntry, WORDS};
 use hca_rtl::tpt::{key_tag, MptState, TptModel, TptOp, TptReq, TptResp, TptUnit16};
-use hca_rtl::Transactor;
 use hca_testbench::icm::{IcmBeat, IcmBfm};
 use hca_testbench::stream::{Pacing, StreamBlock};
-use hca_testbench::transactor::StreamTransactor;
-use hca_testbench::Dut;
 use std::path::Path;
 
 /// Lines in the RTL's MPT cache; the model mirrors them.
@@ -168,36 +165,25 @@ impl StreamBlock for TptStreams {
 }
 
 /// The block at transaction level, on any backend.
-pub type TptTransactor = Box<dyn Transactor<Req = TptReq, Resp = TptResp> + Send>;
+pub type TptTransactor = super::BoxedTransactor<TptStreams>;
 
-/// Open the TPT on `backend`; see [`crate::blocks::atomic::open`].
+/// Open the block on `backend`. A clocked backend records a waveform to
+/// `wave` when given; `pacing` and `pacing_seed` set its random handshakes.
 pub fn open(
     backend: Backend,
     wave: Option<&Path>,
     pacing: Pacing,
     pacing_seed: u64,
 ) -> anyhow::Result<TptTransactor> {
-    fn clocked<D>(
-        mut dut: D,
-        wave: Option<&Path>,
-        pacing: Pacing,
-        seed: u64,
-    ) -> anyhow::Result<TptTransactor>
-    where
-        D: Dut<In = TptIn, Out = TptOut> + Send + 'static,
-    {
-        if let Some(path) = wave {
-            dut.open_trace(path)
-                .map_err(|e| anyhow::anyhow!("cannot write waveform {}: {e}", path.display()))?;
-        }
-        Ok(Box::new(StreamTransactor::<D, TptStreams>::new(
-            dut, pacing, seed,
-        )?))
-    }
     match backend {
         Backend::Model => Ok(Box::new(TptModel::new(CACHE_LINES))),
-        Backend::Rtl => clocked(RtlSim::<TptUnit16>::default(), wave, pacing, pacing_seed),
-        Backend::Verilator => clocked(
+        Backend::Rtl => super::clocked::<_, TptStreams>(
+            RtlSim::<TptUnit16>::default(),
+            wave,
+            pacing,
+            pacing_seed,
+        ),
+        Backend::Verilator => super::clocked::<_, TptStreams>(
             Verilated::<verilated::tpt::Model>::default(),
             wave,
             pacing,

@@ -1,10 +1,10 @@
 //! `hca block atomic`: the atomic unit driven by JSON Lines.
 
 use super::json::{hex64, Obj};
-use super::jsonl::{serve_lines, Answer, Totals};
+use super::jsonl::{serve_block, Answer, Totals};
 use crate::blocks::atomic::{open, AtomicTransactor};
 use crate::Backend;
-use anyhow::{Context, Result};
+use anyhow::Result;
 use hca_rtl::atomic::{AtomicOp, AtomicReq, AtomicResp, AtomicStatus};
 use hca_testbench::stream::Pacing;
 use serde_json::{json, Value};
@@ -12,7 +12,7 @@ use std::io::{BufRead, Write};
 use std::path::Path;
 
 /// Parse one transaction line.
-pub fn parse(line: &str) -> Result<(AtomicOp, AtomicReq), String> {
+pub fn parse(line: &str) -> Result<AtomicReq, String> {
     let mut value = Value::Null;
     let o = Obj::parse(line, &mut value)?;
     let op = AtomicOp::ALL
@@ -46,16 +46,16 @@ pub fn parse(line: &str) -> Result<(AtomicOp, AtomicReq), String> {
         ),
         AtomicOp::MaskedFadd => AtomicReq::masked_fadd(addr, o.u64("add")?, o.u64("nocarry_mask")?),
     };
-    Ok((op, req))
+    Ok(req)
 }
 
 /// The answer to a completed transaction.
-pub fn render(op: AtomicOp, req: &AtomicReq, resp: &AtomicResp) -> Answer {
+pub fn render(req: &AtomicReq, resp: &AtomicResp) -> Answer {
     match resp.status {
         AtomicStatus::Ok => Answer::Response(
-            match op {
-                AtomicOp::Write => json!({ "ok": true }),
-                AtomicOp::Read => json!({ "value": hex64(resp.original) }),
+            match req.atomic_op() {
+                Some(AtomicOp::Write) => json!({ "ok": true }),
+                Some(AtomicOp::Read) => json!({ "value": hex64(resp.original) }),
                 _ => json!({ "original": hex64(resp.original) }),
             }
             .to_string(),
@@ -73,16 +73,7 @@ pub fn serve(
     output: impl Write,
 ) -> Result<(Totals, u64)> {
     let mut dut: AtomicTransactor = open(backend, vcd, Pacing::FULL_SPEED, 0)?;
-    let totals = serve_lines(input, output, |line| match parse(line) {
-        Err(reason) => Ok(Answer::Refused(reason)),
-        Ok((op, req)) => {
-            let resp = dut
-                .transact(std::slice::from_ref(&req))
-                .with_context(|| format!("the {backend} backend failed"))?;
-            Ok(render(op, &req, &resp[0]))
-        }
-    })?;
-    Ok((totals, dut.cycles()))
+    serve_block(&mut dut, input, output, parse, render)
 }
 
 #[cfg(test)]
@@ -118,13 +109,13 @@ mod tests {
 
     #[test]
     fn fields_map_to_the_unit_operands() {
-        let (op, r) = parse(
+        let r = parse(
             r#"{"op":"masked_cas","addr":"0x10","compare":"0x1","swap":"0x2","compare_mask":"0x3","swap_mask":"0x4"}"#,
         )
         .unwrap();
-        assert_eq!(op, AtomicOp::MaskedCas);
+        assert_eq!(r.atomic_op(), Some(AtomicOp::MaskedCas));
         assert_eq!(r, AtomicReq::masked_cas(0x10, 1, 2, 3, 4));
-        let (_, r) =
+        let r =
             parse(r#"{"op":"masked_fadd","addr":8,"add":"0x5","nocarry_mask":"0x80"}"#).unwrap();
         assert_eq!(r, AtomicReq::masked_fadd(8, 5, 0x80));
     }

@@ -1,10 +1,10 @@
 //! `hca block qpc`: the QP context block driven by JSON Lines.
 
 use super::json::Obj;
-use super::jsonl::{serve_lines, Answer, Totals};
+use super::jsonl::{serve_block, Answer, Totals};
 use crate::blocks::qpc::{open, QpcTransactor};
 use crate::Backend;
-use anyhow::{Context, Result};
+use anyhow::Result;
 use hca_rtl::qpc::layout::QpContext;
 use hca_rtl::qpc::{attr, status, PsnClass, QpAttrs, QpState, QpType, QpcOp, QpcReq, QpcResp};
 use hca_testbench::stream::Pacing;
@@ -217,16 +217,7 @@ pub fn serve(
     output: impl Write,
 ) -> Result<(Totals, u64)> {
     let mut dut: QpcTransactor = open(backend, vcd, Pacing::FULL_SPEED, 0)?;
-    let totals = serve_lines(input, output, |line| match parse(line) {
-        Err(reason) => Ok(Answer::Refused(reason)),
-        Ok(req) => {
-            let resp = dut
-                .transact(std::slice::from_ref(&req))
-                .with_context(|| format!("the {backend} backend failed"))?;
-            Ok(render(&req, &resp[0]))
-        }
-    })?;
-    Ok((totals, dut.cycles()))
+    serve_block(&mut dut, input, output, parse, render)
 }
 
 #[cfg(test)]

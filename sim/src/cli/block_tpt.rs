@@ -1,10 +1,10 @@
 //! `hca block tpt`: the TPT driven by JSON Lines.
 
 use super::json::{hex64, Obj};
-use super::jsonl::{serve_lines, Answer, Totals};
+use super::jsonl::{serve_block, Answer, Totals};
 use crate::blocks::tpt::{open, TptTransactor};
 use crate::Backend;
-use anyhow::{Context, Result};
+use anyhow::Result;
 use hca_rtl::tpt::layout::MptEntry;
 use hca_rtl::tpt::{status, MptKind, MptState, TptOp, TptReq, TptResp};
 use hca_testbench::stream::Pacing;
@@ -199,14 +199,5 @@ pub fn serve(
     output: impl Write,
 ) -> Result<(Totals, u64)> {
     let mut dut: TptTransactor = open(backend, vcd, Pacing::FULL_SPEED, 0)?;
-    let totals = serve_lines(input, output, |line| match parse(line) {
-        Err(reason) => Ok(Answer::Refused(reason)),
-        Ok(req) => {
-            let resp = dut
-                .transact(std::slice::from_ref(&req))
-                .with_context(|| format!("the {backend} backend failed"))?;
-            Ok(render(&req, &resp[0]))
-        }
-    })?;
-    Ok((totals, dut.cycles()))
+    serve_block(&mut dut, input, output, parse, render)
 }

@@ -66,3 +66,28 @@ pub fn serve_lines(
         }
     }
 }
+
+/// Serve a block: each line parsed into a request, sent to `dut`, its
+/// response rendered. Returns the totals and the cycles the backend ran.
+pub fn serve_block<T>(
+    dut: &mut T,
+    input: impl BufRead,
+    output: impl Write,
+    parse: impl Fn(&str) -> Result<T::Req, String>,
+    render: impl Fn(&T::Req, &T::Resp) -> Answer,
+) -> Result<(Totals, u64)>
+where
+    T: hca_rtl::Transactor + ?Sized,
+{
+    let backend = dut.backend();
+    let totals = serve_lines(input, output, |line| match parse(line) {
+        Err(reason) => Ok(Answer::Refused(reason)),
+        Ok(req) => {
+            let resp = dut
+                .transact(std::slice::from_ref(&req))
+                .with_context(|| format!("the {backend} backend failed"))?;
+            Ok(render(&req, &resp[0]))
+        }
+    })?;
+    Ok((totals, dut.cycles()))
+}

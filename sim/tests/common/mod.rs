@@ -1,5 +1,8 @@
 //! Shared by the JSON Lines tests of every `hca block` command.
 
+// Each test file uses its own part of this module.
+#![allow(dead_code)]
+
 use hca_sim::cli::jsonl::Totals;
 use hca_sim::Backend;
 use rand::{Rng, SeedableRng};
