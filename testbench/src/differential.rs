@@ -51,3 +51,103 @@ where
     }
     Ok(())
 }
+
+/// A block's random stimulus and the bookkeeping of a differential run:
+/// what to send next, and what the model answers (with any checker run on
+/// the way).
+pub trait Stimulus {
+    type Model;
+    type Req: Clone + Debug;
+    type Resp: Clone + Debug + PartialEq;
+    type Stats: Clone + Default;
+
+    /// The next requests: usually one, or a few that belong together.
+    fn next<R: Rng>(&mut self, rng: &mut R, model: &Self::Model) -> Vec<Self::Req>;
+
+    /// Apply `req` to the model and tally it; with the model's response, a
+    /// checker's complaint about it, if any.
+    fn expect(
+        &mut self,
+        model: &mut Self::Model,
+        req: &Self::Req,
+        stats: &mut Self::Stats,
+    ) -> (Self::Resp, Option<String>);
+
+    /// Record the cycles the design has run so far.
+    fn finish(stats: &mut Self::Stats, cycles: u64);
+}
+
+/// A differential run that can be continued: the model, the stimulus and
+/// the tallies persist between calls, as the design's state does.
+pub struct Differential<S: Stimulus> {
+    model: S::Model,
+    stim: S,
+    stats: S::Stats,
+    queue: Vec<S::Req>,
+    sent: u64,
+    complaint: Option<String>,
+}
+
+impl<S: Stimulus> Differential<S> {
+    pub fn new(model: S::Model, stim: S) -> Self {
+        Differential {
+            model,
+            stim,
+            stats: S::Stats::default(),
+            queue: Vec::new(),
+            sent: 0,
+            complaint: None,
+        }
+    }
+
+    /// Send `n` more requests through `dut` and compare every response
+    /// with the model's; fails on the first difference or complaint.
+    pub fn run<T, R>(
+        &mut self,
+        dut: &mut T,
+        rng: &mut R,
+        n: u64,
+        progress: impl FnMut(u64),
+    ) -> Result<(), String>
+    where
+        T: Transactor<Req = S::Req, Resp = S::Resp> + ?Sized,
+        R: Rng,
+    {
+        let (model, stim, stats, queue, complaint) = (
+            &mut self.model,
+            &mut self.stim,
+            &mut self.stats,
+            &mut self.queue,
+            &mut self.complaint,
+        );
+        run_batches(
+            dut,
+            rng,
+            n,
+            self.sent,
+            |rng| {
+                if queue.is_empty() {
+                    *queue = stim.next(rng, model);
+                    queue.reverse();
+                }
+                let req = queue.pop().expect("a stimulus gives at least one request");
+                let (resp, objection) = stim.expect(model, &req, stats);
+                if let Some(o) = objection {
+                    complaint.get_or_insert(o);
+                }
+                (req, resp)
+            },
+            progress,
+        )?;
+        self.sent += n;
+        if let Some(c) = &self.complaint {
+            return Err(format!("checker: {c}"));
+        }
+        S::finish(&mut self.stats, dut.cycles());
+        Ok(())
+    }
+
+    pub fn stats(&self) -> &S::Stats {
+        &self.stats
+    }
+}

@@ -27,7 +27,7 @@ fn pool(n: usize) -> (Vec<AtomicReq>, Vec<AtomicResp>) {
     let mut stim = AtomicStimulus::new(&mut rng);
     let reqs: Vec<AtomicReq> = (0..n)
         .map(|_| {
-            let r = stim.next(&mut rng, &model);
+            let r = stim.request(&mut rng, &model);
             model.execute(&r);
             r
         })

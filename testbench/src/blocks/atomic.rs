@@ -1,6 +1,6 @@
 //! Constrained-random stimulus and the differential check for the atomic unit.
 
-use crate::differential::run_batches;
+use crate::differential::{Differential, Stimulus};
 use hca_rtl::atomic::{AtomicModel, AtomicOp, AtomicReq, AtomicResp, AtomicStatus, MEM_BYTES};
 use hca_rtl::Transactor;
 use rand::seq::SliceRandom;
@@ -69,7 +69,7 @@ impl AtomicStimulus {
 
     /// The next request; `model` is the state it will be applied to, so
     /// compares can be made to match.
-    pub fn next(&mut self, rng: &mut impl Rng, model: &AtomicModel) -> AtomicReq {
+    pub fn request(&mut self, rng: &mut impl Rng, model: &AtomicModel) -> AtomicReq {
         let addr = self.addr(rng);
         let current = model.peek(addr).unwrap_or(0);
         let value = |rng: &mut dyn rand::RngCore| -> u64 {
@@ -148,67 +148,37 @@ impl DiffStats {
     }
 }
 
-/// A differential run that can be continued: the model and the stimulus
-/// state persist between calls, as the design's memory does.
-pub struct AtomicDiff {
-    model: AtomicModel,
-    stim: AtomicStimulus,
-    stats: DiffStats,
-}
+impl Stimulus for AtomicStimulus {
+    type Model = AtomicModel;
+    type Req = AtomicReq;
+    type Resp = AtomicResp;
+    type Stats = DiffStats;
 
-impl AtomicDiff {
-    pub fn new(rng: &mut impl Rng) -> Self {
-        AtomicDiff {
-            model: AtomicModel::new(),
-            stim: AtomicStimulus::new(rng),
-            stats: DiffStats::default(),
-        }
+    fn next<R: Rng>(&mut self, rng: &mut R, model: &AtomicModel) -> Vec<AtomicReq> {
+        vec![self.request(rng, model)]
     }
 
-    /// Send `n` more random requests through `dut` in randomly sized
-    /// back-to-back batches and compare every response with the model's,
-    /// in order. `progress` is told the running total after each batch.
-    pub fn run<T>(
+    fn expect(
         &mut self,
-        dut: &mut T,
-        rng: &mut impl Rng,
-        n: u64,
-        progress: impl FnMut(u64),
-    ) -> Result<(), String>
-    where
-        T: Transactor<Req = AtomicReq, Resp = AtomicResp> + ?Sized,
-    {
-        let (model, stim, stats) = (&mut self.model, &mut self.stim, &mut self.stats);
-        let done = stats.ops;
-        run_batches(
-            dut,
-            rng,
-            n,
-            done,
-            |rng| {
-                let req = stim.next(rng, model);
-                let resp = model.execute(&req);
-                match req.atomic_op() {
-                    Some(op) if resp.status == AtomicStatus::Ok => {
-                        stats.per_op[op.code() as usize] += 1
-                    }
-                    _ => stats.errors += 1,
-                }
-                stats.ops += 1;
-                (req, resp)
-            },
-            progress,
-        )?;
-        self.stats.cycles = dut.cycles();
-        Ok(())
+        model: &mut AtomicModel,
+        req: &AtomicReq,
+        stats: &mut DiffStats,
+    ) -> (AtomicResp, Option<String>) {
+        let resp = model.execute(req);
+        match req.atomic_op() {
+            Some(op) if resp.status == AtomicStatus::Ok => stats.per_op[op.code() as usize] += 1,
+            _ => stats.errors += 1,
+        }
+        stats.ops += 1;
+        (resp, None)
     }
 
-    pub fn stats(&self) -> &DiffStats {
-        &self.stats
+    fn finish(stats: &mut DiffStats, cycles: u64) {
+        stats.cycles = cycles;
     }
 }
 
-/// A fresh differential run of `n` requests (see [`AtomicDiff::run`]).
+/// A fresh differential run of `n` requests against `dut`.
 pub fn differential<T>(
     dut: &mut T,
     rng: &mut impl Rng,
@@ -218,7 +188,7 @@ pub fn differential<T>(
 where
     T: Transactor<Req = AtomicReq, Resp = AtomicResp> + ?Sized,
 {
-    let mut diff = AtomicDiff::new(rng);
+    let mut diff = Differential::new(AtomicModel::new(), AtomicStimulus::new(rng));
     diff.run(dut, rng, n, progress)?;
-    Ok(diff.stats.clone())
+    Ok(diff.stats().clone())
 }

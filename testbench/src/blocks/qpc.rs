@@ -1,7 +1,7 @@
 //! Constrained-random stimulus and the differential check for the QP
 //! context block.
 
-use crate::differential::run_batches;
+use crate::differential::{Differential, Stimulus};
 use hca_rtl::qpc::table::rule;
 use hca_rtl::qpc::{
     attr, limits, status, QpAttrs, QpState, QpType, QpcModel, QpcOp, QpcReq, QpcResp, MASK24,
@@ -145,7 +145,7 @@ impl QpcStimulus {
     }
 
     /// The next request; `model` holds the state it will meet.
-    pub fn next(&mut self, rng: &mut impl Rng, model: &QpcModel) -> QpcReq {
+    pub fn request(&mut self, rng: &mut impl Rng, model: &QpcModel) -> QpcReq {
         let qpn = self.qpn(rng);
         let ctx = model.context(qpn);
         match rng.gen_range(0..100) {
@@ -193,6 +193,7 @@ pub struct QpcStats {
     pub refused: [u64; 3],
     /// QPs seen entering each state.
     pub entered: [u64; 7],
+    /// PSNs that wrapped past 2^24 - 1 (sent or received).
     pub psn_wraps: u64,
     pub cycles: u64,
     pub icm_reads: u64,
@@ -239,65 +240,42 @@ impl QpcStats {
     }
 }
 
-/// A differential run of the QPC that can be continued.
-pub struct QpcDiff {
-    model: QpcModel,
-    stim: QpcStimulus,
-    stats: QpcStats,
-}
+impl Stimulus for QpcStimulus {
+    type Model = QpcModel;
+    type Req = QpcReq;
+    type Resp = QpcResp;
+    type Stats = QpcStats;
 
-impl QpcDiff {
-    pub fn new(rng: &mut impl Rng) -> Self {
-        QpcDiff {
-            model: QpcModel::new(),
-            stim: QpcStimulus::new(rng),
-            stats: QpcStats::default(),
-        }
+    fn next<R: Rng>(&mut self, rng: &mut R, model: &QpcModel) -> Vec<QpcReq> {
+        vec![self.request(rng, model)]
     }
 
-    /// Send `n` more random requests through `dut` and compare every
-    /// response with the model's.
-    pub fn run<T>(
+    fn expect(
         &mut self,
-        dut: &mut T,
-        rng: &mut impl Rng,
-        n: u64,
-        progress: impl FnMut(u64),
-    ) -> Result<(), String>
-    where
-        T: Transactor<Req = QpcReq, Resp = QpcResp> + ?Sized,
-    {
-        let (model, stim, stats) = (&mut self.model, &mut self.stim, &mut self.stats);
-        let done = stats.ops;
-        run_batches(
-            dut,
-            rng,
-            n,
-            done,
-            |rng| {
-                let req = stim.next(rng, model);
-                let before = model.context(req.qpn);
-                let resp = model.execute(&req);
-                if resp.status == status::OK && resp.ctx.next_send_psn < before.next_send_psn
-                    || resp.ctx.expected_psn < before.expected_psn && resp.ctx.state == before.state
-                {
-                    stats.psn_wraps += 1;
-                }
-                stats.tally(&req, before.state, &resp);
-                (req, resp)
-            },
-            progress,
-        )?;
-        self.stats.cycles = dut.cycles();
-        Ok(())
+        model: &mut QpcModel,
+        req: &QpcReq,
+        stats: &mut QpcStats,
+    ) -> (QpcResp, Option<String>) {
+        let before = model.context(req.qpn);
+        let resp = model.execute(req);
+        let wrapped = match QpcOp::from_code(req.op) {
+            Some(QpcOp::SendPsn) => resp.ctx.next_send_psn < before.next_send_psn,
+            Some(QpcOp::RecvPsn) => resp.ctx.expected_psn < before.expected_psn,
+            _ => false,
+        };
+        if resp.status == status::OK && wrapped {
+            stats.psn_wraps += 1;
+        }
+        stats.tally(req, before.state, &resp);
+        (resp, None)
     }
 
-    pub fn stats(&self) -> &QpcStats {
-        &self.stats
+    fn finish(stats: &mut QpcStats, cycles: u64) {
+        stats.cycles = cycles;
     }
 }
 
-/// A fresh differential run of `n` requests.
+/// A fresh differential run of `n` requests against `dut`.
 pub fn differential<T>(
     dut: &mut T,
     rng: &mut impl Rng,
@@ -307,7 +285,7 @@ pub fn differential<T>(
 where
     T: Transactor<Req = QpcReq, Resp = QpcResp> + ?Sized,
 {
-    let mut diff = QpcDiff::new(rng);
+    let mut diff = Differential::new(QpcModel::new(), QpcStimulus::new(rng));
     diff.run(dut, rng, n, progress)?;
-    Ok(diff.stats.clone())
+    Ok(diff.stats().clone())
 }

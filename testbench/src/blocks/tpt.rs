@@ -1,7 +1,7 @@
 //! Constrained-random stimulus, the protection-invariant checker and the
 //! differential check for the TPT.
 
-use crate::differential::run_batches;
+use crate::differential::{Differential, Stimulus};
 use hca_rtl::tpt::layout::MptEntry;
 use hca_rtl::tpt::{
     key_index, key_tag, status, MptKind, MptState, TptModel, TptOp, TptReq, TptResp,
@@ -23,6 +23,7 @@ const PDS: [u32; 3] = [1, 2, 0xabcdef];
 /// ICM, and SYNC_TPTs to make the HCA see them.
 pub struct TptStimulus {
     indices: Vec<u32>,
+    checker: ProtectionChecker,
 }
 
 impl TptStimulus {
@@ -32,7 +33,10 @@ impl TptStimulus {
             .map(|i| (rng.gen_range(1..(NUM_MPTS >> 4) / MTT_PER_REGION) << 4) | (i % 6))
             .collect();
         indices.extend((0..4).map(|_| rng.gen_range(0..NUM_MPTS / MTT_PER_REGION)));
-        TptStimulus { indices }
+        TptStimulus {
+            indices,
+            checker: ProtectionChecker::default(),
+        }
     }
 
     fn index(&self, rng: &mut impl Rng) -> u32 {
@@ -131,7 +135,7 @@ impl TptStimulus {
     }
 
     /// The next request; `model` holds ICM as the host sees it.
-    pub fn next(&mut self, rng: &mut impl Rng, model: &TptModel) -> Vec<TptReq> {
+    pub fn requests(&mut self, rng: &mut impl Rng, model: &TptModel) -> Vec<TptReq> {
         let roll = rng.gen_range(0..100);
         let valid = |e: &MptEntry| e.state == MptState::Valid as u8;
         let index = match roll {
@@ -361,7 +365,7 @@ impl TptStats {
             "{} requests (ok: {}; refused: {}); {} pages translated; invariant: {} lookups inside their regions, {} dead keys refused",
             self.ops,
             ok.join(", "),
-            refused.join(", "),
+            if refused.is_empty() { "none".to_string() } else { refused.join(", ") },
             self.pages,
             self.lookups_checked,
             self.dead_keys_refused
@@ -369,91 +373,43 @@ impl TptStats {
     }
 }
 
-/// A differential run of the TPT that can be continued.
-pub struct TptDiff {
-    model: TptModel,
-    stim: TptStimulus,
-    checker: ProtectionChecker,
-    queue: Vec<TptReq>,
-    stats: TptStats,
-    violation: Option<String>,
-}
+impl Stimulus for TptStimulus {
+    type Model = TptModel;
+    type Req = TptReq;
+    type Resp = TptResp;
+    type Stats = TptStats;
 
-impl TptDiff {
-    /// `lines`: the design's MPT cache lines, which the model mirrors.
-    pub fn new(rng: &mut impl Rng, lines: usize) -> Self {
-        TptDiff {
-            model: TptModel::new(lines),
-            stim: TptStimulus::new(rng),
-            checker: ProtectionChecker::default(),
-            queue: Vec::new(),
-            stats: TptStats::default(),
-            violation: None,
-        }
+    fn next<R: Rng>(&mut self, rng: &mut R, model: &TptModel) -> Vec<TptReq> {
+        self.requests(rng, model)
     }
 
-    /// Send `n` more random requests through `dut`, compare every response
-    /// with the model's and check the protection invariant on each.
-    pub fn run<T>(
+    fn expect(
         &mut self,
-        dut: &mut T,
-        rng: &mut impl Rng,
-        n: u64,
-        progress: impl FnMut(u64),
-    ) -> Result<(), String>
-    where
-        T: Transactor<Req = TptReq, Resp = TptResp> + ?Sized,
-    {
-        let (model, stim, stats, checker, queue, violation) = (
-            &mut self.model,
-            &mut self.stim,
-            &mut self.stats,
-            &mut self.checker,
-            &mut self.queue,
-            &mut self.violation,
-        );
-        let done = stats.ops;
-        run_batches(
-            dut,
-            rng,
-            n,
-            done,
-            |rng| {
-                if queue.is_empty() {
-                    let mut more = stim.next(rng, model);
-                    more.reverse();
-                    *queue = more;
-                }
-                let req = queue
-                    .pop()
-                    .expect("the stimulus gives at least one request");
-                let resp = model.execute(&req);
-                stats.ops += 1;
-                *stats.statuses.entry(resp.status).or_default() += 1;
-                if resp.status == status::OK {
-                    if let Some(op) = TptOp::from_code(req.op) {
-                        stats.ok[op as usize] += 1;
-                    }
-                }
-                stats.pages += resp.pages.len() as u64;
-                if let Err(e) = checker.observe(&req, &resp) {
-                    violation.get_or_insert(e);
-                }
-                (req, resp)
-            },
-            progress,
-        )?;
-        if let Some(v) = &self.violation {
-            return Err(format!("protection invariant broken: {v}"));
+        model: &mut TptModel,
+        req: &TptReq,
+        stats: &mut TptStats,
+    ) -> (TptResp, Option<String>) {
+        let resp = model.execute(req);
+        stats.ops += 1;
+        *stats.statuses.entry(resp.status).or_default() += 1;
+        if resp.status == status::OK {
+            if let Some(op) = TptOp::from_code(req.op) {
+                stats.ok[op as usize] += 1;
+            }
         }
-        self.stats.lookups_checked = self.checker.lookups_checked;
-        self.stats.dead_keys_refused = self.checker.dead_keys_refused;
-        self.stats.cycles = dut.cycles();
-        Ok(())
+        stats.pages += resp.pages.len() as u64;
+        let objection = self
+            .checker
+            .observe(req, &resp)
+            .err()
+            .map(|e| format!("protection invariant broken: {e}"));
+        stats.lookups_checked = self.checker.lookups_checked;
+        stats.dead_keys_refused = self.checker.dead_keys_refused;
+        (resp, objection)
     }
 
-    pub fn stats(&self) -> &TptStats {
-        &self.stats
+    fn finish(stats: &mut TptStats, cycles: u64) {
+        stats.cycles = cycles;
     }
 }
 
@@ -469,7 +425,7 @@ pub fn differential<T>(
 where
     T: Transactor<Req = TptReq, Resp = TptResp> + ?Sized,
 {
-    let mut diff = TptDiff::new(rng, lines);
+    let mut diff = Differential::new(TptModel::new(lines), TptStimulus::new(rng));
     diff.run(dut, rng, n, progress)?;
-    Ok(diff.stats.clone())
+    Ok(diff.stats().clone())
 }
