@@ -7,6 +7,7 @@
 //! backends are generated from.
 
 pub mod atomic;
+pub mod cq;
 pub mod emit;
 pub mod fixtures;
 pub mod icm_layout;

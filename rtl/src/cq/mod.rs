@@ -1,0 +1,182 @@
+//! The CQ and EQ engine: completions written to CQ buffers with mlx4's
+//! owner bit, arming, moderation, resize, and events written to EQs that
+//! raise MSI-X vectors.
+//!
+//! See `docs/blocks/cq.md`.
+
+pub mod layout;
+pub mod model;
+
+pub use layout::cqc::Cqc;
+pub use layout::cqe::Cqe;
+pub use layout::eqc::Eqc;
+pub use layout::eqe::Eqe;
+pub use model::CqModel;
+
+use serde::{Deserialize, Serialize};
+
+/// CQ contexts the table holds.
+pub const NUM_CQS: u32 = 1 << 16;
+/// EQs, each with its MSI-X vector.
+pub const NUM_EQS: u32 = 16;
+/// Largest CQ and EQ: 2^MAX_LOG_SIZE entries.
+pub const MAX_LOG_SIZE: u8 = 16;
+pub const MASK24: u32 = 0xff_ffff;
+
+/// CQE opcodes the engine writes itself.
+pub const CQE_OPCODE_RESIZE: u8 = 0x16;
+pub const CQE_OPCODE_ERROR: u8 = 0x1e;
+/// CQ error syndrome: the CQ overran.
+pub const CQ_ERROR_OVERRUN: u8 = 0x01;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+#[repr(u8)]
+pub enum CqState {
+    /// Software owns it.
+    Free = 0,
+    Ok = 1,
+    /// Overran: completions are dropped until software destroys it.
+    Error = 2,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+#[repr(u8)]
+pub enum EqState {
+    Free = 0,
+    Ok = 1,
+}
+
+/// What the next completion does: nothing, or raise one completion event
+/// (for a solicited completion only, or for any).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[repr(u8)]
+pub enum Arm {
+    None = 0,
+    /// mlx4's REQ_NOT_SOL (doorbell command 1).
+    Solicited = 1,
+    /// mlx4's REQ_NOT (doorbell command 2).
+    Next = 2,
+}
+
+impl Arm {
+    pub fn from_code(c: u8) -> Option<Arm> {
+        [Arm::None, Arm::Solicited, Arm::Next]
+            .into_iter()
+            .find(|a| *a as u8 == c)
+    }
+}
+
+/// mlx4 event types (`enum mlx4_event`).
+pub mod event {
+    pub const COMP: u8 = 0x00;
+    pub const PATH_MIG: u8 = 0x01;
+    pub const COMM_EST: u8 = 0x02;
+    pub const SQ_DRAINED: u8 = 0x03;
+    pub const CQ_ERROR: u8 = 0x04;
+    pub const WQ_CATAS_ERROR: u8 = 0x05;
+    pub const PATH_MIG_FAILED: u8 = 0x07;
+    pub const PORT_CHANGE: u8 = 0x09;
+    pub const CMD: u8 = 0x0a;
+    pub const EQ_OVERFLOW: u8 = 0x0f;
+    pub const WQ_INVAL_REQ_ERROR: u8 = 0x10;
+    pub const WQ_ACCESS_ERROR: u8 = 0x11;
+    pub const SRQ_QP_LAST_WQE: u8 = 0x13;
+}
+
+/// Statuses: mlx4's for the commands, the engine's own for the data path.
+pub mod status {
+    pub const OK: u8 = 0x00;
+    pub const BAD_OP: u8 = 0x02;
+    pub const BAD_PARAM: u8 = 0x03;
+    pub const BAD_RES_STATE: u8 = 0x09;
+    pub const BAD_INDEX: u8 = 0x0a;
+    /// More CQEs outstanding than the new size holds (resize).
+    pub const BAD_SIZE: u8 = 0x40;
+    /// The completion's CQ is not the HCA's.
+    pub const CQ_NOT_READY: u8 = 0x81;
+    /// The completion's CQ is in error: dropped.
+    pub const CQ_IN_ERROR: u8 = 0x82;
+    /// This completion found its CQ full: dropped, the CQ is now in error.
+    pub const CQ_OVERRUN: u8 = 0x83;
+    /// No EQ takes this event type: dropped.
+    pub const NO_EQ: u8 = 0x84;
+
+    pub fn name(s: u8) -> &'static str {
+        match s {
+            OK => "ok",
+            BAD_OP => "bad_op",
+            BAD_PARAM => "bad_param",
+            BAD_RES_STATE => "bad_res_state",
+            BAD_INDEX => "bad_index",
+            BAD_SIZE => "bad_size",
+            CQ_NOT_READY => "cq_not_ready",
+            CQ_IN_ERROR => "cq_in_error",
+            CQ_OVERRUN => "cq_overrun",
+            NO_EQ => "no_eq",
+            _ => "unknown",
+        }
+    }
+}
+
+/// Requests.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "op", rename_all = "snake_case")]
+pub enum CqReq {
+    /// SW2HW_CQ.
+    Sw2HwCq {
+        cqn: u32,
+        buf: u64,
+        log_size: u8,
+        eqn: u16,
+    },
+    /// HW2SW_CQ.
+    Hw2SwCq { cqn: u32 },
+    /// MODIFY_CQ, op modifier 0: a new buffer and size.
+    Resize { cqn: u32, buf: u64, log_size: u8 },
+    /// MODIFY_CQ, op modifier 1: moderation.
+    Moderate { cqn: u32, count: u16, period: u16 },
+    /// SW2HW_EQ.
+    Sw2HwEq {
+        eqn: u16,
+        buf: u64,
+        log_size: u8,
+        vector: u8,
+    },
+    /// HW2SW_EQ.
+    Hw2SwEq { eqn: u16 },
+    /// MAP_EQ: route (or with `unmap`, stop routing) event types to an EQ.
+    MapEq { eqn: u16, mask: u64, unmap: bool },
+    /// A completion from the transport engine.
+    Complete { cqn: u32, cqe: Cqe, solicited: bool },
+    /// The consumer-index doorbell.
+    SetCi { cqn: u32, ci: u32 },
+    /// The arm doorbell (`sn << 28 | cmd << 24 | cqn`, with the ci).
+    ArmCq { cqn: u32, arm: u8, sn: u8, ci: u32 },
+    /// The firmware's moderation timer visits a CQ.
+    Tick { cqn: u32, ticks: u16 },
+    /// The EQ doorbell: consumer index, and re-arm.
+    EqDoorbell { eqn: u16, ci: u32, arm: bool },
+    /// An asynchronous event (QP events, port change, command completion...).
+    Event { eqe: Eqe },
+}
+
+/// One DMA write of 8 bytes to host memory (word `k` of a CQE or EQE).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DmaWrite {
+    pub addr: u64,
+    pub data: u64,
+}
+
+/// One response: the status, every DMA write and MSI-X vector the request
+/// caused (in order), and the CQ or EQ context it left.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CqResp {
+    pub status: u8,
+    pub dma: Vec<DmaWrite>,
+    pub irqs: Vec<u8>,
+    pub cq: Cqc,
+    pub eq: Eqc,
+}
