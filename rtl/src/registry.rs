@@ -3,7 +3,7 @@
 use crate::emit::{emit, EmitError, Emitted};
 
 /// Every block, in the order they are documented.
-pub const BLOCKS: &[&str] = &["atomic", "qpc", "tpt"];
+pub const BLOCKS: &[&str] = &["atomic", "qpc", "tpt", "cq"];
 
 /// Test designs for the flow itself (built and linted, not user blocks).
 pub const FIXTURES: &[&str] = &["wide_adder"];
@@ -14,6 +14,7 @@ pub fn emit_block(name: &str) -> Result<Emitted, EmitError> {
         "atomic" => emit("atomic", crate::atomic::AtomicUnit::default()),
         "qpc" => emit("qpc", crate::qpc::QpcUnit16::default()),
         "tpt" => emit("tpt", crate::tpt::TptUnit16::default()),
+        "cq" => emit("cq", crate::cq::CqUnit16::default()),
         "wide_adder" => emit("wide_adder", crate::fixtures::WideAdder::default()),
         other => Err(EmitError::UnknownBlock(
             other.to_string(),

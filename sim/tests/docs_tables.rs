@@ -27,7 +27,7 @@ fn block_pages_show_the_designs_ports() {
 
 #[test]
 fn context_layouts_in_docs_are_the_ones_defined() {
-    for block in ["qpc", "tpt"] {
+    for block in ["qpc", "tpt", "cq"] {
         let page = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
             .join(format!("../docs/blocks/{block}.md"));
         let text =

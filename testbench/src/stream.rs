@@ -48,8 +48,13 @@ pub trait StreamBlock {
     /// Whether a response beat is on the outputs.
     fn resp_valid(o: &Self::Out) -> bool;
 
-    /// Take the beat on the outputs; the response when it was the last.
-    fn take_beat(o: &Self::Out, partial: &mut Self::Partial) -> Option<Self::Resp>;
+    /// Take the beat on the outputs; the response when it was the last
+    /// (with whatever the environment gathered for it, DMA writes say).
+    fn take_beat(
+        o: &Self::Out,
+        partial: &mut Self::Partial,
+        env: &mut Self::Env,
+    ) -> Option<Self::Resp>;
 }
 
 /// Timing knobs for constrained-random handshakes, in percent.

@@ -96,7 +96,7 @@ where
         let accepted = req.is_some() && B::req_ready(&out);
         self.took_beat = self.monitor.takes(B::resp_valid(&out));
         let taken = if self.took_beat {
-            B::take_beat(&out, &mut self.partial)
+            B::take_beat(&out, &mut self.partial, &mut self.env)
         } else {
             None
         };

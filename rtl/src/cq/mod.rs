@@ -6,19 +6,21 @@
 
 pub mod layout;
 pub mod model;
+pub mod unit;
 
 pub use layout::cqc::Cqc;
 pub use layout::cqe::Cqe;
 pub use layout::eqc::Eqc;
 pub use layout::eqe::Eqe;
 pub use model::CqModel;
+pub use unit::{CqUnit, CqUnit16};
 
 use serde::{Deserialize, Serialize};
 
 /// CQ contexts the table holds.
 pub const NUM_CQS: u32 = 1 << 16;
 /// EQs, each with its MSI-X vector.
-pub const NUM_EQS: u32 = 16;
+pub const NUM_EQS: u32 = 8;
 /// Largest CQ and EQ: 2^MAX_LOG_SIZE entries.
 pub const MAX_LOG_SIZE: u8 = 16;
 pub const MASK24: u32 = 0xff_ffff;

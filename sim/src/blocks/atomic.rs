@@ -71,7 +71,7 @@ impl StreamBlock for AtomicStreams {
         o.resp_valid
     }
 
-    fn take_beat(o: &AtomicOut, _: &mut ()) -> Option<AtomicResp> {
+    fn take_beat(o: &AtomicOut, _: &mut (), _env: &mut Self::Env) -> Option<AtomicResp> {
         o.resp_valid.then(|| AtomicResp {
             // A 2-bit port: every value is a status.
             status: AtomicStatus::from_code(o.resp_status as u8).unwrap_or(AtomicStatus::BadOpcode),

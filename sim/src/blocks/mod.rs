@@ -1,6 +1,7 @@
 //! Per-block bindings: signal structs, streams and backend constructors.
 
 pub mod atomic;
+pub mod cq;
 pub mod qpc;
 pub mod tpt;
 pub mod wide_adder;

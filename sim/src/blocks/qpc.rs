@@ -131,7 +131,7 @@ impl StreamBlock for QpcStreams {
         o.resp_valid
     }
 
-    fn take_beat(o: &QpcOut, _: &mut ()) -> Option<QpcResp> {
+    fn take_beat(o: &QpcOut, _: &mut (), _env: &mut Self::Env) -> Option<QpcResp> {
         let mut w = [0u64; WORDS];
         w[..7].copy_from_slice(&[
             o.resp_ctx0,

@@ -152,7 +152,7 @@ impl StreamBlock for TptStreams {
         o.resp_valid
     }
 
-    fn take_beat(o: &TptOut, pages: &mut Vec<u64>) -> Option<TptResp> {
+    fn take_beat(o: &TptOut, pages: &mut Vec<u64>, _env: &mut Self::Env) -> Option<TptResp> {
         if o.resp_page {
             pages.push(o.resp_addr);
         }

@@ -92,21 +92,43 @@ pub fn ports_markdown(block: &str) -> Result<String> {
 /// A block's context layout in ICM as a Markdown table, for the blocks
 /// that keep contexts (the one in its `docs/blocks/` page).
 pub fn layout_markdown(block: &str) -> Result<String> {
-    let fields = match block {
-        "qpc" => hca_rtl::qpc::layout::FIELDS,
-        "tpt" => hca_rtl::tpt::layout::FIELDS,
+    use hca_rtl::cq::layout::{cqc, cqe, eqc, eqe};
+    let tables: &[(&str, &[hca_rtl::icm_layout::Field])] = match block {
+        "qpc" => &[("", hca_rtl::qpc::layout::FIELDS)],
+        "tpt" => &[("", hca_rtl::tpt::layout::FIELDS)],
+        "cq" => &[
+            ("CQ context", cqc::FIELDS),
+            ("EQ context", eqc::FIELDS),
+            (
+                "CQE (big-endian 8-byte words of `struct mlx4_cqe`)",
+                cqe::FIELDS,
+            ),
+            (
+                "EQE (big-endian 8-byte words of `struct mlx4_eqe`)",
+                eqe::FIELDS,
+            ),
+        ],
         other => bail!("block `{other}` keeps no context in ICM"),
     };
-    let mut t = String::from("| field | word | bits | width |\n|---|---|---|---|\n");
-    for f in fields {
-        t.push_str(&format!(
-            "| `{}` | {} | {}..{} | {} |\n",
-            f.name,
-            f.word,
-            f.lsb,
-            f.lsb + f.width - 1,
-            f.width
-        ));
+    let mut t = String::new();
+    for (title, fields) in tables {
+        if !title.is_empty() {
+            t.push_str(&format!(
+                "{}{title}:\n\n",
+                if t.is_empty() { "" } else { "\n" }
+            ));
+        }
+        t.push_str("| field | word | bits | width |\n|---|---|---|---|\n");
+        for f in *fields {
+            t.push_str(&format!(
+                "| `{}` | {} | {}..{} | {} |\n",
+                f.name,
+                f.word,
+                f.lsb,
+                f.lsb + f.width - 1,
+                f.width
+            ));
+        }
     }
     Ok(t)
 }

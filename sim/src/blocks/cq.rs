@@ -1,0 +1,237 @@
+//! The CQ and EQ engine on every backend, with ICM behind it and host
+//! memory and MSI-X in front.
+
+use crate::backend::rtl::RtlSim;
+use crate::backend::verilator::Verilated;
+use crate::backend::Backend;
+use crate::verilated;
+use hca_rtl::cq::unit::{kind, op};
+use hca_rtl::cq::{CqModel, CqReq, CqResp, CqUnit16, Cqc, DmaWrite, Eqc};
+use hca_testbench::icm::{IcmBeat, IcmBfm};
+use hca_testbench::stream::{Pacing, StreamBlock};
+use std::path::Path;
+
+crate::bind_block! {
+    rtl: CqUnit16,
+    verilated: verilated::cq::Model,
+    inputs CqIn {
+        reset: bool,
+        req_valid: bool,
+        req_op: u64,
+        req_a: u64,
+        req_b: u64,
+        req_c: u64,
+        req_d: u64,
+        req_e0: u64,
+        req_e1: u64,
+        req_e2: u64,
+        req_e3: u64,
+        resp_ready: bool,
+        icm_req_ready: bool,
+        icm_rsp_valid: bool,
+        icm_rsp_data: u64,
+    }
+    outputs CqOut {
+        req_ready: bool,
+        resp_valid: bool,
+        resp_status: u64,
+        resp_kind: u64,
+        resp_ctx0: u64,
+        resp_ctx1: u64,
+        resp_ctx2: u64,
+        resp_ctx3: u64,
+        dma_valid: bool,
+        dma_addr: u64,
+        dma_data: u64,
+        irq_valid: bool,
+        irq_vector: u64,
+        icm_req_valid: bool,
+        icm_req_write: bool,
+        icm_req_entry: u64,
+        icm_req_beat: u64,
+        icm_req_data: u64,
+    }
+}
+
+/// What the engine talks to: ICM for CQ contexts, and what it wrote to host
+/// memory and the MSI-X vectors it raised since the last response.
+pub struct CqEnv {
+    pub icm: IcmBfm,
+    dma: Vec<DmaWrite>,
+    irqs: Vec<u8>,
+}
+
+/// A request on the engine's ports: opcode, the four argument lanes, and
+/// the CQE or EQE words.
+pub fn encode(r: &CqReq) -> (u64, [u64; 4], [u64; 4]) {
+    match *r {
+        CqReq::Sw2HwCq {
+            cqn,
+            buf,
+            log_size,
+            eqn,
+        } => (
+            op::SW2HW_CQ,
+            [cqn as u64, buf, log_size as u64, eqn as u64],
+            [0; 4],
+        ),
+        CqReq::Hw2SwCq { cqn } => (op::HW2SW_CQ, [cqn as u64, 0, 0, 0], [0; 4]),
+        CqReq::Resize { cqn, buf, log_size } => {
+            (op::RESIZE, [cqn as u64, buf, log_size as u64, 0], [0; 4])
+        }
+        CqReq::Moderate { cqn, count, period } => (
+            op::MODERATE,
+            [cqn as u64, 0, count as u64, period as u64],
+            [0; 4],
+        ),
+        CqReq::Sw2HwEq {
+            eqn,
+            buf,
+            log_size,
+            vector,
+        } => (
+            op::SW2HW_EQ,
+            [eqn as u64, buf, log_size as u64, vector as u64],
+            [0; 4],
+        ),
+        CqReq::Hw2SwEq { eqn } => (op::HW2SW_EQ, [eqn as u64, 0, 0, 0], [0; 4]),
+        CqReq::MapEq { eqn, mask, unmap } => {
+            (op::MAP_EQ, [eqn as u64, mask, unmap as u64, 0], [0; 4])
+        }
+        CqReq::Complete {
+            cqn,
+            cqe,
+            solicited,
+        } => (
+            op::COMPLETE,
+            [cqn as u64, 0, solicited as u64, 0],
+            cqe.pack(),
+        ),
+        CqReq::SetCi { cqn, ci } => (op::SET_CI, [cqn as u64, 0, ci as u64, 0], [0; 4]),
+        CqReq::ArmCq { cqn, arm, sn, ci } => (
+            op::ARM_CQ,
+            [cqn as u64, 0, ci as u64, arm as u64 | (sn as u64) << 8],
+            [0; 4],
+        ),
+        CqReq::Tick { cqn, ticks } => (op::TICK, [cqn as u64, 0, ticks as u64, 0], [0; 4]),
+        CqReq::EqDoorbell { eqn, ci, arm } => (
+            op::EQ_DOORBELL,
+            [eqn as u64, 0, ci as u64, arm as u64],
+            [0; 4],
+        ),
+        CqReq::Event { eqe } => (op::EVENT, [0; 4], eqe.pack()),
+    }
+}
+
+/// Where the engine's streams and side ports sit in its ports.
+pub struct CqStreams;
+
+impl StreamBlock for CqStreams {
+    type In = CqIn;
+    type Out = CqOut;
+    type Req = CqReq;
+    type Resp = CqResp;
+    type Env = CqEnv;
+    type Partial = ();
+
+    fn env(seed: u64) -> CqEnv {
+        CqEnv {
+            icm: IcmBfm::new(seed),
+            dma: Vec::new(),
+            irqs: Vec::new(),
+        }
+    }
+
+    fn env_drive(env: &mut CqEnv, i: &mut CqIn) {
+        let d = env.icm.drive();
+        i.icm_req_ready = d.req_ready;
+        i.icm_rsp_valid = d.rsp.is_some();
+        i.icm_rsp_data = d.rsp.unwrap_or(0);
+    }
+
+    fn env_observe(env: &mut CqEnv, o: &CqOut) {
+        env.icm.observe(o.icm_req_valid.then_some(IcmBeat {
+            write: o.icm_req_write,
+            table: 0,
+            entry: o.icm_req_entry as u32,
+            beat: o.icm_req_beat as u8,
+            data: o.icm_req_data,
+        }));
+        if o.dma_valid {
+            env.dma.push(DmaWrite {
+                addr: o.dma_addr,
+                data: o.dma_data,
+            });
+        }
+        if o.irq_valid {
+            env.irqs.push(o.irq_vector as u8);
+        }
+    }
+
+    fn set_reset(i: &mut CqIn, on: bool) {
+        i.reset = on;
+    }
+
+    fn put_req(i: &mut CqIn, req: Option<&CqReq>) {
+        i.req_valid = req.is_some();
+        let Some(r) = req else { return };
+        let (code, [a, b, c, d], [e0, e1, e2, e3]) = encode(r);
+        (i.req_op, i.req_a, i.req_b, i.req_c, i.req_d) = (code, a, b, c, d);
+        (i.req_e0, i.req_e1, i.req_e2, i.req_e3) = (e0, e1, e2, e3);
+    }
+
+    fn req_ready(o: &CqOut) -> bool {
+        o.req_ready
+    }
+
+    fn set_resp_ready(i: &mut CqIn, ready: bool) {
+        i.resp_ready = ready;
+    }
+
+    fn resp_valid(o: &CqOut) -> bool {
+        o.resp_valid
+    }
+
+    fn take_beat(o: &CqOut, _: &mut (), env: &mut CqEnv) -> Option<CqResp> {
+        let words = [o.resp_ctx0, o.resp_ctx1, o.resp_ctx2, o.resp_ctx3];
+        Some(CqResp {
+            status: o.resp_status as u8,
+            dma: std::mem::take(&mut env.dma),
+            irqs: std::mem::take(&mut env.irqs),
+            cq: if o.resp_kind == kind::CQ {
+                Cqc::unpack(&words)
+            } else {
+                Cqc::default()
+            },
+            eq: if o.resp_kind == kind::EQ {
+                Eqc::unpack(&words)
+            } else {
+                Eqc::default()
+            },
+        })
+    }
+}
+
+/// The engine at transaction level, on any backend.
+pub type CqTransactor = super::BoxedTransactor<CqStreams>;
+
+/// Open the engine on `backend`; see [`crate::blocks::atomic::open`].
+pub fn open(
+    backend: Backend,
+    wave: Option<&Path>,
+    pacing: Pacing,
+    pacing_seed: u64,
+) -> anyhow::Result<CqTransactor> {
+    match backend {
+        Backend::Model => Ok(Box::new(CqModel::new())),
+        Backend::Rtl => {
+            super::clocked::<_, CqStreams>(RtlSim::<CqUnit16>::default(), wave, pacing, pacing_seed)
+        }
+        Backend::Verilator => super::clocked::<_, CqStreams>(
+            Verilated::<verilated::cq::Model>::default(),
+            wave,
+            pacing,
+            pacing_seed,
+        ),
+    }
+}
