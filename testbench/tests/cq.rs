@@ -26,3 +26,238 @@ on_every_backend! {
         }
     }
 }
+
+use hca_rtl::cq::{event, status, Arm, CqReq, CqResp, Cqe, Eqe, CQE_OPCODE_RESIZE};
+use hca_rtl::Transactor;
+use hca_sim::blocks::cq::CqTransactor;
+use hca_sim::Backend;
+
+const EQ_BUF: u64 = 0x1000_0000;
+const CQ_BUF: u64 = 0x2000_0000;
+
+fn run(dut: &mut CqTransactor, r: CqReq) -> CqResp {
+    dut.transact(&[r]).expect("transact").remove(0)
+}
+
+/// An engine with EQ `eqn` (2^log entries, `vector`) taking `types`, armed.
+fn engine(backend: Backend) -> CqTransactor {
+    open(backend, None, Pacing::RANDOM, 11).expect("open")
+}
+
+fn add_eq(dut: &mut CqTransactor, eqn: u16, log_size: u8, vector: u8, types: &[u8]) {
+    let buf = EQ_BUF + eqn as u64 * 0x10_0000;
+    assert_eq!(
+        run(
+            dut,
+            CqReq::Sw2HwEq {
+                eqn,
+                buf,
+                log_size,
+                vector
+            }
+        )
+        .status,
+        status::OK
+    );
+    let mask = types.iter().fold(0u64, |m, t| m | 1 << t);
+    assert_eq!(
+        run(
+            dut,
+            CqReq::MapEq {
+                eqn,
+                mask,
+                unmap: false
+            }
+        )
+        .status,
+        status::OK
+    );
+    assert_eq!(
+        run(
+            dut,
+            CqReq::EqDoorbell {
+                eqn,
+                ci: 0,
+                arm: true
+            }
+        )
+        .status,
+        status::OK
+    );
+}
+
+fn add_cq(dut: &mut CqTransactor, cqn: u32, log_size: u8, eqn: u16) {
+    let buf = CQ_BUF + cqn as u64 * 0x10_0000;
+    assert_eq!(
+        run(
+            dut,
+            CqReq::Sw2HwCq {
+                cqn,
+                buf,
+                log_size,
+                eqn
+            }
+        )
+        .status,
+        status::OK
+    );
+}
+
+/// The EQEs among a response's DMA writes: (address, entry).
+fn eqes(r: &CqResp) -> Vec<(u64, Eqe)> {
+    r.dma
+        .chunks(4)
+        .filter(|c| (EQ_BUF..CQ_BUF).contains(&c[0].addr))
+        .map(|c| {
+            (
+                c[0].addr,
+                Eqe::unpack(&[c[0].data, c[1].data, c[2].data, c[3].data]),
+            )
+        })
+        .collect()
+}
+
+fn cqes(r: &CqResp) -> Vec<(u64, Cqe)> {
+    r.dma
+        .chunks(4)
+        .filter(|c| c[0].addr >= CQ_BUF)
+        .map(|c| {
+            (
+                c[0].addr,
+                Cqe::unpack(&[c[0].data, c[1].data, c[2].data, c[3].data]),
+            )
+        })
+        .collect()
+}
+
+fn complete(dut: &mut CqTransactor, cqn: u32, qpn: u32, solicited: bool) -> CqResp {
+    run(
+        dut,
+        CqReq::Complete {
+            cqn,
+            cqe: Cqe {
+                my_qpn: qpn,
+                byte_cnt: 64,
+                ..Cqe::default()
+            },
+            solicited,
+        },
+    )
+}
+
+on_every_backend! {
+    fn every_async_event_type_reaches_its_eq(backend: Backend) {
+        let mut dut = engine(backend);
+        let qp_events = [event::PATH_MIG, event::COMM_EST, event::SQ_DRAINED, event::WQ_CATAS_ERROR,
+            event::PATH_MIG_FAILED, event::WQ_INVAL_REQ_ERROR, event::WQ_ACCESS_ERROR, event::SRQ_QP_LAST_WQE];
+        add_eq(&mut dut, 0, 6, 7, &[event::PORT_CHANGE, event::CMD, event::CQ_ERROR]);
+        add_eq(&mut dut, 1, 6, 9, &qp_events);
+        let cases: Vec<(u8, u8, u16, u8)> = qp_events
+            .iter()
+            .map(|t| (*t, 0, 1, 9))
+            .chain([(event::PORT_CHANGE, 4, 0, 7), (event::CMD, 0, 0, 7)])
+            .collect();
+        for (i, (t, subtype, eqn, vector)) in cases.into_iter().enumerate() {
+            let e = Eqe { event_type: t, subtype, d0: 0x1234 + i as u32, d2: 1, d3: 0xfeed, owner: false, ..Eqe::default() };
+            let r = run(&mut dut, CqReq::Event { eqe: e });
+            assert_eq!(r.status, status::OK, "type {t:#x}");
+            let got = eqes(&r);
+            assert_eq!(got.len(), 1, "type {t:#x}");
+            assert_eq!(Eqe { owner: false, ..got[0].1 }, e, "type {t:#x}");
+            assert_eq!(r.irqs, vec![vector], "type {t:#x}: armed, so one interrupt");
+            // Re-arm, consuming what was written.
+            let pi = run(&mut dut, CqReq::EqDoorbell { eqn, ci: 0, arm: false }).eq.pi;
+            run(&mut dut, CqReq::EqDoorbell { eqn, ci: pi, arm: true });
+        }
+        let unrouted = Eqe { event_type: event::EQ_OVERFLOW, ..Eqe::default() };
+        assert_eq!(run(&mut dut, CqReq::Event { eqe: unrouted }).status, status::NO_EQ);
+    }
+}
+
+on_every_backend! {
+    fn completion_events_follow_the_arm(backend: Backend) {
+        let mut dut = engine(backend);
+        add_eq(&mut dut, 2, 4, 5, &[]);
+        add_cq(&mut dut, 7, 4, 2);
+        let r = complete(&mut dut, 7, 1, false);
+        assert_eq!((cqes(&r).len(), r.irqs.len()), (1, 0), "not armed: a CQE, no event");
+        run(&mut dut, CqReq::ArmCq { cqn: 7, arm: Arm::Solicited as u8, sn: 1, ci: 1 });
+        assert!(eqes(&complete(&mut dut, 7, 2, false)).is_empty(), "armed for solicited only");
+        let r = complete(&mut dut, 7, 3, true);
+        let e = eqes(&r);
+        assert_eq!((e.len(), e[0].1.event_type, e[0].1.d0, r.irqs.clone()), (1, event::COMP, 7, vec![5]));
+        assert!(eqes(&complete(&mut dut, 7, 4, true)).is_empty(), "one event, then disarmed");
+        // An arm with CQEs already past the consumer index fires at once.
+        let r = run(&mut dut, CqReq::ArmCq { cqn: 7, arm: Arm::Next as u8, sn: 2, ci: 1 });
+        assert_eq!(eqes(&r).len(), 1);
+        // The EQ is not re-armed: the EQE is written, no interrupt.
+        assert!(r.irqs.is_empty());
+    }
+}
+
+on_every_backend! {
+    fn cq_overrun(backend: Backend) {
+        let mut dut = engine(backend);
+        add_eq(&mut dut, 0, 4, 1, &[event::CQ_ERROR]);
+        add_cq(&mut dut, 3, 1, 0);
+        assert_eq!(complete(&mut dut, 3, 1, false).status, status::OK);
+        assert_eq!(complete(&mut dut, 3, 2, false).status, status::OK);
+        let r = complete(&mut dut, 3, 3, false);
+        assert_eq!(r.status, status::CQ_OVERRUN);
+        assert!(cqes(&r).is_empty(), "nothing overwritten");
+        let e = eqes(&r);
+        assert_eq!((e[0].1.event_type, e[0].1.d0, e[0].1.d1), (event::CQ_ERROR, 3, 1));
+        assert_eq!(complete(&mut dut, 3, 4, false).status, status::CQ_IN_ERROR);
+    }
+}
+
+on_every_backend! {
+    fn eq_overrun(backend: Backend) {
+        let mut dut = engine(backend);
+        add_eq(&mut dut, 0, 4, 1, &[event::EQ_OVERFLOW]);
+        add_eq(&mut dut, 1, 1, 2, &[event::PORT_CHANGE]);
+        let port = CqReq::Event { eqe: Eqe { event_type: event::PORT_CHANGE, subtype: 1, d2: 2, ..Eqe::default() } };
+        assert_eq!(eqes(&run(&mut dut, port)).len(), 1);
+        assert_eq!(eqes(&run(&mut dut, port)).len(), 1);
+        let r = run(&mut dut, port);
+        let e = eqes(&r);
+        assert_eq!((e.len(), e[0].1.event_type, e[0].1.d0), (1, event::EQ_OVERFLOW, 1), "EQ 1 full, reported on EQ 0");
+        assert!(e[0].0 < EQ_BUF + 0x10_0000, "written on EQ 0");
+    }
+}
+
+on_every_backend! {
+    fn moderation_by_count_and_by_period(backend: Backend) {
+        let mut dut = engine(backend);
+        add_eq(&mut dut, 0, 8, 1, &[]);
+        add_cq(&mut dut, 1, 8, 0);
+        run(&mut dut, CqReq::Moderate { cqn: 1, count: 3, period: 10 });
+        run(&mut dut, CqReq::ArmCq { cqn: 1, arm: Arm::Next as u8, sn: 1, ci: 0 });
+        assert!(eqes(&complete(&mut dut, 1, 1, false)).is_empty());
+        assert!(eqes(&complete(&mut dut, 1, 2, false)).is_empty());
+        assert_eq!(eqes(&complete(&mut dut, 1, 3, false)).len(), 1, "the third completion: by count");
+        run(&mut dut, CqReq::ArmCq { cqn: 1, arm: Arm::Next as u8, sn: 2, ci: 3 });
+        assert!(eqes(&complete(&mut dut, 1, 4, false)).is_empty());
+        assert!(eqes(&run(&mut dut, CqReq::Tick { cqn: 1, ticks: 9 })).is_empty());
+        assert_eq!(eqes(&run(&mut dut, CqReq::Tick { cqn: 1, ticks: 1 })).len(), 1, "ten ticks: by period");
+    }
+}
+
+on_every_backend! {
+    fn resize_moves_on_after_the_marker(backend: Backend) {
+        let mut dut = engine(backend);
+        add_cq(&mut dut, 1, 3, 0);
+        for q in 0..5 {
+            complete(&mut dut, 1, q, false);
+        }
+        let small = CqReq::Resize { cqn: 1, buf: 0x9000_0000, log_size: 2 };
+        let r = run(&mut dut, small);
+        assert_eq!((r.status, r.cq.buf), (status::BAD_SIZE, CQ_BUF + 0x10_0000), "nothing changed");
+        run(&mut dut, CqReq::SetCi { cqn: 1, ci: 3 });
+        let r = run(&mut dut, small);
+        let marker = cqes(&r);
+        assert_eq!((r.status, marker[0].0, marker[0].1.opcode), (status::OK, CQ_BUF + 0x10_0000 + 5 * 32, CQE_OPCODE_RESIZE));
+        let next = complete(&mut dut, 1, 9, false);
+        assert_eq!(next.dma[0].addr, 0x9000_0000 + (6 & 3) * 32);
+    }
+}
