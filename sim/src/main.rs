@@ -50,6 +50,7 @@ fn run(cli: Cli) -> Result<bool> {
                 BlockCmd::Atomic(a) => ("atomic", a, cli::block_atomic::serve),
                 BlockCmd::Qpc(a) => ("qpc", a, cli::block_qpc::serve),
                 BlockCmd::Tpt(a) => ("tpt", a, cli::block_tpt::serve),
+                BlockCmd::Cq(a) => ("cq", a, cli::block_cq::serve),
             };
             if args.vcd.is_some() && !args.backend.is_clocked() {
                 bail!("--vcd needs a clocked backend (rtl or verilator): the model is untimed");
@@ -94,6 +95,9 @@ fn run(cli: Cli) -> Result<bool> {
         Command::Bench {
             which: BenchCmd::Qpc { icm_latency },
         } => cli::bench_qpc::qpc(icm_latency).map(|_| true),
+        Command::Bench {
+            which: BenchCmd::Cq { rate },
+        } => cli::bench_cq::cq(rate).map(|_| true),
         Command::Bench {
             which: BenchCmd::Tpt { icm_latency },
         } => cli::bench_tpt::tpt(icm_latency).map(|_| true),

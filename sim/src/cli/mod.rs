@@ -1,9 +1,11 @@
 //! The `hca` subcommands. Each is documented in `docs/cli.md`.
 
 pub mod bench;
+pub mod bench_cq;
 pub mod bench_qpc;
 pub mod bench_tpt;
 pub mod block_atomic;
+pub mod block_cq;
 pub mod block_qpc;
 pub mod block_tpt;
 pub mod json;
@@ -77,6 +79,8 @@ pub enum BlockCmd {
     Qpc(BlockArgs),
     /// The translation and protection table (schema in docs/blocks/tpt.md).
     Tpt(BlockArgs),
+    /// The CQ and EQ engine (schema in docs/blocks/cq.md).
+    Cq(BlockArgs),
 }
 
 #[derive(Subcommand, Debug)]
@@ -120,6 +124,12 @@ pub enum BenchCmd {
         /// ICM read latency in cycles.
         #[arg(long, default_value_t = 8)]
         icm_latency: u64,
+    },
+    /// CQEs per clock, completion-to-interrupt cycles, and what moderation saves.
+    Cq {
+        /// Completions per second the moderation figures assume.
+        #[arg(long, default_value_t = 1_000_000.0)]
+        rate: f64,
     },
     /// Cycles per TPT lookup, and per key for each way of killing one.
     Tpt {

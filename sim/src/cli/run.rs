@@ -104,10 +104,40 @@ fn tpt(
     })
 }
 
-const BLOCKS: [(&str, &str, BlockRun); 3] = [
+fn cq(
+    backend: Backend,
+    wave: Option<&Path>,
+    seed: Seed,
+    ops: u64,
+    progress: &dyn Fn(u64),
+) -> Result<Outcome, String> {
+    let mut dut = crate::blocks::cq::open(backend, wave, Pacing::RANDOM, seed.0)
+        .map_err(|e| e.to_string())?;
+    let s = hca_testbench::blocks::cq::differential(
+        &mut dut,
+        &mut seed.rng("cq-stimulus"),
+        ops,
+        progress,
+    )?;
+    let refused = s
+        .statuses
+        .iter()
+        .filter(|(k, _)| **k != hca_rtl::cq::status::OK)
+        .map(|(_, n)| n)
+        .sum();
+    Ok(Outcome {
+        ops: s.ops,
+        refused,
+        cycles: s.cycles,
+        mix: s.summary(),
+    })
+}
+
+const BLOCKS: [(&str, &str, BlockRun); 4] = [
     ("atomic", "atomic unit", atomic),
     ("qpc", "QP context block", qpc),
     ("tpt", "TPT", tpt),
+    ("cq", "CQ and EQ engine", cq),
 ];
 
 struct Row {
