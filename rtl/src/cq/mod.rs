@@ -42,6 +42,14 @@ pub enum CqState {
     Error = 2,
 }
 
+impl CqState {
+    pub fn from_code(c: u8) -> Option<CqState> {
+        [CqState::Free, CqState::Ok, CqState::Error]
+            .into_iter()
+            .find(|s| *s as u8 == c)
+    }
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 #[repr(u8)]

@@ -390,14 +390,6 @@ impl CqModel {
     }
 }
 
-impl CqState {
-    pub fn from_code(c: u8) -> Option<CqState> {
-        [CqState::Free, CqState::Ok, CqState::Error]
-            .into_iter()
-            .find(|s| *s as u8 == c)
-    }
-}
-
 impl Transactor for CqModel {
     type Req = CqReq;
     type Resp = CqResp;
