@@ -1,0 +1,76 @@
+//! QUERY_FW and MOD_STAT_CFG mailboxes (fw.c: `QUERY_FW_*`, `MOD_STAT_CFG_*`).
+
+use crate::bar0;
+
+/// The project's firmware version: printed by mlx4 as `major.minor.subminor`.
+pub const FW_MAJOR: u16 = 0;
+pub const FW_MINOR: u16 = 6;
+pub const FW_SUBMINOR: u16 = 1;
+/// Command interface revision: 3, the newest mlx4 knows (per-port QUERY_PORT).
+pub const CMD_IF_REV: u16 = 3;
+/// 4 KiB pages the firmware area takes (MAP_FA before RUN_FW).
+pub const FW_PAGES: u16 = 16;
+/// One command at a time (log2 of outstanding commands).
+pub const LOG_MAX_CMDS: u8 = 0;
+
+crate::mailbox_layout! {
+    /// QUERY_FW output.
+    QueryFwOut, 0x100, {
+        /// Pages of the firmware area (MAP_FA).
+        fw_pages: u16 = (0x00, 0, 16),
+        /// Firmware version, major.
+        fw_major: u16 = (0x02, 0, 16),
+        /// Firmware version, subminor (mlx4 swaps it with minor).
+        fw_subminor: u16 = (0x04, 0, 16),
+        /// Firmware version, minor.
+        fw_minor: u16 = (0x06, 0, 16),
+        /// PCI physical function id.
+        ppf_id: u8 = (0x09, 0, 8),
+        /// Command interface revision (mlx4 takes 2 and 3).
+        cmd_if_rev: u16 = (0x0a, 0, 16),
+        /// log2 of the commands that may be outstanding.
+        log_max_cmds: u8 = (0x0f, 0, 8),
+        /// Interrupt-clear register offset.
+        clr_int_base: u64 = (0x20, 0, 64),
+        /// Its BAR, in bits 7..6 (BAR index / 2).
+        clr_int_bar: u8 = (0x28, 6, 2),
+        /// Catastrophic-error buffer offset.
+        catas_offset: u64 = (0x30, 0, 64),
+        /// Its size in 32-bit words.
+        catas_size: u32 = (0x38, 0, 32),
+        /// Its BAR, in bits 7..6.
+        catas_bar: u8 = (0x3c, 6, 2),
+        /// Communication channel (multi-function only): none.
+        comm_base: u64 = (0x40, 0, 64),
+        comm_bar: u8 = (0x48, 6, 2),
+        /// Internal clock (timestamping only): none.
+        clock_offset: u64 = (0x50, 0, 64),
+        clock_bar: u8 = (0x58, 6, 2),
+    }
+}
+
+/// What this device answers QUERY_FW with.
+pub fn query_fw() -> QueryFwOut {
+    QueryFwOut {
+        fw_pages: FW_PAGES,
+        fw_major: FW_MAJOR,
+        fw_minor: FW_MINOR,
+        fw_subminor: FW_SUBMINOR,
+        cmd_if_rev: CMD_IF_REV,
+        log_max_cmds: LOG_MAX_CMDS,
+        clr_int_base: bar0::CLR_INT_BASE,
+        catas_offset: bar0::CATAS_BASE,
+        catas_size: bar0::CATAS_WORDS,
+        ..Default::default()
+    }
+}
+
+crate::mailbox_layout! {
+    /// MOD_STAT_CFG input (the page-size form mlx4_core sends at start).
+    ModStatCfgIn, 0x100, {
+        /// Set the page size (1) or leave it.
+        pg_sz_m: u8 = (0x02, 0, 8),
+        /// log2(page size) - 12: only 0 (4 KiB) is supported.
+        pg_sz: u8 = (0x03, 0, 8),
+    }
+}

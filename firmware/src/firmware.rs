@@ -1,0 +1,490 @@
+//! The firmware: BAR0's registers, the HCR, and the command dispatcher.
+//!
+//! The device model calls [`Firmware::mmio_read`] and
+//! [`Firmware::mmio_write`] for every BAR0 access it does not own itself
+//! (the MSI-X table is the PCI device's); a write of HCR word 6 with the GO
+//! bit runs the command to completion before the write returns, so the
+//! driver's next read of the status word already sees GO clear.
+
+use crate::bar0::{self, hcr};
+use crate::cmd::{adapter, caps, fw, init_hca};
+use crate::hostmem::HostMemory;
+use crate::icm::{self, refuse, CmdResult, IcmMap, PagePool};
+use crate::mailbox::MAILBOX_BYTES;
+use crate::opcode as op;
+use crate::status::Status;
+use crate::trace::CommandRecord;
+use std::time::Instant;
+
+/// One command as the driver posted it.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Command {
+    pub opcode: u16,
+    pub op_modifier: u8,
+    pub in_param: u64,
+    pub in_modifier: u32,
+    pub out_param: u64,
+    pub token: u16,
+    pub event: bool,
+}
+
+impl Command {
+    /// Decode HCR words 0..=6 (word 6 holding GO, E, T, opmod, opcode).
+    pub fn from_hcr(w: &[u32; 7]) -> Command {
+        Command {
+            in_param: (w[0] as u64) << 32 | w[1] as u64,
+            in_modifier: w[2],
+            out_param: (w[3] as u64) << 32 | w[4] as u64,
+            token: (w[5] >> 16) as u16,
+            event: w[6] & hcr::EVENT != 0,
+            op_modifier: ((w[6] >> hcr::OPMOD_SHIFT) & 0xf) as u8,
+            opcode: (w[6] & 0xfff) as u16,
+        }
+    }
+}
+
+/// Where the device is in bring-up.
+#[derive(Clone, Debug, Default)]
+struct State {
+    /// The firmware area (MAP_FA).
+    fa: PagePool,
+    /// RUN_FW done.
+    running: bool,
+    /// SET_ICM_SIZE's size, and the auxiliary pages it asked for.
+    icm_size: Option<u64>,
+    aux_needed: u64,
+    aux: PagePool,
+    icm: IcmMap,
+    /// INIT_HCA's layout, while the HCA is initialised.
+    hca: Option<(init_hca::InitHca, init_hca::Layout)>,
+}
+
+/// The firmware of one HCA.
+pub struct Firmware {
+    hcr: [u32; 7],
+    owner_taken: bool,
+    semaphore_taken: bool,
+    state: State,
+    caps: caps::QueryDevCapOut,
+    seq: u64,
+    trace: Vec<CommandRecord>,
+    resets: u64,
+}
+
+impl Default for Firmware {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Firmware {
+    pub fn new() -> Self {
+        Firmware {
+            hcr: [0; 7],
+            owner_taken: false,
+            semaphore_taken: false,
+            state: State::default(),
+            caps: caps::device_caps(),
+            seq: 0,
+            trace: Vec::new(),
+            resets: 0,
+        }
+    }
+
+    /// The capabilities QUERY_DEV_CAP reports.
+    pub fn caps(&self) -> &caps::QueryDevCapOut {
+        &self.caps
+    }
+
+    /// Resets seen (writes to the reset register).
+    pub fn resets(&self) -> u64 {
+        self.resets
+    }
+
+    /// Whether RUN_FW has run (and no reset or UNMAP_FA since).
+    pub fn running(&self) -> bool {
+        self.state.running
+    }
+
+    /// The ICM layout, while the HCA is initialised.
+    pub fn layout(&self) -> Option<&init_hca::Layout> {
+        self.state.hca.as_ref().map(|(_, l)| l)
+    }
+
+    /// ICM pages mapped.
+    pub fn icm_pages(&self) -> u64 {
+        self.state.icm.pages()
+    }
+
+    /// The host address of an ICM address, if mapped.
+    pub fn icm_translate(&self, icm: u64) -> Option<u64> {
+        self.state.icm.translate(icm)
+    }
+
+    /// Take the records of the commands completed since the last call.
+    pub fn take_trace(&mut self) -> Vec<CommandRecord> {
+        std::mem::take(&mut self.trace)
+    }
+
+    /// The HCR status word as the driver reads it.
+    pub fn hcr_status(&self) -> u32 {
+        self.hcr[6]
+    }
+
+    /// Back to power-on: every mapping dropped, HCR idle with T = 0.
+    fn reset(&mut self) {
+        self.state = State::default();
+        self.hcr = [0; 7];
+        self.semaphore_taken = false;
+        self.owner_taken = false;
+        self.resets += 1;
+    }
+
+    /// A read of BAR0. Registers are big-endian 32-bit words; any size is
+    /// served byte by byte from the words it covers.
+    pub fn mmio_read(&mut self, offset: u64, buf: &mut [u8]) {
+        let mut i = 0;
+        while i < buf.len() {
+            let at = offset + i as u64;
+            let word = at & !3;
+            let v = self.read_word(word, i == 0 || at & 3 == 0);
+            let bytes = v.to_be_bytes();
+            while i < buf.len() && (offset + i as u64) & !3 == word {
+                buf[i] = bytes[((offset + i as u64) & 3) as usize];
+                i += 1;
+            }
+        }
+    }
+
+    fn read_word(&mut self, word: u64, side_effects: bool) -> u32 {
+        match word {
+            w if (bar0::HCR_BASE..bar0::HCR_BASE + 4 * bar0::HCR_WORDS).contains(&w) => {
+                self.hcr[((w - bar0::HCR_BASE) / 4) as usize]
+            }
+            bar0::OWNER => {
+                let v = self.owner_taken as u32;
+                if side_effects {
+                    self.owner_taken = true;
+                }
+                v
+            }
+            bar0::SEMAPHORE => {
+                let v = self.semaphore_taken as u32;
+                if side_effects {
+                    self.semaphore_taken = true;
+                }
+                v
+            }
+            _ => 0,
+        }
+    }
+
+    /// A write to BAR0. HCR words must be written whole (as mlx4 does);
+    /// narrower HCR writes are ignored, as the hardware ignores them.
+    pub fn mmio_write(&mut self, offset: u64, data: &[u8], mem: &mut dyn HostMemory) {
+        if data.len() != 4 || offset & 3 != 0 {
+            return;
+        }
+        let v = u32::from_be_bytes(data.try_into().unwrap());
+        match offset {
+            w if (bar0::HCR_BASE..bar0::HCR_BASE + 4 * 6).contains(&w) => {
+                self.hcr[((w - bar0::HCR_BASE) / 4) as usize] = v;
+            }
+            w if w == bar0::HCR_BASE + 24 => self.write_status(v, mem),
+            bar0::OWNER => self.owner_taken = v != 0,
+            bar0::SEMAPHORE => self.semaphore_taken = v != 0,
+            bar0::RESET if v == bar0::RESET_VALUE => self.reset(),
+            _ => {}
+        }
+    }
+
+    fn write_status(&mut self, v: u32, mem: &mut dyn HostMemory) {
+        if v & hcr::GO == 0 {
+            return;
+        }
+        if self.hcr[6] & hcr::GO != 0 {
+            // A post while busy: the driver broke the protocol. The
+            // command in progress keeps the HCR.
+            return;
+        }
+        let mut words = self.hcr;
+        words[6] = v;
+        let cmd = Command::from_hcr(&words);
+        let started = Instant::now();
+        let (status, imm, detail) = match self.execute(&cmd, mem) {
+            Ok(imm) => (Status::Ok, imm, None),
+            Err((s, why)) => (s, None, Some(why)),
+        };
+        if let Some(out) = imm {
+            self.hcr[3] = (out >> 32) as u32;
+            self.hcr[4] = out as u32;
+        }
+        // Completion: GO clear, T as the driver wrote it, the status.
+        self.hcr[6] = (status.code() as u32) << hcr::STATUS_SHIFT | (v & hcr::TOGGLE);
+        self.seq += 1;
+        self.trace.push(CommandRecord {
+            seq: self.seq,
+            opcode: cmd.opcode,
+            name: op::name(cmd.opcode),
+            op_modifier: cmd.op_modifier,
+            in_modifier: cmd.in_modifier,
+            in_param: cmd.in_param,
+            out_param: imm.unwrap_or(cmd.out_param),
+            event: cmd.event,
+            token: cmd.token,
+            status,
+            duration: started.elapsed(),
+            detail,
+        });
+    }
+
+    /// Run one command: `Ok(Some(v))` puts `v` in the HCR's out_param.
+    pub fn execute(&mut self, c: &Command, mem: &mut dyn HostMemory) -> CmdResult<Option<u64>> {
+        let known = op::OPCODES.iter().any(|(o, _)| *o == c.opcode);
+        let implemented = matches!(
+            c.opcode,
+            op::QUERY_FW
+                | op::MAP_FA
+                | op::UNMAP_FA
+                | op::RUN_FW
+                | op::MOD_STAT_CFG
+                | op::QUERY_DEV_CAP
+                | op::QUERY_PORT
+                | op::SET_ICM_SIZE
+                | op::MAP_ICM_AUX
+                | op::UNMAP_ICM_AUX
+                | op::MAP_ICM
+                | op::UNMAP_ICM
+                | op::INIT_HCA
+                | op::QUERY_HCA
+                | op::QUERY_ADAPTER
+                | op::CLOSE_HCA
+        );
+        if !implemented {
+            return refuse(
+                Status::BadOp,
+                if known {
+                    "not implemented by this firmware".to_string()
+                } else {
+                    format!("unknown opcode {:#05x}", c.opcode)
+                },
+            );
+        }
+        // Every implemented command takes op modifier 0, but CLOSE_HCA
+        // (1: the driver is panicking).
+        let opmod_ok = c.op_modifier == 0 || (c.opcode == op::CLOSE_HCA && c.op_modifier == 1);
+        if !opmod_ok {
+            return refuse(
+                Status::BadOp,
+                format!(
+                    "op modifier {} is not one this command takes",
+                    c.op_modifier
+                ),
+            );
+        }
+        // Before RUN_FW only the boot ROM's commands work.
+        let boot = matches!(
+            c.opcode,
+            op::QUERY_FW | op::MAP_FA | op::UNMAP_FA | op::RUN_FW
+        );
+        if !boot && !self.state.running {
+            return refuse(Status::BadSysState, "the firmware is not running (RUN_FW)");
+        }
+        match c.opcode {
+            op::QUERY_FW => self.out(mem, c, &fw::query_fw().encode()),
+            op::MAP_FA => self.map_fa(c, mem),
+            op::UNMAP_FA => self.unmap_fa(),
+            op::RUN_FW => self.run_fw(),
+            op::MOD_STAT_CFG => self.mod_stat_cfg(c, mem),
+            op::QUERY_DEV_CAP => self.out(mem, c, &self.caps.encode()),
+            op::QUERY_PORT => self.query_port(c, mem),
+            op::SET_ICM_SIZE => self.set_icm_size(c),
+            op::MAP_ICM_AUX => self.map_icm_aux(c, mem),
+            op::UNMAP_ICM_AUX => self.unmap_icm_aux(),
+            op::MAP_ICM => self.map_icm(c, mem),
+            op::UNMAP_ICM => self.unmap_icm(c),
+            op::INIT_HCA => self.init_hca(c, mem),
+            op::QUERY_HCA => self.query_hca(c, mem),
+            op::QUERY_ADAPTER => self
+                .require_hca()
+                .and_then(|_| self.out(mem, c, &adapter::query_adapter().encode())),
+            op::CLOSE_HCA => self.close_hca(),
+            _ => unreachable!("checked above"),
+        }
+    }
+
+    /// Write an output mailbox at the command's out_param.
+    fn out(&self, mem: &mut dyn HostMemory, c: &Command, bytes: &[u8]) -> CmdResult<Option<u64>> {
+        mem.write(c.out_param, bytes)
+            .map_err(|e| (Status::InternalErr, format!("output mailbox: {e}")))?;
+        Ok(None)
+    }
+
+    /// Read an input mailbox at the command's in_param.
+    fn inbox(&self, mem: &dyn HostMemory, c: &Command, len: usize) -> CmdResult<Vec<u8>> {
+        let mut buf = vec![0u8; len.min(MAILBOX_BYTES)];
+        mem.read(c.in_param, &mut buf)
+            .map_err(|e| (Status::InternalErr, format!("input mailbox: {e}")))?;
+        Ok(buf)
+    }
+
+    fn require_hca(&self) -> CmdResult<()> {
+        if self.state.hca.is_none() {
+            return refuse(Status::BadSysState, "the HCA is not initialised (INIT_HCA)");
+        }
+        Ok(())
+    }
+
+    fn map_fa(&mut self, c: &Command, mem: &mut dyn HostMemory) -> CmdResult<Option<u64>> {
+        if self.state.running {
+            return refuse(Status::BadSysState, "the firmware is already running");
+        }
+        let chunks = icm::read_chunks(mem, c.in_param, c.in_modifier, false)?;
+        self.state.fa.add(chunks);
+        Ok(None)
+    }
+
+    fn unmap_fa(&mut self) -> CmdResult<Option<u64>> {
+        if self.state.hca.is_some() {
+            return refuse(
+                Status::BadSysState,
+                "the HCA is initialised (CLOSE_HCA first)",
+            );
+        }
+        self.state = State::default();
+        Ok(None)
+    }
+
+    fn run_fw(&mut self) -> CmdResult<Option<u64>> {
+        if self.state.running {
+            return refuse(Status::BadSysState, "the firmware is already running");
+        }
+        let have = self.state.fa.pages();
+        if have < fw::FW_PAGES as u64 {
+            return refuse(
+                Status::BadSysState,
+                format!(
+                    "firmware area has {have} pages, {} needed (MAP_FA)",
+                    fw::FW_PAGES
+                ),
+            );
+        }
+        self.state.running = true;
+        Ok(None)
+    }
+
+    fn mod_stat_cfg(&mut self, c: &Command, mem: &mut dyn HostMemory) -> CmdResult<Option<u64>> {
+        let m = fw::ModStatCfgIn::decode(&self.inbox(mem, c, fw::ModStatCfgIn::SIZE)?);
+        if m.pg_sz_m != 0 && m.pg_sz != 0 {
+            return refuse(
+                Status::BadParam,
+                format!("page size 2^{} (only 4 KiB pages)", m.pg_sz as u32 + 12),
+            );
+        }
+        Ok(None)
+    }
+
+    fn query_port(&mut self, c: &Command, mem: &mut dyn HostMemory) -> CmdResult<Option<u64>> {
+        let port = c.in_modifier;
+        if port == 0 || port > caps::NUM_PORTS as u32 {
+            return refuse(
+                Status::BadParam,
+                format!("port {port} (the HCA has {})", caps::NUM_PORTS),
+            );
+        }
+        self.out(mem, c, &caps::port_caps().encode())
+    }
+
+    fn set_icm_size(&mut self, c: &Command) -> CmdResult<Option<u64>> {
+        if self.state.hca.is_some() || !self.state.aux.is_empty() || !self.state.icm.is_empty() {
+            return refuse(
+                Status::BadSysState,
+                "ICM is in use; the size cannot change now",
+            );
+        }
+        let size = c.in_param;
+        if size == 0 || size > self.caps.max_icm_sz {
+            return refuse(
+                Status::BadParam,
+                format!(
+                    "ICM size {size:#x} (the device addresses up to {:#x})",
+                    self.caps.max_icm_sz
+                ),
+            );
+        }
+        let aux = icm::aux_pages_for(size);
+        self.state.icm_size = Some(size);
+        self.state.aux_needed = aux;
+        Ok(Some(aux))
+    }
+
+    fn map_icm_aux(&mut self, c: &Command, mem: &mut dyn HostMemory) -> CmdResult<Option<u64>> {
+        if self.state.icm_size.is_none() {
+            return refuse(Status::BadSysState, "SET_ICM_SIZE first");
+        }
+        let chunks = icm::read_chunks(mem, c.in_param, c.in_modifier, false)?;
+        self.state.aux.add(chunks);
+        Ok(None)
+    }
+
+    fn unmap_icm_aux(&mut self) -> CmdResult<Option<u64>> {
+        if self.state.hca.is_some() || !self.state.icm.is_empty() {
+            return refuse(Status::BadSysState, "ICM is still mapped");
+        }
+        self.state.aux.clear();
+        Ok(None)
+    }
+
+    fn map_icm(&mut self, c: &Command, mem: &mut dyn HostMemory) -> CmdResult<Option<u64>> {
+        let Some(limit) = self.state.icm_size else {
+            return refuse(Status::BadSysState, "SET_ICM_SIZE first");
+        };
+        if self.state.aux.pages() < self.state.aux_needed {
+            return refuse(
+                Status::IcmError,
+                format!(
+                    "auxiliary ICM has {} pages, {} needed (MAP_ICM_AUX)",
+                    self.state.aux.pages(),
+                    self.state.aux_needed
+                ),
+            );
+        }
+        let chunks = icm::read_chunks(mem, c.in_param, c.in_modifier, true)?;
+        self.state.icm.map(&chunks, limit)?;
+        Ok(None)
+    }
+
+    fn unmap_icm(&mut self, c: &Command) -> CmdResult<Option<u64>> {
+        self.state.icm.unmap(c.in_param, c.in_modifier as u64)?;
+        Ok(None)
+    }
+
+    fn init_hca(&mut self, c: &Command, mem: &mut dyn HostMemory) -> CmdResult<Option<u64>> {
+        if self.state.hca.is_some() {
+            return refuse(Status::BadSysState, "the HCA is already initialised");
+        }
+        let Some(icm_size) = self.state.icm_size else {
+            return refuse(Status::BadSysState, "SET_ICM_SIZE first");
+        };
+        if self.state.icm.is_empty() {
+            return refuse(Status::IcmError, "no ICM is mapped (MAP_ICM)");
+        }
+        let p = init_hca::InitHca::decode(&self.inbox(mem, c, init_hca::InitHca::SIZE)?);
+        let layout = init_hca::validate(&p, &self.caps, icm_size)?;
+        self.state.hca = Some((p, layout));
+        Ok(None)
+    }
+
+    fn query_hca(&mut self, c: &Command, mem: &mut dyn HostMemory) -> CmdResult<Option<u64>> {
+        self.require_hca()?;
+        let (p, _) = self.state.hca.as_ref().unwrap();
+        let bytes = p.encode();
+        self.out(mem, c, &bytes)
+    }
+
+    fn close_hca(&mut self) -> CmdResult<Option<u64>> {
+        self.require_hca()?;
+        self.state.hca = None;
+        Ok(None)
+    }
+}

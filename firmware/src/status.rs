@@ -1,0 +1,69 @@
+//! Command statuses, as mlx4 firmware returns them in HCR bits 31..24
+//! (drivers/net/ethernet/mellanox/mlx4/cmd.c, `CMD_STAT_*`).
+
+use serde::Serialize;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+#[repr(u8)]
+pub enum Status {
+    Ok = 0x00,
+    /// Internal error, e.g. a bus error on a mailbox DMA.
+    InternalErr = 0x01,
+    /// Opcode or op modifier not supported.
+    BadOp = 0x02,
+    /// A parameter not supported or out of range.
+    BadParam = 0x03,
+    /// The device is not in a state to take the command.
+    BadSysState = 0x04,
+    BadResource = 0x05,
+    ResourceBusy = 0x06,
+    ExceedLim = 0x08,
+    BadResState = 0x09,
+    BadIndex = 0x0a,
+    BadNvmem = 0x0b,
+    /// ICM mapping error, e.g. not enough auxiliary ICM.
+    IcmError = 0x0c,
+    BadQpState = 0x10,
+    BadSegParam = 0x20,
+    RegBound = 0x21,
+    LamNotPre = 0x22,
+    BadPkt = 0x30,
+    BadSize = 0x40,
+    MultiFuncReq = 0x50,
+}
+
+impl Status {
+    pub fn code(self) -> u8 {
+        self as u8
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Status::Ok => "OK",
+            Status::InternalErr => "INTERNAL_ERR",
+            Status::BadOp => "BAD_OP",
+            Status::BadParam => "BAD_PARAM",
+            Status::BadSysState => "BAD_SYS_STATE",
+            Status::BadResource => "BAD_RESOURCE",
+            Status::ResourceBusy => "RESOURCE_BUSY",
+            Status::ExceedLim => "EXCEED_LIM",
+            Status::BadResState => "BAD_RES_STATE",
+            Status::BadIndex => "BAD_INDEX",
+            Status::BadNvmem => "BAD_NVMEM",
+            Status::IcmError => "ICM_ERROR",
+            Status::BadQpState => "BAD_QP_STATE",
+            Status::BadSegParam => "BAD_SEG_PARAM",
+            Status::RegBound => "REG_BOUND",
+            Status::LamNotPre => "LAM_NOT_PRE",
+            Status::BadPkt => "BAD_PKT",
+            Status::BadSize => "BAD_SIZE",
+            Status::MultiFuncReq => "MULTI_FUNC_REQ",
+        }
+    }
+}
+
+impl std::fmt::Display for Status {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} ({:#04x})", self.name(), self.code())
+    }
+}
