@@ -145,6 +145,33 @@ macro_rules! mailbox_layout {
     };
 }
 
+/// Every field fits the integer it is read from and the mailbox; fields
+/// overlap only where named in `shared` (pairs of names).
+pub fn check(fields: &[MbField], size: usize, shared: &[(&str, &str)]) -> Result<(), String> {
+    for f in fields {
+        if f.width == 0 || f.lsb + f.width > 8 * f.bytes as u32 || f.offset + f.bytes > size {
+            return Err(format!("{} does not fit", f.name));
+        }
+    }
+    for (i, a) in fields.iter().enumerate() {
+        for b in &fields[i + 1..] {
+            let bits = |f: &MbField| {
+                let lo = f.offset as u64 * 8 + (8 * f.bytes as u64 - f.lsb as u64 - f.width as u64);
+                lo..lo + f.width as u64
+            };
+            let (x, y) = (bits(a), bits(b));
+            let overlap = x.start < y.end && y.start < x.end;
+            let allowed = shared
+                .iter()
+                .any(|(p, q)| (*p == a.name && *q == b.name) || (*p == b.name && *q == a.name));
+            if overlap && !allowed {
+                return Err(format!("{} overlaps {}", a.name, b.name));
+            }
+        }
+    }
+    Ok(())
+}
+
 /// The docs' table of a mailbox: place, field, meaning.
 pub fn markdown(fields: &[MbField]) -> String {
     let mut s = String::from("| offset[bits] | field | meaning |\n|---|---|---|\n");
@@ -170,7 +197,7 @@ mod tests {
             /// High nibble.
             hi: u8 = (0x8, 4, 4),
             lo: u8 = (0x8, 0, 4),
-            flag: bool = (0xc, 31, 1),
+            flag: bool = (0xc, 7, 1),
         }
     }
 
@@ -193,6 +220,13 @@ mod tests {
         assert_eq!((q.log, q.hi, q.lo, q.flag), (17, 0xa, 5, true));
         assert_eq!(Probe::FIELDS[1].place(), "0x007[4:0]");
         assert_eq!(Probe::FIELDS[0].place(), "0x000");
+    }
+
+    #[test]
+    fn check_finds_overlaps_and_misfits() {
+        assert!(super::check(Probe::FIELDS, Probe::SIZE, &[("base", "log")]).is_ok());
+        assert!(super::check(Probe::FIELDS, Probe::SIZE, &[]).is_err());
+        assert!(super::check(Probe::FIELDS, 8, &[("base", "log")]).is_err());
     }
 
     #[test]

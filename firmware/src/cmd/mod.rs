@@ -5,3 +5,42 @@ pub mod adapter;
 pub mod caps;
 pub mod fw;
 pub mod init_hca;
+
+#[cfg(test)]
+mod tests {
+    use crate::mailbox::check;
+
+    #[test]
+    fn every_mailbox_layout_is_sound() {
+        use super::*;
+        check(fw::QueryFwOut::FIELDS, fw::QueryFwOut::SIZE, &[]).unwrap();
+        check(fw::ModStatCfgIn::FIELDS, fw::ModStatCfgIn::SIZE, &[]).unwrap();
+        check(
+            adapter::QueryAdapterOut::FIELDS,
+            adapter::QueryAdapterOut::SIZE,
+            &[],
+        )
+        .unwrap();
+        check(
+            caps::QueryDevCapOut::FIELDS,
+            caps::QueryDevCapOut::SIZE,
+            &[],
+        )
+        .unwrap();
+        check(caps::QueryPortOut::FIELDS, caps::QueryPortOut::SIZE, &[]).unwrap();
+        // mlx4 packs each table's log size into the low byte of its base.
+        check(
+            init_hca::InitHca::FIELDS,
+            init_hca::InitHca::SIZE,
+            &[
+                ("qpc_base", "log_num_qps"),
+                ("srqc_base", "log_num_srqs"),
+                ("cqc_base", "log_num_cqs"),
+                ("eqc_base", "log_num_eqs"),
+                ("rdmarc_base", "log_rd_per_qp"),
+                ("eqe_cqe_sizes", "eqe_cqe_stride"),
+            ],
+        )
+        .unwrap();
+    }
+}
