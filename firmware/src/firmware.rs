@@ -69,6 +69,8 @@ pub struct Firmware {
     seq: u64,
     trace: Vec<CommandRecord>,
     resets: u64,
+    /// MSI-X vectors raised and not yet taken by the PCI device.
+    interrupts: Vec<u16>,
 }
 
 impl Default for Firmware {
@@ -88,6 +90,7 @@ impl Firmware {
             seq: 0,
             trace: Vec::new(),
             resets: 0,
+            interrupts: Vec::new(),
         }
     }
 
@@ -124,6 +127,16 @@ impl Firmware {
     /// Take the records of the commands completed since the last call.
     pub fn take_trace(&mut self) -> Vec<CommandRecord> {
         std::mem::take(&mut self.trace)
+    }
+
+    /// MSI-X vectors raised since the last call.
+    pub fn take_interrupts(&mut self) -> Vec<u16> {
+        std::mem::take(&mut self.interrupts)
+    }
+
+    /// A write to BAR2, the UAR pages (doorbells).
+    pub fn uar_write(&mut self, offset: u64, data: &[u8], mem: &mut dyn HostMemory) {
+        let _ = (offset, data, mem);
     }
 
     /// The HCR status word as the driver reads it.
@@ -272,7 +285,9 @@ impl Firmware {
         }
         // Every implemented command takes op modifier 0, but CLOSE_HCA
         // (1: the driver is panicking).
-        let opmod_ok = c.op_modifier == 0 || (c.opcode == op::CLOSE_HCA && c.op_modifier == 1);
+        let opmod_ok = c.op_modifier == 0
+            || (c.opcode == op::CLOSE_HCA && c.op_modifier == 1)
+            || (c.opcode == op::MOD_STAT_CFG && c.op_modifier == fw::MOD_STAT_CFG_QUERY);
         if !opmod_ok {
             return refuse(
                 Status::BadOp,
@@ -374,6 +389,21 @@ impl Firmware {
     }
 
     fn mod_stat_cfg(&mut self, c: &Command, mem: &mut dyn HostMemory) -> CmdResult<Option<u64>> {
+        if c.op_modifier == fw::MOD_STAT_CFG_QUERY {
+            let port = c.in_modifier >> 8;
+            if port == 0 || port > caps::NUM_PORTS as u32 {
+                return refuse(
+                    Status::BadParam,
+                    format!("port {port} (the HCA has {})", caps::NUM_PORTS),
+                );
+            }
+            let guid = caps::port_guid(port as u8);
+            let out = fw::ModStatCfgQueryOut {
+                guid_hi: (guid >> 32) as u32,
+                guid_lo: guid as u32,
+            };
+            return self.out(mem, c, &out.encode());
+        }
         let m = fw::ModStatCfgIn::decode(&self.inbox(mem, c, fw::ModStatCfgIn::SIZE)?);
         if m.pg_sz_m != 0 && m.pg_sz != 0 {
             return refuse(
@@ -436,9 +466,10 @@ impl Firmware {
     }
 
     fn map_icm(&mut self, c: &Command, mem: &mut dyn HostMemory) -> CmdResult<Option<u64>> {
-        let Some(limit) = self.state.icm_size else {
+        if self.state.icm_size.is_none() {
             return refuse(Status::BadSysState, "SET_ICM_SIZE first");
-        };
+        }
+        let limit = self.caps.max_icm_sz;
         if self.state.aux.pages() < self.state.aux_needed {
             return refuse(
                 Status::IcmError,

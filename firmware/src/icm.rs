@@ -141,7 +141,10 @@ impl IcmMap {
     }
 
     /// Map every chunk, or none: an ICM page mapped twice (already, or
-    /// within this batch), or past `limit` bytes of ICM, refuses them all.
+    /// within this batch), or past `limit` (the ICM the device addresses),
+    /// refuses them all. mlx4 maps whole table chunks, past the end of its
+    /// own profile for small tables: the limit is the device's, not
+    /// SET_ICM_SIZE's.
     pub fn map(&mut self, chunks: &[Chunk], limit: u64) -> CmdResult<()> {
         let mut new = BTreeMap::new();
         for (i, c) in chunks.iter().enumerate() {
@@ -150,7 +153,7 @@ impl IcmMap {
                 return refuse(
                     Status::IcmError,
                     format!(
-                        "entry {i}: ICM {:#x}+{:#x} is past the ICM size {limit:#x} SET_ICM_SIZE gave",
+                        "entry {i}: ICM {:#x}+{:#x} is past the {limit:#x} bytes the device addresses",
                         c.virt,
                         c.pages << ICM_PAGE_SHIFT
                     ),
@@ -174,9 +177,10 @@ impl IcmMap {
         Ok(())
     }
 
-    /// Unmap `count` pages from `virt`: all must be mapped, else nothing is
-    /// unmapped.
-    pub fn unmap(&mut self, virt: u64, count: u64) -> CmdResult<()> {
+    /// Unmap `count` pages from `virt`. Pages of the range that are not
+    /// mapped are skipped: mlx4 unmaps whole 256 KiB table chunks even
+    /// where it mapped less. Returns the pages unmapped.
+    pub fn unmap(&mut self, virt: u64, count: u64) -> CmdResult<u64> {
         if virt & (ICM_PAGE - 1) != 0 {
             return refuse(
                 Status::BadParam,
@@ -187,16 +191,15 @@ impl IcmMap {
         if count == 0 || first.checked_add(count).is_none() {
             return refuse(Status::BadParam, format!("{count} pages at {virt:#x}"));
         }
-        if let Some(p) = (first..first + count).find(|p| !self.pages.contains_key(p)) {
-            return refuse(
-                Status::BadParam,
-                format!("ICM page {:#x} is not mapped", p << ICM_PAGE_SHIFT),
-            );
+        let gone: Vec<u64> = self
+            .pages
+            .range(first..first + count)
+            .map(|(k, _)| *k)
+            .collect();
+        for p in &gone {
+            self.pages.remove(p);
         }
-        for p in first..first + count {
-            self.pages.remove(&p);
-        }
-        Ok(())
+        Ok(gone.len() as u64)
     }
 
     pub fn clear(&mut self) {
@@ -226,9 +229,14 @@ mod tests {
         assert_eq!(m.translate(0x14000), None);
         assert!(m.map(&[chunk(0x13000, 0x300000, 1)], 1 << 30).is_err());
         assert_eq!(m.pages(), 4);
-        assert!(m.unmap(0x10000, 5).is_err());
-        assert_eq!(m.pages(), 4, "a failed unmap changes nothing");
-        m.unmap(0x10000, 4).unwrap();
+        assert!(m.unmap(0x10001, 1).is_err());
+        assert!(m.unmap(0x10000, 0).is_err());
+        assert_eq!(m.pages(), 4, "a refused unmap changes nothing");
+        assert_eq!(
+            m.unmap(0x10000, 64),
+            Ok(4),
+            "unmapped pages in the range are skipped"
+        );
         assert!(m.is_empty());
     }
 

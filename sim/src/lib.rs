@@ -8,7 +8,10 @@ pub mod backend;
 pub mod bind;
 pub mod blocks;
 pub mod cli;
+pub mod pci;
 pub mod tools;
+pub mod uml;
+pub mod vhost_user;
 
 /// The Verilator builds of the RTL blocks, generated at build time.
 pub mod verilated {

@@ -89,6 +89,17 @@ fn run(cli: Cli) -> Result<bool> {
         Command::Rtl {
             cmd: RtlCmd::Synth { block, out },
         } => cli::rtl::synth_cmd(&block, &out).map(|_| true),
+        Command::Uml {
+            kernel_log,
+            trace_json,
+            timeout,
+            kernel_args,
+        } => cli::uml::run(cli::uml::UmlArgs {
+            kernel_log,
+            trace_json,
+            timeout,
+            extra: kernel_args,
+        }),
         Command::Bench {
             which: BenchCmd::Atomic { seconds },
         } => cli::bench::atomic(seconds).map(|_| true),

@@ -28,6 +28,14 @@ pub mod bmme {
 /// Ports on the HCA.
 pub const NUM_PORTS: u8 = 1;
 
+/// The node GUID: "OPENHC" and a serial, not any vendor's OUI.
+pub const NODE_GUID: u64 = 0x4f50_454e_4843_0100;
+
+/// Port `p`'s GUID: the node GUID plus the port number.
+pub fn port_guid(p: u8) -> u64 {
+    NODE_GUID + p as u64
+}
+
 crate::mailbox_layout! {
     /// QUERY_DEV_CAP output.
     QueryDevCapOut, 0x100, {

@@ -74,3 +74,17 @@ crate::mailbox_layout! {
         pg_sz: u8 = (0x03, 0, 8),
     }
 }
+
+/// MOD_STAT_CFG's op modifier for reading a port's settings back.
+pub const MOD_STAT_CFG_QUERY: u8 = 2;
+
+crate::mailbox_layout! {
+    /// MOD_STAT_CFG output with op modifier 2 (in_modifier = port << 8):
+    /// the port's GUID, which mlx4 keeps as the physical port id.
+    ModStatCfgQueryOut, 0x100, {
+        /// Port GUID, bits 63..32.
+        guid_hi: u32 = (0x14, 0, 32),
+        /// Port GUID, bits 31..0.
+        guid_lo: u32 = (0x1c, 0, 32),
+    }
+}

@@ -16,6 +16,12 @@ mod tests {
         check(fw::QueryFwOut::FIELDS, fw::QueryFwOut::SIZE, &[]).unwrap();
         check(fw::ModStatCfgIn::FIELDS, fw::ModStatCfgIn::SIZE, &[]).unwrap();
         check(
+            fw::ModStatCfgQueryOut::FIELDS,
+            fw::ModStatCfgQueryOut::SIZE,
+            &[],
+        )
+        .unwrap();
+        check(
             adapter::QueryAdapterOut::FIELDS,
             adapter::QueryAdapterOut::SIZE,
             &[],

@@ -12,6 +12,7 @@ pub mod json;
 pub mod jsonl;
 pub mod rtl;
 pub mod run;
+pub mod uml;
 
 use crate::Backend;
 use clap::{Parser, Subcommand};
@@ -53,6 +54,22 @@ pub enum Command {
     Rtl {
         #[command(subcommand)]
         cmd: RtlCmd,
+    },
+    /// Boot the upstream Linux mlx4 driver in User-Mode Linux against the
+    /// simulated HCA: kernel log, command trace, summary (docs/uml.md).
+    Uml {
+        /// Write the kernel log here instead of printing it.
+        #[arg(long)]
+        kernel_log: Option<PathBuf>,
+        /// Write the command trace as JSON here.
+        #[arg(long)]
+        trace_json: Option<PathBuf>,
+        /// Seconds before UML is killed.
+        #[arg(long, default_value_t = 120)]
+        timeout: u64,
+        /// More words for the kernel command line.
+        #[arg(long = "kernel-arg")]
+        kernel_args: Vec<String>,
     },
     /// Simulation speed, measured side by side.
     Bench {

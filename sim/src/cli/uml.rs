@@ -1,0 +1,99 @@
+//! `hca uml`: the upstream Linux mlx4 driver, in User-Mode Linux, against
+//! the simulated HCA. Prints the kernel log (or writes it to a file) and a
+//! line per command the driver issued, then a summary.
+
+use crate::pci::DeviceEvent;
+use crate::uml::{self, Line, Options};
+use anyhow::{Context, Result};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+pub struct UmlArgs {
+    pub kernel_log: Option<PathBuf>,
+    pub trace_json: Option<PathBuf>,
+    pub timeout: u64,
+    pub extra: Vec<String>,
+}
+
+/// The repository root: where `scripts/` is.
+pub fn repo_root() -> PathBuf {
+    let here = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    here.canonicalize().unwrap_or(here)
+}
+
+pub fn run(a: UmlArgs) -> Result<bool> {
+    let stop = Arc::new(AtomicBool::new(false));
+    {
+        let stop = stop.clone();
+        // A second handler cannot be set (tests may call twice): fine.
+        let _ = ctrlc::set_handler(move || stop.store(true, Ordering::Relaxed));
+    }
+    eprintln!("hca uml: kernel (scripts/build-uml-kernel.sh; built once, then cached)");
+    let k = uml::kernel(&repo_root())?;
+    let mut log = match &a.kernel_log {
+        Some(p) => {
+            Some(std::fs::File::create(p).with_context(|| format!("creating {}", p.display()))?)
+        }
+        None => None,
+    };
+    eprintln!(
+        "hca uml: booting {} against the simulated ConnectX-3",
+        k.linux.display()
+    );
+    let opts = Options {
+        timeout: Duration::from_secs(a.timeout),
+        extra_args: a.extra.clone(),
+        ..Default::default()
+    };
+    let mut out = std::io::stdout().lock();
+    let mut on_line = |l: Line| {
+        let _ = match l {
+            Line::Kernel(s) => match &mut log {
+                Some(f) => writeln!(f, "{s}"),
+                None => writeln!(out, "kernel | {s}"),
+            },
+            Line::Device(DeviceEvent::Command(c)) => writeln!(out, "hca    | {}", c.line()),
+            Line::Device(DeviceEvent::Msi(m)) => {
+                writeln!(
+                    out,
+                    "hca    | MSI-X vector {} -> data {:#x}",
+                    m.vector, m.data
+                )
+            }
+            Line::Device(DeviceEvent::Warning(w)) => writeln!(out, "hca    | warning: {w}"),
+        };
+    };
+    let report = uml::run(&k, &opts, stop, &mut on_line)?;
+    if let Some(p) = &a.trace_json {
+        let cmds: Vec<_> = report.commands().collect();
+        std::fs::write(p, serde_json::to_string_pretty(&cmds)?)
+            .with_context(|| format!("writing {}", p.display()))?;
+    }
+    let cmds: Vec<_> = report.commands().collect();
+    let failed: Vec<_> = cmds
+        .iter()
+        .filter(|c| c.status != hca_firmware::Status::Ok)
+        .collect();
+    println!();
+    println!(
+        "summary: {} commands, {} not OK; UML {}; device: {}; {:.1} s",
+        cmds.len(),
+        failed.len(),
+        report.uml_exit,
+        report.device_end,
+        report.elapsed.as_secs_f64()
+    );
+    if let Some(f) = failed.first() {
+        println!("first command not completed: {}", f.line());
+    }
+    if report.timed_out {
+        println!("timed out after {} s", a.timeout);
+    }
+    if report.interrupted {
+        println!("interrupted");
+    }
+    Ok(!report.timed_out && !report.interrupted)
+}

@@ -1,0 +1,263 @@
+//! The HCA as UML's virt-pci transport sees it: one handler for each
+//! `virtio_pcidev_msg` (include/uapi/linux/virtio_pcidev.h), the firmware
+//! behind BAR0, and the MSI messages the device sends back.
+
+use super::config::{ConfigSpace, MSIX_ENABLE, MSIX_FUNCTION_MASK};
+use super::msix::{MsiMessage, Msix};
+use hca_firmware::{CommandRecord, Firmware, HostMemory};
+
+/// `virtio_pcidev_msg` operations.
+pub mod op {
+    pub const CFG_READ: u8 = 1;
+    pub const CFG_WRITE: u8 = 2;
+    pub const MMIO_READ: u8 = 3;
+    pub const MMIO_WRITE: u8 = 4;
+    pub const MMIO_MEMSET: u8 = 5;
+    pub const INT: u8 = 6;
+    pub const MSI: u8 = 7;
+}
+
+/// Bytes of the message header: op, bar, reserved, size, addr.
+pub const HEADER: usize = 16;
+
+/// The largest read the device answers in one message.
+pub const MAX_READ: usize = 4096;
+
+/// What the device reports to whoever runs it.
+#[derive(Clone, Debug)]
+pub enum DeviceEvent {
+    /// A command the firmware completed.
+    Command(CommandRecord),
+    /// An MSI-X interrupt sent.
+    Msi(MsiMessage),
+    /// Something the kernel sent that the device could not take: logged,
+    /// answered, and otherwise ignored.
+    Warning(String),
+}
+
+/// A parsed message header.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PciMsg {
+    pub op: u8,
+    pub bar: u8,
+    pub size: u32,
+    pub addr: u64,
+}
+
+impl PciMsg {
+    pub fn parse(b: &[u8]) -> Option<PciMsg> {
+        if b.len() < HEADER {
+            return None;
+        }
+        Some(PciMsg {
+            op: b[0],
+            bar: b[1],
+            size: u32::from_le_bytes(b[4..8].try_into().unwrap()),
+            addr: u64::from_le_bytes(b[8..16].try_into().unwrap()),
+        })
+    }
+
+    /// The MSI message the device sends on the interrupt queue: UML takes
+    /// the 32-bit data as the interrupt number.
+    pub fn msi(m: &MsiMessage) -> Vec<u8> {
+        let mut b = vec![0u8; HEADER + 4];
+        b[0] = op::MSI;
+        b[4..8].copy_from_slice(&4u32.to_le_bytes());
+        b[8..16].copy_from_slice(&m.addr.to_le_bytes());
+        b[16..20].copy_from_slice(&m.data.to_le_bytes());
+        b
+    }
+}
+
+/// Counters of what crossed the transport.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct PciStats {
+    pub config_reads: u64,
+    pub config_writes: u64,
+    pub mmio_reads: u64,
+    pub mmio_writes: u64,
+    pub msis: u64,
+    pub malformed: u64,
+}
+
+pub struct HcaPci {
+    config: ConfigSpace,
+    msix: Msix,
+    fw: Firmware,
+    events: Vec<DeviceEvent>,
+    msis: Vec<MsiMessage>,
+    pub stats: PciStats,
+}
+
+impl Default for HcaPci {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl HcaPci {
+    pub fn new() -> Self {
+        HcaPci {
+            config: ConfigSpace::new(),
+            msix: Msix::new(),
+            fw: Firmware::new(),
+            events: Vec::new(),
+            msis: Vec::new(),
+            stats: PciStats::default(),
+        }
+    }
+
+    pub fn firmware(&self) -> &Firmware {
+        &self.fw
+    }
+
+    pub fn config(&self) -> &ConfigSpace {
+        &self.config
+    }
+
+    /// Events since the last call.
+    pub fn take_events(&mut self) -> Vec<DeviceEvent> {
+        std::mem::take(&mut self.events)
+    }
+
+    /// MSI messages to send, oldest first.
+    pub fn take_msis(&mut self) -> Vec<MsiMessage> {
+        std::mem::take(&mut self.msis)
+    }
+
+    fn warn(&mut self, what: String) {
+        self.stats.malformed += 1;
+        self.events.push(DeviceEvent::Warning(what));
+    }
+
+    fn msix_state(&self) -> (bool, bool) {
+        let c = self.config.msix_control();
+        (c & MSIX_ENABLE != 0, c & MSIX_FUNCTION_MASK != 0)
+    }
+
+    /// Handle one request from the command queue; the reply (for reads)
+    /// fits `reply_room` bytes. Never panics, whatever the bytes.
+    pub fn handle(&mut self, req: &[u8], reply_room: usize, mem: &mut dyn HostMemory) -> Vec<u8> {
+        let Some(m) = PciMsg::parse(req) else {
+            self.warn(format!(
+                "a {}-byte request is shorter than its header",
+                req.len()
+            ));
+            return vec![0xff; reply_room.min(8)];
+        };
+        let data = &req[HEADER..];
+        let size = m.size as usize;
+        match m.op {
+            op::CFG_READ | op::MMIO_READ => {
+                let mut n = size.min(reply_room).min(MAX_READ);
+                if n != size {
+                    self.warn(format!(
+                        "read of {size} bytes at {:#x} answered with {n} (reply room {reply_room})",
+                        m.addr
+                    ));
+                    n = n.min(size);
+                }
+                let mut out = vec![0xff; n];
+                if m.op == op::CFG_READ {
+                    self.stats.config_reads += 1;
+                    self.config.read(m.addr, &mut out);
+                } else {
+                    self.stats.mmio_reads += 1;
+                    self.mmio_read(m.bar, m.addr, &mut out);
+                }
+                out
+            }
+            op::CFG_WRITE | op::MMIO_WRITE => {
+                if data.len() < size || !(1..=8).contains(&size) {
+                    self.warn(format!(
+                        "write (op {}) of {size} bytes at {:#x} carries {} bytes",
+                        m.op,
+                        m.addr,
+                        data.len()
+                    ));
+                    return Vec::new();
+                }
+                if m.op == op::CFG_WRITE {
+                    self.stats.config_writes += 1;
+                    self.config.write(m.addr, &data[..size]);
+                    self.flush_msix();
+                } else {
+                    self.stats.mmio_writes += 1;
+                    self.mmio_write(m.bar, m.addr, &data[..size], mem);
+                }
+                Vec::new()
+            }
+            op::MMIO_MEMSET => {
+                self.warn(format!(
+                    "memset of BAR{} at {:#x}: not supported, ignored",
+                    m.bar, m.addr
+                ));
+                Vec::new()
+            }
+            other => {
+                self.warn(format!("unknown request op {other}"));
+                vec![0xff; reply_room.min(size).min(MAX_READ)]
+            }
+        }
+    }
+
+    fn mmio_read(&mut self, bar: u8, addr: u64, out: &mut [u8]) {
+        match bar {
+            0 if Msix::owns(addr) => self.msix.read(addr, out),
+            0 => self.fw.mmio_read(addr, out),
+            // UAR pages read as zero (doorbells are write-only).
+            2 => out.fill(0),
+            _ => {
+                let w = format!("read of BAR{bar}, which the device does not have");
+                self.warn(w);
+            }
+        }
+    }
+
+    fn mmio_write(&mut self, bar: u8, addr: u64, data: &[u8], mem: &mut dyn HostMemory) {
+        match bar {
+            0 if Msix::owns(addr) => {
+                if self.msix.write(addr, data) {
+                    self.flush_msix();
+                }
+            }
+            0 => {
+                self.fw.mmio_write(addr, data, mem);
+                for r in self.fw.take_trace() {
+                    self.events.push(DeviceEvent::Command(r));
+                }
+                self.raise_firmware_vectors();
+            }
+            2 => {
+                self.fw.uar_write(addr, data, mem);
+                self.raise_firmware_vectors();
+            }
+            _ => {
+                let w = format!("write to BAR{bar}, which the device does not have");
+                self.warn(w);
+            }
+        }
+    }
+
+    fn raise_firmware_vectors(&mut self) {
+        let (en, fm) = self.msix_state();
+        for v in self.fw.take_interrupts() {
+            if let Some(m) = self.msix.raise(v, en, fm) {
+                self.send(m);
+            }
+        }
+    }
+
+    fn flush_msix(&mut self) {
+        let (en, fm) = self.msix_state();
+        for m in self.msix.flush(en, fm) {
+            self.send(m);
+        }
+    }
+
+    fn send(&mut self, m: MsiMessage) {
+        self.stats.msis += 1;
+        self.events.push(DeviceEvent::Msi(m));
+        self.msis.push(m);
+    }
+}
