@@ -7,7 +7,8 @@
 //! driver's next read of the status word already sees GO clear.
 
 use crate::bar0::{self, hcr};
-use crate::cmd::{adapter, caps, fw, init_hca};
+use crate::cmd::{adapter, caps, eq, fw, init_hca};
+use crate::events::{self, Engine, EventQueues};
 use crate::hostmem::HostMemory;
 use crate::icm::{self, refuse, CmdResult, IcmMap, PagePool};
 use crate::mailbox::MAILBOX_BYTES;
@@ -71,6 +72,10 @@ pub struct Firmware {
     resets: u64,
     /// MSI-X vectors raised and not yet taken by the PCI device.
     interrupts: Vec<u16>,
+    /// The CQ/EQ engine and the EQ buffers behind it.
+    events: EventQueues,
+    /// UAR writes that were no doorbell the device knows.
+    pub stray_uar_writes: u64,
 }
 
 impl Default for Firmware {
@@ -80,7 +85,14 @@ impl Default for Firmware {
 }
 
 impl Firmware {
+    /// Firmware with the CQ/EQ engine's behavioral model.
     pub fn new() -> Self {
+        Self::with_engine(Box::new(hca_rtl::cq::CqModel::new()))
+    }
+
+    /// Firmware driving the CQ/EQ engine on another backend (the RTL in
+    /// rust-hdl or Verilator, from `sim/`).
+    pub fn with_engine(engine: Engine) -> Self {
         Firmware {
             hcr: [0; 7],
             owner_taken: false,
@@ -91,7 +103,14 @@ impl Firmware {
             trace: Vec::new(),
             resets: 0,
             interrupts: Vec::new(),
+            events: EventQueues::new(engine),
+            stray_uar_writes: 0,
         }
+    }
+
+    /// The backend the CQ/EQ engine runs on, and its cycles so far.
+    pub fn engine(&self) -> (&'static str, u64) {
+        (self.events.backend(), self.events.cycles())
     }
 
     /// The capabilities QUERY_DEV_CAP reports.
@@ -134,9 +153,26 @@ impl Firmware {
         std::mem::take(&mut self.interrupts)
     }
 
-    /// A write to BAR2, the UAR pages (doorbells).
+    /// A write to BAR2, the UAR pages. EQ `n`'s doorbell is the dword at
+    /// UAR page n / 4, offset 0x800 + 8 (n % 4): consumer index in bits
+    /// 23..0, re-arm in bit 31 (big-endian, as mlx4's eq_set_ci writes it).
     pub fn uar_write(&mut self, offset: u64, data: &[u8], mem: &mut dyn HostMemory) {
-        let _ = (offset, data, mem);
+        let page = offset / bar0::UAR_PAGE;
+        let o = offset % bar0::UAR_PAGE;
+        if data.len() == 4 && (0x800..0x820).contains(&o) && o % 8 == 0 {
+            let eqn = page * 4 + (o - 0x800) / 8;
+            if let Ok(eqn) = u16::try_from(eqn) {
+                if self.events.is_hw(eqn) {
+                    let v = u32::from_be_bytes(data.try_into().unwrap());
+                    match self.events.doorbell(eqn, v & 0xff_ffff, v >> 31 != 0, mem) {
+                        Ok(vs) => self.interrupts.extend(vs),
+                        Err(_) => self.stray_uar_writes += 1,
+                    }
+                    return;
+                }
+            }
+        }
+        self.stray_uar_writes += 1;
     }
 
     /// The HCR status word as the driver reads it.
@@ -146,6 +182,7 @@ impl Firmware {
 
     /// Back to power-on: every mapping dropped, HCR idle with T = 0.
     fn reset(&mut self) {
+        self.events.clear();
         self.state = State::default();
         self.hcr = [0; 7];
         self.semaphore_taken = false;
@@ -234,6 +271,28 @@ impl Firmware {
         }
         // Completion: GO clear, T as the driver wrote it, the status.
         self.hcr[6] = (status.code() as u32) << hcr::STATUS_SHIFT | (v & hcr::TOGGLE);
+        let mut detail = detail;
+        if cmd.event {
+            // Event mode: the completion is an EQE on the EQ mapped for
+            // command events, and that EQ's interrupt.
+            let eqe = events::command_eqe(cmd.token, status, imm.unwrap_or(0));
+            match self.events.post(eqe, mem) {
+                Ok(p) if p.status == hca_rtl::cq::status::OK => self.interrupts.extend(p.vectors),
+                Ok(p) => {
+                    detail = Some(format!(
+                        "{}completion event lost: {}",
+                        detail.map(|d| d + "; ").unwrap_or_default(),
+                        hca_rtl::cq::status::name(p.status)
+                    ))
+                }
+                Err((_, why)) => {
+                    detail = Some(format!(
+                        "{}completion event lost: {why}",
+                        detail.map(|d| d + "; ").unwrap_or_default()
+                    ))
+                }
+            }
+        }
         self.seq += 1;
         self.trace.push(CommandRecord {
             seq: self.seq,
@@ -272,6 +331,10 @@ impl Firmware {
                 | op::QUERY_HCA
                 | op::QUERY_ADAPTER
                 | op::CLOSE_HCA
+                | op::SW2HW_EQ
+                | op::HW2SW_EQ
+                | op::MAP_EQ
+                | op::NOP
         );
         if !implemented {
             return refuse(
@@ -287,7 +350,8 @@ impl Firmware {
         // (1: the driver is panicking).
         let opmod_ok = c.op_modifier == 0
             || (c.opcode == op::CLOSE_HCA && c.op_modifier == 1)
-            || (c.opcode == op::MOD_STAT_CFG && c.op_modifier == fw::MOD_STAT_CFG_QUERY);
+            || (c.opcode == op::MOD_STAT_CFG && c.op_modifier == fw::MOD_STAT_CFG_QUERY)
+            || (c.opcode == op::HW2SW_EQ && c.op_modifier == 1);
         if !opmod_ok {
             return refuse(
                 Status::BadOp,
@@ -324,6 +388,16 @@ impl Firmware {
                 .require_hca()
                 .and_then(|_| self.out(mem, c, &adapter::query_adapter().encode())),
             op::CLOSE_HCA => self.close_hca(),
+            op::SW2HW_EQ => self.sw2hw_eq(c, mem),
+            op::HW2SW_EQ => self
+                .eq_index(c.in_modifier)
+                .and_then(|n| self.events.hw2sw(n).map(|_| None)),
+            op::MAP_EQ => self.eq_index(c.in_modifier & 0x3ff).and_then(|n| {
+                self.events
+                    .map(n, c.in_param, c.in_modifier >> 31 != 0)
+                    .map(|_| None)
+            }),
+            op::NOP => Ok(None),
             _ => unreachable!("checked above"),
         }
     }
@@ -515,7 +589,29 @@ impl Firmware {
 
     fn close_hca(&mut self) -> CmdResult<Option<u64>> {
         self.require_hca()?;
+        self.events.clear();
         self.state.hca = None;
+        Ok(None)
+    }
+
+    /// An EQ number INIT_HCA's table has room for (and the engine holds).
+    fn eq_index(&self, n: u32) -> CmdResult<u16> {
+        self.require_hca()?;
+        let (p, _) = self.state.hca.as_ref().unwrap();
+        let limit = (1u32 << p.log_num_eqs).min(hca_rtl::cq::NUM_EQS);
+        if n >= limit {
+            return refuse(Status::BadIndex, format!("EQ {n} (the HCA has {limit})"));
+        }
+        Ok(n as u16)
+    }
+
+    fn sw2hw_eq(&mut self, c: &Command, mem: &mut dyn HostMemory) -> CmdResult<Option<u64>> {
+        let eqn = self.eq_index(c.in_modifier)?;
+        let ctx = eq::EqContext::decode(&self.inbox(mem, c, eq::EqContext::SIZE)?);
+        let (_, layout) = self.state.hca.as_ref().unwrap();
+        let mtt_base = layout.mtt_base;
+        self.events
+            .sw2hw(eqn, &ctx, mtt_base, &self.state.icm, mem)?;
         Ok(None)
     }
 }

@@ -8,6 +8,7 @@
 
 pub mod bar0;
 pub mod cmd;
+pub mod events;
 pub mod firmware;
 pub mod hostmem;
 pub mod icm;

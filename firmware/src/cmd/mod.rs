@@ -3,6 +3,7 @@
 
 pub mod adapter;
 pub mod caps;
+pub mod eq;
 pub mod fw;
 pub mod init_hca;
 
@@ -34,6 +35,7 @@ mod tests {
         )
         .unwrap();
         check(caps::QueryPortOut::FIELDS, caps::QueryPortOut::SIZE, &[]).unwrap();
+        check(eq::EqContext::FIELDS, eq::EqContext::SIZE, &[]).unwrap();
         // mlx4 packs each table's log size into the low byte of its base.
         check(
             init_hca::InitHca::FIELDS,

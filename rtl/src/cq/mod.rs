@@ -21,8 +21,9 @@ use serde::{Deserialize, Serialize};
 pub const NUM_CQS: u32 = 1 << 16;
 /// EQs, each with its MSI-X vector.
 pub const NUM_EQS: u32 = 8;
-/// Largest CQ and EQ: 2^MAX_LOG_SIZE entries.
-pub const MAX_LOG_SIZE: u8 = 16;
+/// Largest CQ and EQ: 2^MAX_LOG_SIZE entries (ConnectX-3 takes 2^22 CQEs;
+/// mlx4_core sizes its completion EQs at 2^17 for its 2^16 CQs).
+pub const MAX_LOG_SIZE: u8 = 22;
 pub const MASK24: u32 = 0xff_ffff;
 
 /// CQE opcodes the engine writes itself.

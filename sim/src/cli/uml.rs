@@ -64,6 +64,7 @@ pub fn run(a: UmlArgs) -> Result<bool> {
                 )
             }
             Line::Device(DeviceEvent::Warning(w)) => writeln!(out, "hca    | warning: {w}"),
+            Line::Device(DeviceEvent::Config(w)) => writeln!(out, "hca    | {w}"),
         };
     };
     let report = uml::run(&k, &opts, stop, &mut on_line)?;

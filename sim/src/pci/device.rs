@@ -30,6 +30,9 @@ pub enum DeviceEvent {
     Command(CommandRecord),
     /// An MSI-X interrupt sent.
     Msi(MsiMessage),
+    /// A change the kernel made to the function: MSI-X enabled, bus
+    /// mastering, a BAR placed.
+    Config(String),
     /// Something the kernel sent that the device could not take: logged,
     /// answered, and otherwise ignored.
     Warning(String),
@@ -179,7 +182,9 @@ impl HcaPci {
                 }
                 if m.op == op::CFG_WRITE {
                     self.stats.config_writes += 1;
+                    let before = self.config_view();
                     self.config.write(m.addr, &data[..size]);
+                    self.note_config(before);
                     self.flush_msix();
                 } else {
                     self.stats.mmio_writes += 1;
@@ -199,6 +204,37 @@ impl HcaPci {
                 vec![0xff; reply_room.min(size).min(MAX_READ)]
             }
         }
+    }
+
+    fn config_view(&self) -> (bool, bool, bool) {
+        let (en, fm) = self.msix_state();
+        (en, fm, self.config.bus_master())
+    }
+
+    fn note_config(&mut self, before: (bool, bool, bool)) {
+        let after = self.config_view();
+        let on = |b: bool| if b { "on" } else { "off" };
+        if before.0 != after.0 {
+            self.events.push(DeviceEvent::Config(format!(
+                "MSI-X {}",
+                if after.0 { "enabled" } else { "disabled" }
+            )));
+        }
+        if before.1 != after.1 {
+            self.events.push(DeviceEvent::Config(format!(
+                "MSI-X function mask {}",
+                on(after.1)
+            )));
+        }
+        if before.2 != after.2 {
+            self.events
+                .push(DeviceEvent::Config(format!("bus master {}", on(after.2))));
+        }
+    }
+
+    /// Whether the kernel enabled MSI-X.
+    pub fn msix_enabled(&self) -> bool {
+        self.msix_state().0
     }
 
     fn mmio_read(&mut self, bar: u8, addr: u64, out: &mut [u8]) {

@@ -1,0 +1,267 @@
+//! Event queues: the firmware's side of the CQ/EQ engine.
+//!
+//! The engine (the RTL block, or its model) keeps the EQ contexts and
+//! writes EQEs with the owner bit; the firmware gives it each EQ's buffer
+//! as a range of an address space of its own (`eq_va`), and turns the
+//! engine's DMA writes into host writes through the pages the EQ's MTT
+//! entries name, as the HCA's address translation would.
+
+use crate::cmd::eq::{EqContext, MTT_ENTRY_BYTES, MTT_PRESENT, STATE_ARMED};
+use crate::hostmem::HostMemory;
+use crate::icm::{refuse, CmdResult, IcmMap, ICM_PAGE_SHIFT};
+use crate::status::Status;
+use hca_rtl::cq::{self, CqModel, CqReq, CqResp, Eqe};
+use hca_rtl::transactor::Transactor;
+use std::collections::BTreeMap;
+
+/// The CQ/EQ engine, on whichever backend runs it.
+pub type Engine = Box<dyn Transactor<Req = CqReq, Resp = CqResp>>;
+
+/// Where EQ `n`'s buffer sits in the engine's view: `(n + 1) << 40`.
+const VA_SHIFT: u32 = 40;
+
+pub fn eq_va(eqn: u16) -> u64 {
+    (eqn as u64 + 1) << VA_SHIFT
+}
+
+/// The host pages behind one EQ.
+#[derive(Clone, Debug)]
+struct EqBuf {
+    pages: Vec<u64>,
+    page_shift: u32,
+}
+
+pub struct EventQueues {
+    engine: Engine,
+    eqs: BTreeMap<u16, EqBuf>,
+}
+
+/// What posting an event did.
+#[derive(Clone, Debug, Default)]
+pub struct Posted {
+    pub vectors: Vec<u16>,
+    /// The engine's status (0 OK; `NO_EQ` when no EQ takes the type).
+    pub status: u8,
+}
+
+fn engine_status(s: u8, what: &str) -> CmdResult<()> {
+    let st = match s {
+        cq::status::OK => return Ok(()),
+        cq::status::BAD_OP => Status::BadOp,
+        cq::status::BAD_PARAM => Status::BadParam,
+        cq::status::BAD_RES_STATE => Status::BadResState,
+        cq::status::BAD_INDEX => Status::BadIndex,
+        cq::status::BAD_SIZE => Status::BadSize,
+        _ => Status::InternalErr,
+    };
+    refuse(
+        st,
+        format!("{what}: the CQ/EQ engine answered {}", cq::status::name(s)),
+    )
+}
+
+impl Default for EventQueues {
+    fn default() -> Self {
+        Self::new(Box::new(CqModel::new()))
+    }
+}
+
+impl EventQueues {
+    pub fn new(engine: Engine) -> Self {
+        EventQueues {
+            engine,
+            eqs: BTreeMap::new(),
+        }
+    }
+
+    pub fn backend(&self) -> &'static str {
+        self.engine.backend()
+    }
+
+    /// Engine clock cycles so far (0 on the model).
+    pub fn cycles(&self) -> u64 {
+        self.engine.cycles()
+    }
+
+    fn one(&mut self, req: CqReq) -> CmdResult<CqResp> {
+        let mut r = self
+            .engine
+            .transact(&[req])
+            .map_err(|e| (Status::InternalErr, format!("CQ/EQ engine: {e}")))?;
+        r.pop().ok_or_else(|| {
+            (
+                Status::InternalErr,
+                "CQ/EQ engine gave no response".to_string(),
+            )
+        })
+    }
+
+    /// Apply the engine's DMA writes to host memory; return its vectors.
+    fn land(&self, r: &CqResp, mem: &mut dyn HostMemory) -> CmdResult<Vec<u16>> {
+        for w in &r.dma {
+            let host = self.translate(w.addr).ok_or_else(|| {
+                (
+                    Status::InternalErr,
+                    format!("engine wrote {:#x}, outside every EQ buffer", w.addr),
+                )
+            })?;
+            mem.write(host, &w.data.to_be_bytes())
+                .map_err(|e| (Status::InternalErr, format!("EQE write: {e}")))?;
+        }
+        Ok(r.irqs.iter().map(|v| *v as u16).collect())
+    }
+
+    fn translate(&self, va: u64) -> Option<u64> {
+        let eqn = u16::try_from((va >> VA_SHIFT).checked_sub(1)?).ok()?;
+        let b = self.eqs.get(&eqn)?;
+        let off = va & ((1 << VA_SHIFT) - 1);
+        let page = b.pages.get((off >> b.page_shift) as usize)?;
+        Some(page + (off & ((1 << b.page_shift) - 1)))
+    }
+
+    /// SW2HW_EQ: find the buffer through the MTT, hand the hardware every
+    /// EQE (owner bit set), and start the EQ in the engine.
+    pub fn sw2hw(
+        &mut self,
+        eqn: u16,
+        ctx: &EqContext,
+        mtt_base: u64,
+        icm: &IcmMap,
+        mem: &mut dyn HostMemory,
+    ) -> CmdResult<()> {
+        if self.eqs.contains_key(&eqn) {
+            return refuse(
+                Status::BadResState,
+                format!("EQ {eqn} is already the hardware's"),
+            );
+        }
+        if ctx.page_offset != 0 {
+            return refuse(Status::BadParam, format!("page offset {}", ctx.page_offset));
+        }
+        if ctx.log_eq_size > cq::MAX_LOG_SIZE || ctx.log_page_size > 8 {
+            return refuse(
+                Status::BadParam,
+                format!(
+                    "2^{} EQEs in 2^{} KiB pages",
+                    ctx.log_eq_size,
+                    2 + ctx.log_page_size
+                ),
+            );
+        }
+        if ctx.intr as u16 >= crate::bar0::MSIX_VECTORS {
+            return refuse(Status::BadParam, format!("MSI-X vector {}", ctx.intr));
+        }
+        let page_shift = ICM_PAGE_SHIFT + ctx.log_page_size as u32;
+        let bytes = (1u64 << ctx.log_eq_size) * cq::layout::ENTRY_BYTES;
+        let npages = bytes.div_ceil(1 << page_shift);
+        let mut pages = Vec::with_capacity(npages as usize);
+        for i in 0..npages {
+            let at = mtt_base + ctx.mtt_offset() + i * MTT_ENTRY_BYTES;
+            let Some(host) = icm.translate(at) else {
+                return refuse(
+                    Status::IcmError,
+                    format!("MTT entry at ICM {at:#x} is not mapped"),
+                );
+            };
+            let e = mem
+                .read_u64_be(host)
+                .map_err(|e| (Status::InternalErr, format!("MTT read: {e}")))?;
+            let page = e & !((1u64 << page_shift) - 1);
+            if e & MTT_PRESENT == 0 || !mem.contains(page, 1 << page_shift) {
+                return refuse(
+                    Status::BadParam,
+                    format!("MTT entry {i} of EQ {eqn} ({e:#x}) is not a present host page"),
+                );
+            }
+            pages.push(page);
+        }
+        let r = self.one(CqReq::Sw2HwEq {
+            eqn,
+            buf: eq_va(eqn),
+            log_size: ctx.log_eq_size,
+            vector: ctx.intr,
+        })?;
+        engine_status(r.status, "SW2HW_EQ")?;
+        // Every EQE starts the hardware's: owner bit set, so software
+        // polling the fresh buffer finds nothing.
+        for k in 0..(1u64 << ctx.log_eq_size) {
+            let off = k * cq::layout::ENTRY_BYTES + 31;
+            let host = pages[(off >> page_shift) as usize] + (off & ((1 << page_shift) - 1));
+            mem.write(host, &[0x80])
+                .map_err(|e| (Status::InternalErr, format!("EQ init: {e}")))?;
+        }
+        self.eqs.insert(eqn, EqBuf { pages, page_shift });
+        if ctx.state() == STATE_ARMED {
+            let r = self.one(CqReq::EqDoorbell {
+                eqn,
+                ci: ctx.consumer_index,
+                arm: true,
+            })?;
+            engine_status(r.status, "arming the new EQ")?;
+        }
+        Ok(())
+    }
+
+    /// HW2SW_EQ.
+    pub fn hw2sw(&mut self, eqn: u16) -> CmdResult<()> {
+        let r = self.one(CqReq::Hw2SwEq { eqn })?;
+        engine_status(r.status, "HW2SW_EQ")?;
+        self.eqs.remove(&eqn);
+        Ok(())
+    }
+
+    /// MAP_EQ.
+    pub fn map(&mut self, eqn: u16, mask: u64, unmap: bool) -> CmdResult<()> {
+        let r = self.one(CqReq::MapEq { eqn, mask, unmap })?;
+        engine_status(r.status, "MAP_EQ")
+    }
+
+    /// The EQ doorbell (UAR): consumer index and re-arm. Returns vectors
+    /// raised (none today: arming does not fire by itself).
+    pub fn doorbell(
+        &mut self,
+        eqn: u16,
+        ci: u32,
+        arm: bool,
+        mem: &mut dyn HostMemory,
+    ) -> CmdResult<Vec<u16>> {
+        let r = self.one(CqReq::EqDoorbell { eqn, ci, arm })?;
+        engine_status(r.status, "EQ doorbell")?;
+        self.land(&r, mem)
+    }
+
+    /// Post an event: an EQE on the EQ mapped for its type.
+    pub fn post(&mut self, eqe: Eqe, mem: &mut dyn HostMemory) -> CmdResult<Posted> {
+        let r = self.one(CqReq::Event { eqe })?;
+        let vectors = self.land(&r, mem)?;
+        Ok(Posted {
+            vectors,
+            status: r.status,
+        })
+    }
+
+    /// Forget every EQ (reset, CLOSE_HCA): the engine's contexts go too.
+    pub fn clear(&mut self) {
+        let eqns: Vec<u16> = self.eqs.keys().copied().collect();
+        for eqn in eqns {
+            let _ = self.hw2sw(eqn);
+        }
+    }
+
+    pub fn is_hw(&self, eqn: u16) -> bool {
+        self.eqs.contains_key(&eqn)
+    }
+}
+
+/// The EQE of a command completed by event (`struct mlx4_eqe`, cmd).
+pub fn command_eqe(token: u16, status: Status, out_param: u64) -> Eqe {
+    Eqe {
+        event_type: cq::event::CMD,
+        subtype: 0,
+        d0: token as u32,
+        d1: 0,
+        d2: status.code() as u32,
+        d3: out_param,
+        owner: false,
+    }
+}
