@@ -15,7 +15,7 @@ use hca_rtl::transactor::Transactor;
 use std::collections::BTreeMap;
 
 /// The CQ/EQ engine, on whichever backend runs it.
-pub type Engine = Box<dyn Transactor<Req = CqReq, Resp = CqResp>>;
+pub type Engine = Box<dyn Transactor<Req = CqReq, Resp = CqResp> + Send>;
 
 /// Where EQ `n`'s buffer sits in the engine's view: `(n + 1) << 40`.
 const VA_SHIFT: u32 = 40;
@@ -246,6 +246,11 @@ impl EventQueues {
         for eqn in eqns {
             let _ = self.hw2sw(eqn);
         }
+    }
+
+    /// The EQs the hardware owns.
+    pub fn hw_eqs(&self) -> Vec<u16> {
+        self.eqs.keys().copied().collect()
     }
 
     pub fn is_hw(&self, eqn: u16) -> bool {

@@ -113,6 +113,12 @@ impl Firmware {
         (self.events.backend(), self.events.cycles())
     }
 
+    /// Everything a command may change, as text: tests compare it before
+    /// and after a refused command.
+    pub fn state_digest(&self) -> String {
+        format!("{:?} hw_eqs={:?}", self.state, self.events.hw_eqs())
+    }
+
     /// The capabilities QUERY_DEV_CAP reports.
     pub fn caps(&self) -> &caps::QueryDevCapOut {
         &self.caps

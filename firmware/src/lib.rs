@@ -10,6 +10,7 @@ pub mod bar0;
 pub mod cmd;
 pub mod events;
 pub mod firmware;
+pub mod host;
 pub mod hostmem;
 pub mod icm;
 pub mod mailbox;

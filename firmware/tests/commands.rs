@@ -1,0 +1,353 @@
+//! Each implemented command, driven over BAR0 as mlx4 drives it: the
+//! bring-up sequence works, and bad input is answered with mlx4's status
+//! and changes nothing.
+
+use hca_firmware::bar0;
+use hca_firmware::cmd::{adapter, caps, fw, init_hca::InitHca};
+use hca_firmware::host::{Host, MEM_BASE, MEM_SIZE};
+use hca_firmware::icm::ICM_PAGE;
+use hca_firmware::opcode as op;
+use hca_firmware::{Command, HostMemory, Status};
+
+const OUTSIDE: u64 = MEM_BASE + MEM_SIZE as u64 + 0x10_0000;
+
+/// Run `f`, which must be refused with `want`, and check the firmware's
+/// state is what it was.
+fn refused(h: &mut Host, want: Status, f: impl FnOnce(&mut Host) -> Status) {
+    let before = h.fw.state_digest();
+    assert_eq!(f(h), want);
+    assert_eq!(
+        h.fw.state_digest(),
+        before,
+        "a refused command changed state"
+    );
+}
+
+fn running() -> Host {
+    let mut h = Host::default();
+    let fa = h.alloc(16 * ICM_PAGE, 16 * ICM_PAGE);
+    assert_eq!(h.map_cmd(op::MAP_FA, &[(0, fa, 4)]), Status::Ok);
+    assert_eq!(h.cmd(op::RUN_FW, 0, 0, 0), Status::Ok);
+    h
+}
+
+#[test]
+fn bring_up_reaches_init_hca_and_query_adapter() {
+    let mut h = Host::default();
+    h.bring_up();
+    let (s, out) = h.cmd_out(op::QUERY_ADAPTER, 0, 0);
+    assert_eq!(s, Status::Ok);
+    // mlx4 byte-swaps each word of the board id back.
+    let id: Vec<u8> = out[0xf0..0x100]
+        .chunks(4)
+        .flat_map(|w| [w[3], w[2], w[1], w[0]])
+        .take_while(|b| *b != 0)
+        .collect();
+    assert_eq!(String::from_utf8(id).unwrap(), adapter::BOARD_ID);
+    let (s, out) = h.cmd_out(op::QUERY_HCA, 0, 0);
+    assert_eq!(s, Status::Ok);
+    assert_eq!(
+        InitHca::decode(&out).dmpt_base,
+        Host::init_hca_params().dmpt_base
+    );
+    assert!(h.fw.layout().is_some());
+    assert_eq!(h.cmd(op::CLOSE_HCA, 0, 0, 0), Status::Ok);
+    assert!(h.fw.layout().is_none());
+}
+
+#[test]
+fn query_fw_and_dev_cap_say_what_the_device_is() {
+    let mut h = Host::default();
+    let (s, out) = h.cmd_out(op::QUERY_FW, 0, 0);
+    assert_eq!(s, Status::Ok);
+    let q = fw::QueryFwOut::decode(&out);
+    assert_eq!(q.cmd_if_rev, 3);
+    assert_eq!(
+        (q.fw_major, q.fw_minor, q.fw_subminor),
+        (fw::FW_MAJOR, fw::FW_MINOR, fw::FW_SUBMINOR)
+    );
+    assert_eq!(q.catas_offset, bar0::CATAS_BASE);
+    let mut h = running();
+    let (s, out) = h.cmd_out(op::QUERY_DEV_CAP, 0, 0);
+    assert_eq!(s, Status::Ok);
+    let c = caps::QueryDevCapOut::decode(&out);
+    assert_eq!(c, caps::device_caps());
+    assert_eq!(c.num_ports, 1);
+    assert_eq!(1u64 << (c.uar_sz + 20), bar0::BAR2_SIZE);
+    let (s, out) = h.cmd_out(op::QUERY_PORT, 0, 1);
+    assert_eq!(s, Status::Ok);
+    assert_eq!(caps::QueryPortOut::decode(&out).ib_mtu, 5);
+}
+
+#[test]
+fn mailbox_outside_host_memory_is_a_bus_error() {
+    let mut h = Host::default();
+    let c = h.post(Command {
+        opcode: op::QUERY_FW,
+        out_param: OUTSIDE,
+        ..Default::default()
+    });
+    assert_eq!(c.status, Status::InternalErr);
+    refused(&mut h, Status::InternalErr, |h| {
+        h.cmd(op::MAP_FA, 0, OUTSIDE, 1)
+    });
+    let mut h = running();
+    refused(&mut h, Status::InternalErr, |h| {
+        h.cmd(op::MOD_STAT_CFG, 0, OUTSIDE, 0)
+    });
+    assert_eq!(
+        h.post(Command {
+            opcode: op::QUERY_DEV_CAP,
+            out_param: OUTSIDE,
+            ..Default::default()
+        })
+        .status,
+        Status::InternalErr
+    );
+    let mut h = Host::default();
+    h.bring_up();
+    assert_eq!(h.cmd(op::CLOSE_HCA, 0, 0, 0), Status::Ok);
+    refused(&mut h, Status::InternalErr, |h| {
+        h.cmd(op::INIT_HCA, 0, OUTSIDE, 0)
+    });
+    // A chunk the mailbox names outside host memory: refused as a parameter.
+    refused(&mut h, Status::BadParam, |h| {
+        h.map_cmd(op::MAP_ICM, &[(0x7000_0000, OUTSIDE & !0xfff, 0)])
+    });
+}
+
+#[test]
+fn unaligned_and_overlapping_icm_is_refused_whole() {
+    let mut h = Host::default();
+    h.bring_up();
+    let a = h.alloc(8 * ICM_PAGE, 8 * ICM_PAGE);
+    // Chunk of 2 pages at an address aligned to one.
+    refused(&mut h, Status::BadParam, |h| {
+        h.map_cmd(op::MAP_ICM, &[(0x50_0000, a + ICM_PAGE, 1)])
+    });
+    // ICM address not aligned to the chunk.
+    refused(&mut h, Status::BadParam, |h| {
+        h.map_cmd(op::MAP_ICM, &[(0x50_1000, a, 1)])
+    });
+    // The EQC page is mapped already.
+    let eqc = Host::init_hca_params().eqc_base;
+    refused(&mut h, Status::BadParam, |h| {
+        h.map_cmd(op::MAP_ICM, &[(eqc, a, 0)])
+    });
+    // Two entries of one batch on the same page: neither is mapped.
+    refused(&mut h, Status::BadParam, |h| {
+        h.map_cmd(
+            op::MAP_ICM,
+            &[(0x60_0000, a, 0), (0x60_0000, a + ICM_PAGE, 0)],
+        )
+    });
+    // No entries, or more than a mailbox holds.
+    refused(&mut h, Status::BadParam, |h| {
+        h.cmd(op::MAP_ICM, 0, h.inbox, 0)
+    });
+    refused(&mut h, Status::BadParam, |h| {
+        h.cmd(op::MAP_ICM, 0, h.inbox, 257)
+    });
+    // Unmap of an unaligned address.
+    refused(&mut h, Status::BadParam, |h| {
+        h.cmd(op::UNMAP_ICM, 0, eqc + 8, 1)
+    });
+    // A good map still works, and translates.
+    assert_eq!(h.map_cmd(op::MAP_ICM, &[(0x60_0000, a, 1)]), Status::Ok);
+    assert_eq!(h.fw.icm_translate(0x60_1008), Some(a + ICM_PAGE + 8));
+}
+
+#[test]
+fn init_hca_before_map_icm_and_bad_layouts() {
+    let mut h = running();
+    let p = Host::init_hca_params();
+    refused(&mut h, Status::BadSysState, |h| {
+        h.cmd_in(op::INIT_HCA, 0, &p.encode(), 0)
+    });
+    let aux = h.post(Command {
+        opcode: op::SET_ICM_SIZE,
+        in_param: hca_firmware::host::ICM_SIZE,
+        ..Default::default()
+    });
+    assert_eq!(aux.status, Status::Ok);
+    // MAP_ICM before the auxiliary ICM is there.
+    refused(&mut h, Status::IcmError, |h| h.map_icm(p.eqc_base, 1));
+    let n = aux.out_param.next_power_of_two();
+    let a = h.alloc(n * ICM_PAGE, n * ICM_PAGE);
+    assert_eq!(
+        h.map_cmd(op::MAP_ICM_AUX, &[(0, a, n.trailing_zeros())]),
+        Status::Ok
+    );
+    // INIT_HCA with no ICM mapped.
+    refused(&mut h, Status::IcmError, |h| {
+        h.cmd_in(op::INIT_HCA, 0, &p.encode(), 0)
+    });
+    assert_eq!(h.map_icm(p.eqc_base, 1), Status::Ok);
+    let bad = |f: &dyn Fn(&mut InitHca)| {
+        let mut q = p;
+        f(&mut q);
+        q.encode()
+    };
+    for mbox in [
+        bad(&|q| q.version = 1),
+        bad(&|q| q.cqc_base = q.qpc_base + 0x1000),
+        bad(&|q| q.dmpt_base += 0x800),
+        bad(&|q| q.log_num_qps = 25),
+        bad(&|q| q.log_num_eqs = 4),
+        bad(&|q| q.cmpt_base = hca_firmware::host::ICM_SIZE),
+        bad(&|q| q.mtt_base = q.dmpt_base + 0x1000),
+        bad(&|q| q.eqe_cqe_sizes = 1 << 29),
+        bad(&|q| q.log_uar_sz = 12),
+        bad(&|q| q.mw_enabled = 0x80),
+    ] {
+        refused(&mut h, Status::BadParam, |h| {
+            h.cmd_in(op::INIT_HCA, 0, &mbox, 0)
+        });
+    }
+    assert_eq!(h.cmd_in(op::INIT_HCA, 0, &p.encode(), 0), Status::Ok);
+    refused(&mut h, Status::BadSysState, |h| {
+        h.cmd_in(op::INIT_HCA, 0, &p.encode(), 0)
+    });
+    refused(&mut h, Status::BadSysState, |h| {
+        h.cmd(op::UNMAP_FA, 0, 0, 0)
+    });
+    refused(&mut h, Status::BadSysState, |h| {
+        h.cmd(op::SET_ICM_SIZE, 0, 1 << 30, 0)
+    });
+}
+
+#[test]
+fn run_fw_twice_or_without_its_area() {
+    let mut h = Host::default();
+    refused(&mut h, Status::BadSysState, |h| h.cmd(op::RUN_FW, 0, 0, 0));
+    let fa = h.alloc(8 * ICM_PAGE, 8 * ICM_PAGE);
+    assert_eq!(h.map_cmd(op::MAP_FA, &[(0, fa, 3)]), Status::Ok);
+    refused(&mut h, Status::BadSysState, |h| h.cmd(op::RUN_FW, 0, 0, 0));
+    let fa = h.alloc(8 * ICM_PAGE, 8 * ICM_PAGE);
+    assert_eq!(h.map_cmd(op::MAP_FA, &[(0, fa, 3)]), Status::Ok);
+    assert_eq!(h.cmd(op::RUN_FW, 0, 0, 0), Status::Ok);
+    refused(&mut h, Status::BadSysState, |h| h.cmd(op::RUN_FW, 0, 0, 0));
+    refused(&mut h, Status::BadSysState, |h| {
+        h.map_cmd(op::MAP_FA, &[(0, fa, 0)])
+    });
+    // UNMAP_FA stops the firmware; it may run again once given its area.
+    assert_eq!(h.cmd(op::UNMAP_FA, 0, 0, 0), Status::Ok);
+    assert!(!h.fw.running());
+}
+
+#[test]
+fn commands_need_the_firmware_running_and_the_hca_initialised() {
+    let mut h = Host::default();
+    for opcode in [
+        op::QUERY_DEV_CAP,
+        op::QUERY_PORT,
+        op::SET_ICM_SIZE,
+        op::INIT_HCA,
+        op::NOP,
+    ] {
+        refused(&mut h, Status::BadSysState, |h| {
+            h.cmd(opcode, 0, h.inbox, 1)
+        });
+    }
+    let mut h = running();
+    for opcode in [
+        op::QUERY_ADAPTER,
+        op::QUERY_HCA,
+        op::CLOSE_HCA,
+        op::SW2HW_EQ,
+        op::MAP_EQ,
+    ] {
+        refused(&mut h, Status::BadSysState, |h| {
+            h.cmd(opcode, 0, h.inbox, 0)
+        });
+    }
+    refused(&mut h, Status::BadParam, |h| {
+        h.cmd(op::QUERY_PORT, 0, h.outbox, 2)
+    });
+    refused(&mut h, Status::BadParam, |h| {
+        h.cmd(op::QUERY_PORT, 0, h.outbox, 0)
+    });
+    refused(&mut h, Status::BadParam, |h| {
+        h.cmd_in(
+            op::MOD_STAT_CFG,
+            0,
+            &fw::ModStatCfgIn {
+                pg_sz_m: 1,
+                pg_sz: 1,
+            }
+            .encode(),
+            0,
+        )
+    });
+}
+
+#[test]
+fn wrong_op_modifiers_and_unknown_opcodes_are_bad_op() {
+    let mut h = Host::default();
+    h.bring_up();
+    for opcode in [
+        op::QUERY_FW,
+        op::MAP_FA,
+        op::RUN_FW,
+        op::QUERY_DEV_CAP,
+        op::QUERY_PORT,
+        op::SET_ICM_SIZE,
+        op::MAP_ICM_AUX,
+        op::MAP_ICM,
+        op::UNMAP_ICM,
+        op::INIT_HCA,
+        op::QUERY_HCA,
+        op::QUERY_ADAPTER,
+        op::SW2HW_EQ,
+        op::MAP_EQ,
+        op::NOP,
+    ] {
+        refused(&mut h, Status::BadOp, |h| h.cmd(opcode, 3, h.inbox, 1));
+    }
+    refused(&mut h, Status::BadOp, |h| h.cmd(op::CLOSE_HCA, 2, 0, 0));
+    refused(&mut h, Status::BadOp, |h| {
+        h.cmd(op::MOD_STAT_CFG, 1, h.inbox, 0)
+    });
+    // Implemented elsewhere in mlx4, not here (yet), and never defined.
+    for opcode in [0x019, 0x023, 0x024, 0x0aa, 0xfff - 0x10] {
+        refused(&mut h, Status::BadOp, |h| h.cmd(opcode, 0, h.inbox, 0));
+    }
+}
+
+#[test]
+fn reset_returns_to_power_on() {
+    let mut h = Host::default();
+    h.bring_up();
+    // mlx4_reset: take the semaphore, hit reset.
+    let mut sem = [0u8; 4];
+    h.fw.mmio_read(bar0::SEMAPHORE, &mut sem);
+    assert_eq!(sem, [0; 4], "the semaphore is free");
+    h.fw.mmio_read(bar0::SEMAPHORE, &mut sem);
+    assert_ne!(sem, [0; 4], "and now taken");
+    h.fw.mmio_write(bar0::RESET, &1u32.to_be_bytes(), &mut h.mem);
+    assert!(!h.fw.running() && h.fw.layout().is_none() && h.fw.icm_pages() == 0);
+    assert_eq!(h.fw.hcr_status(), 0, "T = 0 after reset");
+    // The owner register: the first read owns the device.
+    let mut own = [0u8; 4];
+    h.fw.mmio_read(bar0::OWNER, &mut own);
+    assert_eq!(own, [0; 4]);
+    h.fw.mmio_read(bar0::OWNER, &mut own);
+    assert_ne!(own, [0; 4]);
+    // The driver's toggle restarts at 1 after a reset.
+    let mut h2 = Host::default();
+    assert_eq!(h2.cmd_out(op::QUERY_FW, 0, 0).0, Status::Ok);
+}
+
+#[test]
+fn narrow_hcr_writes_are_ignored() {
+    let mut h = Host::default();
+    h.fw.mmio_write(bar0::HCR_BASE + 24, &[0x80, 0, 0x04], &mut h.mem);
+    h.fw.mmio_write(bar0::HCR_BASE + 26, &[0x80, 0x04], &mut h.mem);
+    assert!(h.fw.take_trace().is_empty());
+    assert_eq!(h.fw.hcr_status(), 0);
+    assert_eq!(
+        h.cmd_out(op::QUERY_FW, 0, 0).0,
+        Status::Ok,
+        "and the HCR still works"
+    );
+}
