@@ -94,11 +94,13 @@ fn run(cli: Cli) -> Result<bool> {
             trace_json,
             timeout,
             kernel_args,
+            engine,
         } => cli::uml::run(cli::uml::UmlArgs {
             kernel_log,
             trace_json,
             timeout,
             extra: kernel_args,
+            engine,
         }),
         Command::Bench {
             which: BenchCmd::Atomic { seconds },

@@ -4,9 +4,12 @@
 //! and leave nothing behind: UML's whole process group is killed and the
 //! socket's directory removed on every way out.
 
+use crate::backend::Backend;
 use crate::pci::{DeviceEvent, HcaPci};
 use crate::vhost_user::{serve, ServeOutcome};
 use anyhow::{bail, Context, Result};
+use hca_firmware::Firmware;
+use hca_testbench::stream::Pacing;
 use std::io::{BufRead, BufReader};
 use std::os::unix::net::UnixListener;
 use std::os::unix::process::CommandExt;
@@ -61,6 +64,14 @@ pub struct Report {
     pub timed_out: bool,
     pub interrupted: bool,
     pub elapsed: Duration,
+    /// The directory the socket and UML's memory file lived in (removed).
+    pub run_dir: PathBuf,
+    /// UML's process group (killed).
+    pub process_group: i32,
+    /// Whether MSI-X was enabled when the device shut down, and the PCI
+    /// counters.
+    pub msix_enabled_at_end: bool,
+    pub pci_stats: crate::pci::device::PciStats,
 }
 
 impl Report {
@@ -86,6 +97,8 @@ pub struct Options {
     pub mem_mb: u32,
     /// More kernel command-line words.
     pub extra_args: Vec<String>,
+    /// Where the CQ/EQ engine the firmware drives runs.
+    pub engine: Backend,
 }
 
 impl Default for Options {
@@ -94,6 +107,7 @@ impl Default for Options {
             timeout: Duration::from_secs(120),
             mem_mb: 256,
             extra_args: Vec::new(),
+            engine: Backend::Verilator,
         }
     }
 }
@@ -102,7 +116,7 @@ enum Msg {
     Kernel(String),
     KernelDone,
     Device(DeviceEvent),
-    DeviceDone(String),
+    DeviceDone(String, Option<(bool, crate::pci::device::PciStats)>),
 }
 
 /// Kills UML's process group when dropped, whatever happened.
@@ -148,13 +162,26 @@ pub fn run(
 
     let (tx, rx) = mpsc::channel::<Msg>();
     let dev_stop = Arc::new(AtomicBool::new(false));
+    let engine = opts.engine;
     let device = {
         let tx = tx.clone();
         let dev_stop = dev_stop.clone();
         std::thread::spawn(move || {
+            // The engine is built here: Verilator's model stays on the
+            // thread that runs it.
+            let fw = match crate::blocks::cq::open(engine, None, Pacing::FULL_SPEED, 0) {
+                Ok(e) => Firmware::with_engine(e),
+                Err(e) => {
+                    let _ = tx.send(Msg::DeviceDone(
+                        format!("CQ/EQ engine on {}: {e}", engine.name()),
+                        None,
+                    ));
+                    return;
+                }
+            };
             let conn = loop {
                 if dev_stop.load(Ordering::Relaxed) {
-                    let _ = tx.send(Msg::DeviceDone("never connected".into()));
+                    let _ = tx.send(Msg::DeviceDone("never connected".into(), None));
                     return;
                 }
                 match listener.accept() {
@@ -163,13 +190,13 @@ pub fn run(
                         std::thread::sleep(Duration::from_millis(10))
                     }
                     Err(e) => {
-                        let _ = tx.send(Msg::DeviceDone(format!("accept: {e}")));
+                        let _ = tx.send(Msg::DeviceDone(format!("accept: {e}"), None));
                         return;
                     }
                 }
             };
             let _ = conn.set_nonblocking(false);
-            let mut dev = HcaPci::new();
+            let mut dev = HcaPci::with_firmware(fw);
             let mut on_event = |e: DeviceEvent| {
                 let _ = tx.send(Msg::Device(e));
             };
@@ -179,7 +206,8 @@ pub fn run(
                 ServeOutcome::Stopped => "stopped".to_string(),
                 ServeOutcome::Error(e) => format!("error: {e}"),
             };
-            let _ = tx.send(Msg::DeviceDone(why));
+            let end = (dev.msix_enabled(), dev.stats);
+            let _ = tx.send(Msg::DeviceDone(why, Some(end)));
         })
     };
 
@@ -208,6 +236,7 @@ pub fn run(
         .spawn()
         .with_context(|| format!("starting {}", k.linux.display()))?;
     let mut guard = Guard { child, done: false };
+    let process_group = guard.child.id() as i32;
     for out in [
         guard
             .child
@@ -236,7 +265,11 @@ pub fn run(
     }
     drop(tx);
 
-    let mut report = Report::default();
+    let mut report = Report {
+        run_dir: dir.path().to_path_buf(),
+        process_group,
+        ..Default::default()
+    };
     let mut streams_open = 2;
     let mut device_done = false;
     loop {
@@ -276,9 +309,13 @@ pub fn run(
                 on_line(Line::Device(&e));
                 report.events.push(e);
             }
-            Ok(Msg::DeviceDone(why)) => {
+            Ok(Msg::DeviceDone(why, end)) => {
                 device_done = true;
                 report.device_end = why;
+                if let Some((msix, stats)) = end {
+                    report.msix_enabled_at_end = msix;
+                    report.pci_stats = stats;
+                }
             }
             Err(mpsc::RecvTimeoutError::Timeout) => {}
             Err(mpsc::RecvTimeoutError::Disconnected) => {

@@ -70,6 +70,10 @@ pub enum Command {
         /// More words for the kernel command line.
         #[arg(long = "kernel-arg")]
         kernel_args: Vec<String>,
+        /// Where the CQ/EQ engine runs: the emitted RTL under Verilator,
+        /// the RTL in rust-hdl's simulator, or the behavioral model.
+        #[arg(long, value_enum, default_value = "verilator")]
+        engine: Backend,
     },
     /// Simulation speed, measured side by side.
     Bench {

@@ -16,6 +16,7 @@ pub struct UmlArgs {
     pub trace_json: Option<PathBuf>,
     pub timeout: u64,
     pub extra: Vec<String>,
+    pub engine: crate::Backend,
 }
 
 /// The repository root: where `scripts/` is.
@@ -46,6 +47,7 @@ pub fn run(a: UmlArgs) -> Result<bool> {
     let opts = Options {
         timeout: Duration::from_secs(a.timeout),
         extra_args: a.extra.clone(),
+        engine: a.engine,
         ..Default::default()
     };
     let mut out = std::io::stdout().lock();

@@ -100,10 +100,15 @@ impl Default for HcaPci {
 
 impl HcaPci {
     pub fn new() -> Self {
+        Self::with_firmware(Firmware::new())
+    }
+
+    /// The device around a given firmware (e.g. one driving the RTL).
+    pub fn with_firmware(fw: Firmware) -> Self {
         HcaPci {
             config: ConfigSpace::new(),
             msix: Msix::new(),
-            fw: Firmware::new(),
+            fw,
             events: Vec::new(),
             msis: Vec::new(),
             stats: PciStats::default(),
