@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
-# The whole test suite: set up the toolchain, then every crate's tests in
+# The whole test suite: set up the toolchain and the UML kernel, then every crate's tests in
 # release (the block simulations are unusably slow unoptimised). A failing
 # random test prints its seed (replay with HCA_SEED=<seed>) and the path of
 # the waveform of the failing run. Ends with one line of totals.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ./scripts/setup-toolchain.sh
+# The UML kernel the mlx4 driver test boots: built once (~4 min), cached
+# outside the clone; its progress goes to stderr.
+./scripts/build-uml-kernel.sh >/dev/null
 cargo fmt --all -- --check
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT

@@ -8,6 +8,7 @@
 
 pub mod bar0;
 pub mod cmd;
+pub mod docs;
 pub mod events;
 pub mod firmware;
 pub mod host;

@@ -38,7 +38,7 @@ impl CommandRecord {
     /// One line: `#12 MAP_ICM op_mod 0 in_mod 0x40 -> OK 35 us`.
     pub fn line(&self) -> String {
         let mut s = format!(
-            "#{:<4} {:<14} op_mod {:<2} in_mod {:#010x} -> {:<13} {:>8.1} us",
+            "#{:<4} {:<16} op_mod {:<2} in_mod {:#010x} -> {:<13} {:>8.1} us",
             self.seq,
             self.name,
             self.op_modifier,

@@ -1,7 +1,7 @@
 use anyhow::{bail, Context, Result};
 use clap::Parser;
 use hca_sim::cli::jsonl::Totals;
-use hca_sim::cli::{self, BenchCmd, BlockArgs, BlockCmd, Cli, Command, RtlCmd};
+use hca_sim::cli::{self, BenchCmd, BlockArgs, BlockCmd, Cli, Command, FirmwareCmd, RtlCmd};
 use hca_sim::Backend;
 use hca_testbench::seed::parse_u64;
 use hca_testbench::Seed;
@@ -95,13 +95,38 @@ fn run(cli: Cli) -> Result<bool> {
             timeout,
             kernel_args,
             engine,
+            summary,
         } => cli::uml::run(cli::uml::UmlArgs {
+            summary,
             kernel_log,
             trace_json,
             timeout,
             extra: kernel_args,
             engine,
         }),
+        Command::Firmware {
+            cmd: FirmwareCmd::Table { name },
+        } => {
+            if name == "all" {
+                for (n, t) in hca_firmware::docs::tables() {
+                    println!("<!-- fw:{n} -->\n{t}<!-- /fw -->\n");
+                }
+                return Ok(true);
+            }
+            match hca_firmware::docs::table(&name) {
+                Some(t) => {
+                    print!("{t}");
+                    Ok(true)
+                }
+                None => {
+                    let names: Vec<_> = hca_firmware::docs::tables()
+                        .into_iter()
+                        .map(|(n, _)| n)
+                        .collect();
+                    bail!("no table `{name}`; there are: {}", names.join(", "))
+                }
+            }
+        }
         Command::Bench {
             which: BenchCmd::Atomic { seconds },
         } => cli::bench::atomic(seconds).map(|_| true),

@@ -74,6 +74,15 @@ pub enum Command {
         /// the RTL in rust-hdl's simulator, or the behavioral model.
         #[arg(long, value_enum, default_value = "verilator")]
         engine: Backend,
+        /// A table per opcode at the end instead of a line per command.
+        #[arg(long)]
+        summary: bool,
+    },
+    /// The firmware's reference tables (capabilities, mailboxes, BAR0,
+    /// statuses) as Markdown.
+    Firmware {
+        #[command(subcommand)]
+        cmd: FirmwareCmd,
     },
     /// Simulation speed, measured side by side.
     Bench {
@@ -129,6 +138,12 @@ pub enum RtlCmd {
         #[arg(long, default_value = "target/rtl")]
         out: PathBuf,
     },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum FirmwareCmd {
+    /// Print one table (`all` for every one, with its name).
+    Table { name: String },
 }
 
 #[derive(Subcommand, Debug)]

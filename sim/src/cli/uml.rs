@@ -17,6 +17,8 @@ pub struct UmlArgs {
     pub timeout: u64,
     pub extra: Vec<String>,
     pub engine: crate::Backend,
+    /// Print a table per opcode at the end instead of a line per command.
+    pub summary: bool,
 }
 
 /// The repository root: where `scripts/` is.
@@ -51,7 +53,14 @@ pub fn run(a: UmlArgs) -> Result<bool> {
         ..Default::default()
     };
     let mut out = std::io::stdout().lock();
+    let summary = a.summary;
     let mut on_line = |l: Line| {
+        if summary {
+            if let (Line::Kernel(s), Some(f)) = (&l, &mut log) {
+                let _ = writeln!(f, "{s}");
+            }
+            return;
+        }
         let _ = match l {
             Line::Kernel(s) => match &mut log {
                 Some(f) => writeln!(f, "{s}"),
@@ -80,6 +89,34 @@ pub fn run(a: UmlArgs) -> Result<bool> {
         .iter()
         .filter(|c| c.status != hca_firmware::Status::Ok)
         .collect();
+    if a.summary {
+        print!("{}", by_opcode(&cmds));
+        let irqs = report
+            .events
+            .iter()
+            .filter(|e| matches!(e, DeviceEvent::Msi(_)))
+            .count();
+        let msix = report
+            .events
+            .iter()
+            .any(|e| matches!(e, DeviceEvent::Config(s) if s == "MSI-X enabled"));
+        println!(
+            "MSI-X {}; {irqs} interrupts sent",
+            if msix {
+                "enabled by the driver"
+            } else {
+                "never enabled"
+            }
+        );
+        for l in report.kernel_log.iter().filter(|l| {
+            l.contains("FW version")
+                || l.contains("IRQ test")
+                || l.contains("aborting")
+                || l.contains("probe of")
+        }) {
+            println!("kernel: {l}");
+        }
+    }
     println!();
     println!(
         "summary: {} commands, {} not OK; UML {}; device: {}; {:.1} s",
@@ -99,4 +136,35 @@ pub fn run(a: UmlArgs) -> Result<bool> {
         println!("interrupted");
     }
     Ok(!report.timed_out && !report.interrupted)
+}
+
+/// One row per opcode, in the order first seen: count, statuses, device time.
+fn by_opcode(cmds: &[&hca_firmware::CommandRecord]) -> String {
+    let mut rows: Vec<(&str, usize, Vec<&str>, f64)> = Vec::new();
+    for c in cmds {
+        let i = match rows.iter().position(|r| r.0 == c.name) {
+            Some(i) => i,
+            None => {
+                rows.push((c.name, 0, Vec::new(), 0.0));
+                rows.len() - 1
+            }
+        };
+        let r = &mut rows[i];
+        r.1 += 1;
+        if !r.2.contains(&c.status.name()) {
+            r.2.push(c.status.name());
+        }
+        r.3 += c.duration.as_secs_f64() * 1e6;
+    }
+    let mut s = format!(
+        "{:<18} {:>6}  {:<24} {:>12}\n",
+        "command", "count", "status", "device us"
+    );
+    for (name, n, st, us) in rows {
+        s.push_str(&format!(
+            "{name:<18} {n:>6}  {:<24} {us:>12.1}\n",
+            st.join(",")
+        ));
+    }
+    s
 }

@@ -1,0 +1,69 @@
+//! The tables docs/firmware.md prints, generated from the definitions
+//! (mailbox layouts, the capability table, the BAR0 map, the statuses),
+//! so a test can hold the docs to the code.
+
+use crate::cmd::{adapter, caps, eq, fw, init_hca};
+use crate::mailbox::{markdown, MbField};
+
+fn values(fields: &[MbField], bytes: &[u8]) -> String {
+    let mut s = String::from("| offset[bits] | field | value | meaning |\n|---|---|---|---|\n");
+    for f in fields {
+        let v = f.get(bytes);
+        let shown = if f.width >= 16 && v > 9 {
+            format!("{v:#x}")
+        } else {
+            v.to_string()
+        };
+        s.push_str(&format!(
+            "| `{}` | `{}` | {} | {} |\n",
+            f.place(),
+            f.name,
+            shown,
+            f.doc.trim()
+        ));
+    }
+    s
+}
+
+/// Every generated table, by the name its docs marker uses.
+pub fn tables() -> Vec<(&'static str, String)> {
+    let statuses = {
+        let mut s = String::from("| code | status |\n|---|---|\n");
+        for st in crate::host::ALL_STATUSES {
+            s.push_str(&format!("| `{:#04x}` | {} |\n", st.code(), st.name()));
+        }
+        s
+    };
+    vec![
+        ("bar0", crate::bar0::markdown()),
+        (
+            "caps",
+            values(caps::QueryDevCapOut::FIELDS, &caps::device_caps().encode()),
+        ),
+        (
+            "port-caps",
+            values(caps::QueryPortOut::FIELDS, &caps::port_caps().encode()),
+        ),
+        (
+            "query-fw",
+            values(fw::QueryFwOut::FIELDS, &fw::query_fw().encode()),
+        ),
+        ("mod-stat-cfg", markdown(fw::ModStatCfgIn::FIELDS)),
+        (
+            "mod-stat-cfg-query",
+            markdown(fw::ModStatCfgQueryOut::FIELDS),
+        ),
+        ("query-adapter", markdown(adapter::QueryAdapterOut::FIELDS)),
+        ("init-hca", markdown(init_hca::InitHca::FIELDS)),
+        ("eq-context", markdown(eq::EqContext::FIELDS)),
+        ("statuses", statuses),
+    ]
+}
+
+/// One table by name.
+pub fn table(name: &str) -> Option<String> {
+    tables()
+        .into_iter()
+        .find(|(n, _)| *n == name)
+        .map(|(_, t)| t)
+}
