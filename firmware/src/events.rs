@@ -182,12 +182,17 @@ impl EventQueues {
             vector: ctx.intr,
         })?;
         engine_status(r.status, "SW2HW_EQ")?;
-        // Every EQE starts the hardware's: owner bit set, so software
-        // polling the fresh buffer finds nothing.
-        for k in 0..(1u64 << ctx.log_eq_size) {
-            let off = k * cq::layout::ENTRY_BYTES + 31;
-            let host = pages[(off >> page_shift) as usize] + (off & ((1 << page_shift) - 1));
-            mem.write(host, &[0x80])
+        // Every EQE starts the hardware's: owner bit set, the rest zero,
+        // so software polling the fresh buffer finds nothing. A page at a
+        // time (a 2^17-entry EQ is 1024 pages).
+        let page_bytes = 1usize << page_shift;
+        let used = bytes.min(page_bytes as u64) as usize;
+        let mut fresh = vec![0u8; used];
+        for e in fresh.chunks_exact_mut(cq::layout::ENTRY_BYTES as usize) {
+            e[31] = 0x80;
+        }
+        for p in &pages {
+            mem.write(*p, &fresh)
                 .map_err(|e| (Status::InternalErr, format!("EQ init: {e}")))?;
         }
         self.eqs.insert(eqn, EqBuf { pages, page_shift });

@@ -258,11 +258,6 @@ impl Firmware {
         if v & hcr::GO == 0 {
             return;
         }
-        if self.hcr[6] & hcr::GO != 0 {
-            // A post while busy: the driver broke the protocol. The
-            // command in progress keeps the HCR.
-            return;
-        }
         let mut words = self.hcr;
         words[6] = v;
         let cmd = Command::from_hcr(&words);

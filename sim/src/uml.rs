@@ -125,12 +125,37 @@ struct Guard {
     done: bool,
 }
 
+/// Kill every process of group `pg` and wait (up to 5 s) until none is
+/// left: UML's helper processes outlive its main one by a moment. We are
+/// their subreaper (see [`run`]), so we reap them ourselves rather than
+/// wait for init to.
+fn kill_group(pg: i32) {
+    use nix::sys::signal::{killpg, Signal};
+    use nix::sys::wait::{waitpid, WaitPidFlag, WaitStatus};
+    let group = nix::unistd::Pid::from_raw(pg);
+    let members = nix::unistd::Pid::from_raw(-pg);
+    let until = Instant::now() + Duration::from_secs(5);
+    while killpg(group, None).is_ok() && Instant::now() < until {
+        let _ = killpg(group, Signal::SIGKILL);
+        while let Ok(s) = waitpid(members, Some(WaitPidFlag::WNOHANG)) {
+            if s == WaitStatus::StillAlive {
+                break;
+            }
+        }
+        std::thread::sleep(Duration::from_millis(2));
+    }
+}
+
 impl Guard {
     fn kill(&mut self) {
         if !self.done {
-            let pg = nix::unistd::Pid::from_raw(self.child.id() as i32);
-            let _ = nix::sys::signal::killpg(pg, nix::sys::signal::Signal::SIGKILL);
+            let pg = self.child.id() as i32;
+            let _ = nix::sys::signal::killpg(
+                nix::unistd::Pid::from_raw(pg),
+                nix::sys::signal::Signal::SIGKILL,
+            );
             let _ = self.child.wait();
+            kill_group(pg);
             self.done = true;
         }
     }
@@ -151,6 +176,9 @@ pub fn run(
     on_line: &mut dyn FnMut(Line),
 ) -> Result<Report> {
     let started = Instant::now();
+    // UML's helpers, orphaned when it dies, become our children: we reap
+    // them and know when the last is gone.
+    let _ = nix::sys::prctl::set_child_subreaper(true);
     let dir = tempfile::Builder::new()
         .prefix("hca-uml-")
         .tempdir()
@@ -291,8 +319,7 @@ pub fn run(
                 report.uml_exit = st.to_string();
                 guard.done = true;
                 // Its helpers are in its process group.
-                let pg = nix::unistd::Pid::from_raw(guard.child.id() as i32);
-                let _ = nix::sys::signal::killpg(pg, nix::sys::signal::Signal::SIGKILL);
+                kill_group(guard.child.id() as i32);
                 dev_stop.store(true, Ordering::Relaxed);
             }
         }
