@@ -201,12 +201,12 @@ impl Firmware {
     pub fn mmio_read(&mut self, offset: u64, buf: &mut [u8]) {
         let mut i = 0;
         while i < buf.len() {
-            let at = offset + i as u64;
+            let at = offset.wrapping_add(i as u64);
             let word = at & !3;
             let v = self.read_word(word, i == 0 || at & 3 == 0);
             let bytes = v.to_be_bytes();
-            while i < buf.len() && (offset + i as u64) & !3 == word {
-                buf[i] = bytes[((offset + i as u64) & 3) as usize];
+            while i < buf.len() && offset.wrapping_add(i as u64) & !3 == word {
+                buf[i] = bytes[(offset.wrapping_add(i as u64) & 3) as usize];
                 i += 1;
             }
         }

@@ -298,6 +298,16 @@ fn umls_sequence_a_virtqueue_and_malformed_messages() {
     assert_eq!(r.len(), 8);
     let r = f.request(&pci_msg(42, 0, 4, 0), 8);
     assert_eq!(r, [0xff; 4]);
+    // Outside config space or a BAR, up to the very top of the address
+    // space: all ones, no wrap-around.
+    let r = f.request(&pci_msg(3, 0, 8, u64::MAX - 2), 8);
+    assert_eq!(r, [0xff; 8]);
+    let r = f.request(&pci_msg(1, 0, 4, u64::MAX - 1), 8);
+    assert_eq!(r, [0xff; 4]);
+    let r = f.request(&pci_msg(3, 0, 4, hca_firmware::bar0::BAR0_SIZE - 2), 8);
+    assert_eq!(r, [0xff; 4]);
+    let r = f.request(&pci_msg(3, 5, 4, 0), 8);
+    assert_eq!(r, [0xff; 4], "a BAR the device does not have");
     // A write that carries fewer bytes than it claims: ignored.
     let r = f.request(&pci_msg(4, 0, 4, hca_firmware::bar0::HCR_BASE), 0);
     assert!(r.is_empty());

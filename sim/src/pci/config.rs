@@ -118,7 +118,7 @@ impl ConfigSpace {
     /// Read `buf.len()` bytes at `offset`; past the end reads as ones.
     pub fn read(&self, offset: u64, buf: &mut [u8]) {
         for (i, b) in buf.iter_mut().enumerate() {
-            *b = usize::try_from(offset + i as u64)
+            *b = usize::try_from(offset.wrapping_add(i as u64))
                 .ok()
                 .and_then(|o| self.bytes.get(o).copied())
                 .unwrap_or(0xff);
@@ -129,7 +129,7 @@ impl ConfigSpace {
     /// capabilities' control registers).
     pub fn write(&mut self, offset: u64, data: &[u8]) {
         for (i, v) in data.iter().enumerate() {
-            let Some(o) = usize::try_from(offset + i as u64)
+            let Some(o) = usize::try_from(offset.wrapping_add(i as u64))
                 .ok()
                 .filter(|o| *o < SIZE)
             else {

@@ -155,6 +155,39 @@ impl HcaPci {
         };
         let data = &req[HEADER..];
         let size = m.size as usize;
+        let limit = match (m.op, m.bar) {
+            (op::CFG_READ | op::CFG_WRITE, _) => super::config::SIZE as u64,
+            (_, 0) => hca_firmware::bar0::BAR0_SIZE,
+            (_, 2) => hca_firmware::bar0::BAR2_SIZE,
+            _ => 0,
+        };
+        let inside = m
+            .addr
+            .checked_add(m.size as u64)
+            .is_some_and(|end| end <= limit);
+        if !inside
+            && matches!(
+                m.op,
+                op::CFG_READ | op::CFG_WRITE | op::MMIO_READ | op::MMIO_WRITE
+            )
+        {
+            self.warn(format!(
+                "op {} of {size} bytes at {:#x} is outside {} ({limit:#x} bytes)",
+                m.op,
+                m.addr,
+                if m.op <= op::CFG_WRITE {
+                    "config space".to_string()
+                } else {
+                    format!("BAR{}", m.bar)
+                }
+            ));
+            let n = if matches!(m.op, op::CFG_READ | op::MMIO_READ) {
+                size.min(reply_room).min(MAX_READ)
+            } else {
+                0
+            };
+            return vec![0xff; n];
+        }
         match m.op {
             op::CFG_READ | op::MMIO_READ => {
                 let mut n = size.min(reply_room).min(MAX_READ);

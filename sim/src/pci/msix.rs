@@ -76,7 +76,7 @@ impl Msix {
     /// A read of the table or PBA (little-endian dwords, any size).
     pub fn read(&self, offset: u64, buf: &mut [u8]) {
         for (i, b) in buf.iter_mut().enumerate() {
-            let at = offset + i as u64;
+            let at = offset.wrapping_add(i as u64);
             *b = if Self::owns(at) {
                 self.dword(at & !3).to_le_bytes()[(at & 3) as usize]
             } else {
@@ -93,7 +93,7 @@ impl Msix {
         }
         let mut unmasked = false;
         for (k, chunk) in data.chunks(4).enumerate() {
-            let at = offset + 4 * k as u64;
+            let at = offset.wrapping_add(4 * k as u64);
             if !Self::owns(at) || at >= bar0::MSIX_PBA {
                 continue;
             }
