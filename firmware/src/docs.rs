@@ -2,7 +2,7 @@
 //! (mailbox layouts, the capability table, the BAR0 map, the statuses),
 //! so a test can hold the docs to the code.
 
-use crate::cmd::{adapter, caps, eq, fw, init_hca};
+use crate::cmd::{adapter, caps, eq, fw, init_hca, port};
 use crate::mailbox::{markdown, MbField};
 
 fn values(fields: &[MbField], bytes: &[u8]) -> String {
@@ -56,6 +56,7 @@ pub fn tables() -> Vec<(&'static str, String)> {
         ("query-adapter", markdown(adapter::QueryAdapterOut::FIELDS)),
         ("init-hca", markdown(init_hca::InitHca::FIELDS)),
         ("eq-context", markdown(eq::EqContext::FIELDS)),
+        ("set-port", markdown(port::SetPortIbIn::FIELDS)),
         ("statuses", statuses),
     ]
 }

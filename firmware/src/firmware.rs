@@ -7,7 +7,7 @@
 //! driver's next read of the status word already sees GO clear.
 
 use crate::bar0::{self, hcr};
-use crate::cmd::{adapter, caps, eq, fw, init_hca};
+use crate::cmd::{adapter, caps, eq, fw, init_hca, port};
 use crate::events::{self, Engine, EventQueues};
 use crate::hostmem::HostMemory;
 use crate::icm::{self, refuse, CmdResult, IcmMap, PagePool};
@@ -58,6 +58,11 @@ struct State {
     icm: IcmMap,
     /// INIT_HCA's layout, while the HCA is initialised.
     hca: Option<(init_hca::InitHca, init_hca::Layout)>,
+    /// CONF_SPECIAL_QP's base: QPs base..base+8 are the special QPs
+    /// (QP0 and QP1 of each port); 0 when none.
+    special_qp_base: u32,
+    /// SET_PORT's settings, per port (index 0 is port 1).
+    ports: [port::PortConfig; caps::NUM_PORTS as usize],
 }
 
 /// The firmware of one HCA.
@@ -336,6 +341,10 @@ impl Firmware {
                 | op::HW2SW_EQ
                 | op::MAP_EQ
                 | op::NOP
+                | op::CONF_SPECIAL_QP
+                | op::SET_PORT
+                | op::INIT_PORT
+                | op::CLOSE_PORT
         );
         if !implemented {
             return refuse(
@@ -399,6 +408,9 @@ impl Firmware {
                     .map(|_| None)
             }),
             op::NOP => Ok(None),
+            op::CONF_SPECIAL_QP => self.conf_special_qp(c),
+            op::SET_PORT => self.set_port(c, mem),
+            op::INIT_PORT | op::CLOSE_PORT => self.port_up(c),
             _ => unreachable!("checked above"),
         }
     }
@@ -592,7 +604,108 @@ impl Firmware {
         self.require_hca()?;
         self.events.clear();
         self.state.hca = None;
+        self.state.special_qp_base = 0;
+        self.state.ports = Default::default();
         Ok(None)
+    }
+
+    /// CONF_SPECIAL_QP: QPs in_modifier .. +8 become the special QPs (0
+    /// turns them off).
+    fn conf_special_qp(&mut self, c: &Command) -> CmdResult<Option<u64>> {
+        self.require_hca()?;
+        let base = c.in_modifier;
+        let (p, _) = self.state.hca.as_ref().unwrap();
+        let qps = 1u64 << p.log_num_qps;
+        if base != 0 && (base % 8 != 0 || base as u64 + 8 > qps) {
+            return refuse(
+                Status::BadParam,
+                format!("special QPs at {base:#x} (8-aligned, inside the {qps} QPs)"),
+            );
+        }
+        self.state.special_qp_base = base;
+        Ok(None)
+    }
+
+    /// SET_PORT (InfiniBand, op modifier 0): the port's MTU and VL caps,
+    /// capability mask and P_Key table size. More VLs than the port has is
+    /// EXCEED_LIM, which mlx4 answers by asking for fewer.
+    fn set_port(&mut self, c: &Command, mem: &mut dyn HostMemory) -> CmdResult<Option<u64>> {
+        self.require_hca()?;
+        let n = c.in_modifier;
+        if n == 0 || n > caps::NUM_PORTS as u32 {
+            return refuse(
+                Status::BadParam,
+                format!("port {n} (the HCA has {})", caps::NUM_PORTS),
+            );
+        }
+        let m = port::SetPortIbIn::decode(&self.inbox(mem, c, port::SetPortIbIn::SIZE)?);
+        let pc = caps::port_caps();
+        let mut cfg = self.state.ports[n as usize - 1];
+        if m.change_mtu {
+            if m.mtu_cap == 0 || m.mtu_cap > pc.ib_mtu {
+                return refuse(
+                    Status::BadParam,
+                    format!(
+                        "MTU cap {} (the port's largest is {})",
+                        m.mtu_cap, pc.ib_mtu
+                    ),
+                );
+            }
+            cfg.mtu_cap = m.mtu_cap;
+        }
+        if m.change_vl {
+            let vls = 1u8 << (pc.max_vl - 1);
+            if m.vl_cap == 0 {
+                return refuse(Status::BadParam, "VL cap 0");
+            }
+            if m.vl_cap > vls {
+                return refuse(
+                    Status::ExceedLim,
+                    format!("{} VLs (the port has {vls})", m.vl_cap),
+                );
+            }
+            cfg.vl_cap = m.vl_cap;
+        }
+        if m.change_pkey_tbl {
+            let max = 1u16 << pc.log_max_pkeys;
+            if m.pkey_tbl_sz == 0 || m.pkey_tbl_sz > max {
+                return refuse(
+                    Status::BadParam,
+                    format!("P_Key table of {} (the port has {max})", m.pkey_tbl_sz),
+                );
+            }
+            cfg.pkey_tbl_sz = m.pkey_tbl_sz;
+        }
+        cfg.capability_mask = m.capability_mask;
+        cfg.configured = true;
+        self.state.ports[n as usize - 1] = cfg;
+        Ok(None)
+    }
+
+    /// INIT_PORT / CLOSE_PORT (in_modifier = port; no mailbox at command
+    /// interface revision 3). Both are idempotent: mlx4 closes every port
+    /// at unload, up or not.
+    fn port_up(&mut self, c: &Command) -> CmdResult<Option<u64>> {
+        self.require_hca()?;
+        let n = c.in_modifier;
+        if n == 0 || n > caps::NUM_PORTS as u32 {
+            return refuse(
+                Status::BadParam,
+                format!("port {n} (the HCA has {})", caps::NUM_PORTS),
+            );
+        }
+        self.state.ports[n as usize - 1].up = c.opcode == op::INIT_PORT;
+        Ok(None)
+    }
+
+    /// What SET_PORT left on port `n` (1-based).
+    pub fn port_config(&self, n: u8) -> Option<port::PortConfig> {
+        self.state.ports.get((n as usize).wrapping_sub(1)).copied()
+    }
+
+    /// The special QPs' base (CONF_SPECIAL_QP), 0 when none.
+    pub fn special_qp_base(&self) -> u32 {
+        self.state.special_qp_base
     }
 
     /// An EQ number INIT_HCA's table has room for (and the engine holds).

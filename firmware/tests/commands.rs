@@ -301,6 +301,10 @@ fn wrong_op_modifiers_and_unknown_opcodes_are_bad_op() {
         op::SW2HW_EQ,
         op::MAP_EQ,
         op::NOP,
+        op::CONF_SPECIAL_QP,
+        op::SET_PORT,
+        op::INIT_PORT,
+        op::CLOSE_PORT,
     ] {
         refused(&mut h, Status::BadOp, |h| h.cmd(opcode, 3, h.inbox, 1));
     }
@@ -309,7 +313,7 @@ fn wrong_op_modifiers_and_unknown_opcodes_are_bad_op() {
         h.cmd(op::MOD_STAT_CFG, 1, h.inbox, 0)
     });
     // Implemented elsewhere in mlx4, not here (yet), and never defined.
-    for opcode in [0x019, 0x023, 0x024, 0x0aa, 0xfff - 0x10] {
+    for opcode in [0x019, 0x024, 0x016, 0x0aa, 0xfff - 0x10] {
         refused(&mut h, Status::BadOp, |h| h.cmd(opcode, 0, h.inbox, 0));
     }
 }
@@ -350,4 +354,81 @@ fn narrow_hcr_writes_are_ignored() {
         Status::Ok,
         "and the HCR still works"
     );
+}
+
+#[test]
+fn special_qps_and_ports() {
+    use hca_firmware::cmd::port::SetPortIbIn;
+    let mut h = Host::default();
+    refused(&mut h, Status::BadSysState, |h| {
+        h.cmd(op::CONF_SPECIAL_QP, 0, 0, 0x40)
+    });
+    h.bring_up();
+    let qps = 1u32 << Host::init_hca_params().log_num_qps;
+    assert_eq!(h.cmd(op::CONF_SPECIAL_QP, 0, 0, 0x40), Status::Ok);
+    assert_eq!(h.fw.special_qp_base(), 0x40);
+    refused(&mut h, Status::BadParam, |h| {
+        h.cmd(op::CONF_SPECIAL_QP, 0, 0, 0x41)
+    });
+    refused(&mut h, Status::BadParam, |h| {
+        h.cmd(op::CONF_SPECIAL_QP, 0, 0, qps - 4)
+    });
+    assert_eq!(
+        h.cmd(op::CONF_SPECIAL_QP, 0, 0, 0),
+        Status::Ok,
+        "0 turns them off"
+    );
+
+    // SET_PORT as mlx4_SET_PORT sends it: MTU 4096, VLs 8, 4, 2, 1 until
+    // the port takes them.
+    let set = |vl: u8| SetPortIbIn {
+        change_mtu: true,
+        change_vl: true,
+        mtu_cap: 5,
+        vl_cap: vl,
+        capability_mask: 0x0251_0868,
+        ..Default::default()
+    };
+    for vl in [8, 4, 2] {
+        refused(&mut h, Status::ExceedLim, |h| {
+            h.cmd_in(op::SET_PORT, 0, &set(vl).encode(), 1)
+        });
+    }
+    assert_eq!(h.cmd_in(op::SET_PORT, 0, &set(1).encode(), 1), Status::Ok);
+    let pc = h.fw.port_config(1).unwrap();
+    assert_eq!(
+        (pc.configured, pc.mtu_cap, pc.vl_cap, pc.capability_mask),
+        (true, 5, 1, 0x0251_0868)
+    );
+    let mut bad = set(1);
+    bad.mtu_cap = 6;
+    refused(&mut h, Status::BadParam, |h| {
+        h.cmd_in(op::SET_PORT, 0, &bad.encode(), 1)
+    });
+    let mut bad = set(1);
+    bad.change_pkey_tbl = true;
+    bad.pkey_tbl_sz = 1 << 10;
+    refused(&mut h, Status::BadParam, |h| {
+        h.cmd_in(op::SET_PORT, 0, &bad.encode(), 1)
+    });
+    refused(&mut h, Status::BadParam, |h| {
+        h.cmd_in(op::SET_PORT, 0, &set(1).encode(), 2)
+    });
+    refused(&mut h, Status::BadOp, |h| {
+        h.cmd_in(op::SET_PORT, 1, &set(1).encode(), 1)
+    });
+    refused(&mut h, Status::InternalErr, |h| {
+        h.cmd(op::SET_PORT, 0, OUTSIDE, 1)
+    });
+
+    assert_eq!(h.cmd(op::INIT_PORT, 0, 0, 1), Status::Ok);
+    assert!(h.fw.port_config(1).unwrap().up);
+    refused(&mut h, Status::BadParam, |h| h.cmd(op::INIT_PORT, 0, 0, 2));
+    assert_eq!(h.cmd(op::CLOSE_PORT, 0, 0, 1), Status::Ok);
+    assert_eq!(
+        h.cmd(op::CLOSE_PORT, 0, 0, 1),
+        Status::Ok,
+        "closing a closed port is fine"
+    );
+    assert!(!h.fw.port_config(1).unwrap().up);
 }

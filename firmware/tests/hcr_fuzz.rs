@@ -36,6 +36,10 @@ const IMPLEMENTED: &[u16] = &[
     op::HW2SW_EQ,
     op::MAP_EQ,
     op::NOP,
+    op::CONF_SPECIAL_QP,
+    op::SET_PORT,
+    op::INIT_PORT,
+    op::CLOSE_PORT,
 ];
 
 fn posts() -> u64 {

@@ -2,8 +2,9 @@
 //! simulated HCA, with the CQ/EQ engine on every backend: from the kernel
 //! log and the device's command trace, mlx4_core read the project's
 //! firmware version and capabilities, mapped its firmware area and ICM,
-//! completed INIT_HCA and QUERY_ADAPTER, enabled MSI-X and passed its NOP
-//! interrupt test; the first command it could not complete is the one
+//! completed INIT_HCA and QUERY_ADAPTER, enabled MSI-X, passed its NOP
+//! interrupt test and finished its probe (SET_PORT taken after the VL
+//! negotiation); the first command it could not complete is the one
 //! docs/uml.md names; and nothing is left running or on disk.
 //!
 //! The kernel is built by scripts/build-uml-kernel.sh (cached outside the
@@ -109,6 +110,16 @@ fn body(engine: Backend) {
         "an MMIO read went unanswered\n{}",
         dump()
     );
+    assert!(
+        !has(log, "mlx4_core: probe of"),
+        "mlx4_core's probe failed\n{}",
+        dump()
+    );
+    assert!(
+        has(log, "mlx4_ib_add"),
+        "mlx4_ib never saw the device\n{}",
+        dump()
+    );
 
     // The device's side.
     let cmds: Vec<_> = r.commands().collect();
@@ -126,6 +137,9 @@ fn body(engine: Backend) {
         op::QUERY_ADAPTER,
         op::SW2HW_EQ,
         op::MAP_EQ,
+        op::CONF_SPECIAL_QP,
+        op::SET_PORT,
+        op::CLOSE_PORT,
         op::CLOSE_HCA,
         op::UNMAP_FA,
     ] {

@@ -6,6 +6,7 @@ pub mod caps;
 pub mod eq;
 pub mod fw;
 pub mod init_hca;
+pub mod port;
 
 #[cfg(test)]
 mod tests {
@@ -36,6 +37,7 @@ mod tests {
         .unwrap();
         check(caps::QueryPortOut::FIELDS, caps::QueryPortOut::SIZE, &[]).unwrap();
         check(eq::EqContext::FIELDS, eq::EqContext::SIZE, &[]).unwrap();
+        check(port::SetPortIbIn::FIELDS, port::SetPortIbIn::SIZE, &[]).unwrap();
         // mlx4 packs each table's log size into the low byte of its base.
         check(
             init_hca::InitHca::FIELDS,

@@ -113,6 +113,8 @@ pub fn run(a: UmlArgs) -> Result<bool> {
                 || l.contains("IRQ test")
                 || l.contains("aborting")
                 || l.contains("probe of")
+                || l.contains("mlx4_ib_add")
+                || l.contains("Continuing with")
         }) {
             println!("kernel: {l}");
         }
