@@ -7,7 +7,7 @@
 //! driver's next read of the status word already sees GO clear.
 
 use crate::bar0::{self, hcr};
-use crate::cmd::{adapter, caps, eq, fw, init_hca, port};
+use crate::cmd::{adapter, caps, diag, eq, fw, init_hca, port};
 use crate::events::{self, Engine, EventQueues};
 use crate::hostmem::HostMemory;
 use crate::icm::{self, refuse, CmdResult, IcmMap, PagePool};
@@ -16,6 +16,9 @@ use crate::opcode as op;
 use crate::status::Status;
 use crate::trace::CommandRecord;
 use std::time::Instant;
+
+/// MAD_IFC's op modifier bits: ignore M_Key, ignore B_Key, wire MAD.
+const MAD_IFC_OPMODS: u8 = 0x7;
 
 /// One command as the driver posted it.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -63,6 +66,9 @@ struct State {
     special_qp_base: u32,
     /// SET_PORT's settings, per port (index 0 is port 1).
     ports: [port::PortConfig; caps::NUM_PORTS as usize],
+    /// Transport error counters (DIAG_RPRT): the device's and each
+    /// port's. Nothing counts them until the transport engine lands.
+    transport_errors: [diag::TransportErrors; 1 + caps::NUM_PORTS as usize],
 }
 
 /// The firmware of one HCA.
@@ -345,6 +351,8 @@ impl Firmware {
                 | op::SET_PORT
                 | op::INIT_PORT
                 | op::CLOSE_PORT
+                | op::MAD_IFC
+                | op::DIAG_RPRT
         );
         if !implemented {
             return refuse(
@@ -358,10 +366,16 @@ impl Firmware {
         }
         // Every implemented command takes op modifier 0, but CLOSE_HCA
         // (1: the driver is panicking).
-        let opmod_ok = c.op_modifier == 0
-            || (c.opcode == op::CLOSE_HCA && c.op_modifier == 1)
-            || (c.opcode == op::MOD_STAT_CFG && c.op_modifier == fw::MOD_STAT_CFG_QUERY)
-            || (c.opcode == op::HW2SW_EQ && c.op_modifier == 1);
+        let opmod_ok = match c.opcode {
+            // 1: the driver is panicking.
+            op::CLOSE_HCA => c.op_modifier <= 1,
+            op::MOD_STAT_CFG => c.op_modifier == 0 || c.op_modifier == fw::MOD_STAT_CFG_QUERY,
+            // 1: no context wanted back.
+            op::HW2SW_EQ => c.op_modifier <= 1,
+            op::MAD_IFC => c.op_modifier & !MAD_IFC_OPMODS == 0,
+            op::DIAG_RPRT => c.op_modifier == diag::TRANSPORT_ERRORS,
+            _ => c.op_modifier == 0,
+        };
         if !opmod_ok {
             return refuse(
                 Status::BadOp,
@@ -411,6 +425,8 @@ impl Firmware {
             op::CONF_SPECIAL_QP => self.conf_special_qp(c),
             op::SET_PORT => self.set_port(c, mem),
             op::INIT_PORT | op::CLOSE_PORT => self.port_up(c),
+            op::MAD_IFC => self.mad_ifc(c, mem),
+            op::DIAG_RPRT => self.diag_rprt(c, mem),
             _ => unreachable!("checked above"),
         }
     }
@@ -696,6 +712,40 @@ impl Firmware {
         }
         self.state.ports[n as usize - 1].up = c.opcode == op::INIT_PORT;
         Ok(None)
+    }
+
+    /// MAD_IFC: the 256-byte MAD in the inbox, its answer in the outbox.
+    /// in_modifier: the port (bits 15..0); op modifier bits: 1 ignore the
+    /// M_Key, 2 ignore the B_Key, 4 the MAD came off the wire (its work
+    /// completion follows it in the inbox). Keys are not checked (no
+    /// subnet manager has set one).
+    fn mad_ifc(&mut self, c: &Command, mem: &mut dyn HostMemory) -> CmdResult<Option<u64>> {
+        self.require_hca()?;
+        let n = c.in_modifier & 0xffff;
+        if n == 0 || n > caps::NUM_PORTS as u32 {
+            return refuse(
+                Status::BadParam,
+                format!("port {n} (the HCA has {})", caps::NUM_PORTS),
+            );
+        }
+        let mad = self.inbox(mem, c, crate::cmd::mad::MAD_BYTES)?;
+        let answer = crate::sma::process(&mad, n as u8, &self.state.ports);
+        self.out(mem, c, &answer)
+    }
+
+    /// DIAG_RPRT, op modifier 2: the transport error counters of the
+    /// device (in_modifier 0) or a port.
+    fn diag_rprt(&mut self, c: &Command, mem: &mut dyn HostMemory) -> CmdResult<Option<u64>> {
+        self.require_hca()?;
+        let n = c.in_modifier;
+        if n > caps::NUM_PORTS as u32 {
+            return refuse(
+                Status::BadParam,
+                format!("port {n} (the HCA has {})", caps::NUM_PORTS),
+            );
+        }
+        let bytes = self.state.transport_errors[n as usize].encode();
+        self.out(mem, c, &bytes)
     }
 
     /// What SET_PORT left on port `n` (1-based).

@@ -16,6 +16,7 @@ pub mod hostmem;
 pub mod icm;
 pub mod mailbox;
 pub mod opcode;
+pub mod sma;
 pub mod status;
 pub mod trace;
 

@@ -313,7 +313,7 @@ fn wrong_op_modifiers_and_unknown_opcodes_are_bad_op() {
         h.cmd(op::MOD_STAT_CFG, 1, h.inbox, 0)
     });
     // Implemented elsewhere in mlx4, not here (yet), and never defined.
-    for opcode in [0x019, 0x024, 0x016, 0x0aa, 0xfff - 0x10] {
+    for opcode in [0x019, 0x035, 0x016, 0x0aa, 0xfff - 0x10] {
         refused(&mut h, Status::BadOp, |h| h.cmd(opcode, 0, h.inbox, 0));
     }
 }
@@ -431,4 +431,94 @@ fn special_qps_and_ports() {
         "closing a closed port is fine"
     );
     assert!(!h.fw.port_config(1).unwrap().up);
+}
+
+#[test]
+fn mad_ifc_answers_as_the_subnet_management_agent() {
+    use hca_firmware::cmd::mad::*;
+    let mut h = Host::default();
+    h.bring_up();
+    let get = |attr: u16, attr_mod: u32| {
+        let mut m = vec![0u8; MAD_BYTES];
+        m[..64].copy_from_slice(
+            &MadHeader {
+                base_version: 1,
+                mgmt_class: CLASS_SUBN_LID_ROUTED,
+                class_version: 1,
+                method: METHOD_GET,
+                tid: 7,
+                attr_id: attr,
+                attr_mod,
+                ..Default::default()
+            }
+            .encode(),
+        );
+        m
+    };
+    // As mlx4_get_port_ib_caps asks: op modifier 3 (ignore keys), port 1.
+    h.mem.write(h.inbox, &get(ATTR_PORT_INFO, 1)).unwrap();
+    let c = h.post(Command {
+        opcode: op::MAD_IFC,
+        op_modifier: 3,
+        in_param: h.inbox,
+        in_modifier: 1,
+        out_param: h.outbox,
+        ..Default::default()
+    });
+    assert_eq!(c.status, Status::Ok);
+    let mut out = vec![0u8; MAD_BYTES];
+    h.mem.read(h.outbox, &mut out).unwrap();
+    assert_eq!(out[3], METHOD_GET_RESP);
+    assert_eq!(
+        u32::from_be_bytes(out[84..88].try_into().unwrap()),
+        hca_firmware::sma::DEFAULT_CAP_MASK
+    );
+    // After SET_PORT, PortInfo reports its capability mask.
+    let set = hca_firmware::cmd::port::SetPortIbIn {
+        change_vl: true,
+        vl_cap: 1,
+        capability_mask: 0x0201_0800,
+        ..Default::default()
+    };
+    assert_eq!(h.cmd_in(op::SET_PORT, 0, &set.encode(), 1), Status::Ok);
+    h.mem.write(h.inbox, &get(ATTR_PORT_INFO, 1)).unwrap();
+    let c = h.post(Command {
+        opcode: op::MAD_IFC,
+        op_modifier: 3,
+        in_param: h.inbox,
+        in_modifier: 1,
+        out_param: h.outbox,
+        ..Default::default()
+    });
+    assert_eq!(c.status, Status::Ok);
+    h.mem.read(h.outbox, &mut out).unwrap();
+    assert_eq!(
+        u32::from_be_bytes(out[84..88].try_into().unwrap()),
+        0x0201_0800
+    );
+    // Bad input: a port the HCA lacks, an op modifier past the three
+    // flags, a mailbox outside host memory.
+    refused(&mut h, Status::BadParam, |h| {
+        h.cmd(op::MAD_IFC, 3, h.inbox, 2)
+    });
+    refused(&mut h, Status::BadOp, |h| h.cmd(op::MAD_IFC, 8, h.inbox, 1));
+    refused(&mut h, Status::InternalErr, |h| {
+        h.cmd(op::MAD_IFC, 3, OUTSIDE, 1)
+    });
+}
+
+#[test]
+fn diag_rprt_gives_the_transport_error_counters() {
+    let mut h = Host::default();
+    h.bring_up();
+    for port in [0, 1] {
+        let (s, out) = h.cmd_out(op::DIAG_RPRT, 2, port);
+        assert_eq!(s, Status::Ok);
+        let e = hca_firmware::cmd::diag::TransportErrors::decode(&out);
+        assert_eq!(e, Default::default(), "no traffic, no errors");
+    }
+    refused(&mut h, Status::BadParam, |h| {
+        h.cmd_out(op::DIAG_RPRT, 2, 2).0
+    });
+    refused(&mut h, Status::BadOp, |h| h.cmd_out(op::DIAG_RPRT, 0, 0).0);
 }

@@ -40,6 +40,8 @@ const IMPLEMENTED: &[u16] = &[
     op::SET_PORT,
     op::INIT_PORT,
     op::CLOSE_PORT,
+    op::MAD_IFC,
+    op::DIAG_RPRT,
 ];
 
 fn posts() -> u64 {

@@ -89,7 +89,7 @@ fn body(backend: Backend) {
     // A failing command completes by event too, with its status.
     h.eq_doorbell(ASYNC_EQ, 22, true);
     let c = Command {
-        opcode: 0x24,
+        opcode: 0x16,
         token: 9,
         event: true,
         ..Default::default()

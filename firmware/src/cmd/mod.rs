@@ -3,9 +3,11 @@
 
 pub mod adapter;
 pub mod caps;
+pub mod diag;
 pub mod eq;
 pub mod fw;
 pub mod init_hca;
+pub mod mad;
 pub mod port;
 
 #[cfg(test)]
@@ -38,6 +40,15 @@ mod tests {
         check(caps::QueryPortOut::FIELDS, caps::QueryPortOut::SIZE, &[]).unwrap();
         check(eq::EqContext::FIELDS, eq::EqContext::SIZE, &[]).unwrap();
         check(port::SetPortIbIn::FIELDS, port::SetPortIbIn::SIZE, &[]).unwrap();
+        check(
+            diag::TransportErrors::FIELDS,
+            diag::TransportErrors::SIZE,
+            &[],
+        )
+        .unwrap();
+        check(mad::MadHeader::FIELDS, mad::MadHeader::SIZE, &[]).unwrap();
+        check(mad::PortInfo::FIELDS, mad::PortInfo::SIZE, &[]).unwrap();
+        check(mad::NodeInfo::FIELDS, mad::NodeInfo::SIZE, &[]).unwrap();
         // mlx4 packs each table's log size into the low byte of its base.
         check(
             init_hca::InitHca::FIELDS,

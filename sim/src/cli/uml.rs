@@ -115,6 +115,7 @@ pub fn run(a: UmlArgs) -> Result<bool> {
                 || l.contains("probe of")
                 || l.contains("mlx4_ib_add")
                 || l.contains("Continuing with")
+                || l.contains("Couldn't")
         }) {
             println!("kernel: {l}");
         }
@@ -130,6 +131,12 @@ pub fn run(a: UmlArgs) -> Result<bool> {
     );
     if let Some(f) = failed.first() {
         println!("first command not completed: {}", f.line());
+    }
+    if let Some(f) = failed
+        .iter()
+        .find(|c| c.status == hca_firmware::Status::BadOp)
+    {
+        println!("first command the firmware lacks: {}", f.line());
     }
     if report.timed_out {
         println!("timed out after {} s", a.timeout);

@@ -1,0 +1,272 @@
+//! The subnet management agent: the firmware's answers to the SMPs the
+//! driver hands it through MAD_IFC (Get of NodeDescription, NodeInfo,
+//! GUIDInfo, PortInfo, P_KeyTable, SLtoVLMappingTable, VLArbitrationTable).
+//!
+//! With no fabric attached yet the port is down (physical state Polling),
+//! its LID unassigned; the P_Key table holds the default partition 0xffff.
+//! Set, Trap and every other attribute answer a GetResp whose MAD status
+//! says what was not supported, as an SMA does.
+
+use crate::cmd::caps;
+use crate::cmd::mad::*;
+use crate::cmd::port::PortConfig;
+
+/// The node description mlx4_ib copies to ib_device.node_desc.
+pub const NODE_DESC: &str = "OPENHCA simulated ConnectX-3";
+/// The subnet prefix before a subnet manager sets one (fe80::/64).
+pub const DEFAULT_GID_PREFIX: u64 = 0xfe80_0000_0000_0000;
+/// PortInfo's CapabilityMask before SET_PORT sets one.
+pub const DEFAULT_CAP_MASK: u32 = cap::SYS_IMAGE_GUID_SUP;
+/// The default partition, full membership.
+pub const DEFAULT_PKEY: u16 = 0xffff;
+
+/// Answer one MAD arriving on `port`; `ports` is what SET_PORT left.
+pub fn process(mad: &[u8], port: u8, ports: &[PortConfig]) -> Vec<u8> {
+    let mut out = vec![0u8; MAD_BYTES];
+    let n = mad.len().min(MAD_BYTES);
+    out[..n].copy_from_slice(&mad[..n]);
+    let h = MadHeader::decode(&out);
+    let mut status = 0u16;
+    let mut data = vec![0u8; 64];
+    if h.base_version != 1 || h.class_version != 1 {
+        status = STATUS_BAD_VERSION;
+    } else if !matches!(
+        h.mgmt_class,
+        CLASS_SUBN_LID_ROUTED | CLASS_SUBN_DIRECTED_ROUTE
+    ) {
+        status = STATUS_UNSUPPORTED_METHOD_ATTRIB_FOR_CLASS;
+    } else if h.method != METHOD_GET {
+        status = STATUS_UNSUPPORTED_METHOD;
+    } else {
+        match get(h.attr_id, h.attr_mod, port, ports) {
+            Ok(d) => data = d,
+            Err(s) => status = s,
+        }
+    }
+    let mut r = h;
+    r.method = METHOD_GET_RESP;
+    r.status = status
+        | if h.mgmt_class == CLASS_SUBN_DIRECTED_ROUTE {
+            STATUS_DIRECTION
+        } else {
+            0
+        };
+    let hdr = r.encode();
+    // Only the fields the header layout names change; the rest stays.
+    for f in MadHeader::FIELDS {
+        let v = f.get(&hdr);
+        f.set(&mut out, v);
+    }
+    if status == 0 {
+        out[SMP_DATA..SMP_DATA + 64].copy_from_slice(&data);
+    }
+    out
+}
+
+/// A class other than subnet management: the agent takes none.
+const STATUS_UNSUPPORTED_METHOD_ATTRIB_FOR_CLASS: u16 = STATUS_UNSUPPORTED_ATTRIBUTE;
+
+fn get(attr: u16, attr_mod: u32, port: u8, ports: &[PortConfig]) -> Result<Vec<u8>, u16> {
+    let pc = caps::port_caps();
+    let cfg = ports.get(port as usize - 1).copied().unwrap_or_default();
+    match attr {
+        ATTR_NODE_DESC => {
+            let mut d = vec![0u8; 64];
+            d[..NODE_DESC.len()].copy_from_slice(NODE_DESC.as_bytes());
+            Ok(d)
+        }
+        ATTR_NODE_INFO => Ok(NodeInfo {
+            base_version: 1,
+            class_version: 1,
+            node_type: 1,
+            num_ports: caps::NUM_PORTS,
+            system_image_guid: caps::NODE_GUID,
+            node_guid: caps::NODE_GUID,
+            port_guid: caps::port_guid(port),
+            partition_cap: 1 << pc.log_max_pkeys,
+            device_id: 0x1003,
+            revision: 0,
+            local_port_num: port,
+            vendor_id: (caps::NODE_GUID >> 40) as u32,
+        }
+        .encode()),
+        ATTR_PORT_INFO => {
+            // Attribute modifier: the port (0 means the one asked through).
+            let p = match attr_mod {
+                0 => port,
+                m if m <= caps::NUM_PORTS as u32 => m as u8,
+                _ => return Err(STATUS_INVALID_VALUE),
+            };
+            let cfg = ports.get(p as usize - 1).copied().unwrap_or_default();
+            Ok(PortInfo {
+                gid_prefix: DEFAULT_GID_PREFIX,
+                capability_mask: if cfg.configured {
+                    cfg.capability_mask
+                } else {
+                    DEFAULT_CAP_MASK
+                },
+                local_port_num: p,
+                link_width_enabled: pc.width,
+                link_width_supported: pc.width,
+                link_width_active: 2,
+                link_speed_supported: 7,
+                port_state: 1,
+                port_phys_state: 2,
+                link_down_default_state: 2,
+                link_speed_active: 1,
+                link_speed_enabled: 7,
+                neighbor_mtu: if cfg.mtu_cap != 0 {
+                    cfg.mtu_cap
+                } else {
+                    pc.ib_mtu
+                },
+                vl_cap: pc.max_vl,
+                mtu_cap: pc.ib_mtu,
+                operational_vls: pc.max_vl,
+                guid_cap: 1 << pc.log_max_gids,
+                ..Default::default()
+            }
+            .encode())
+        }
+        ATTR_GUID_INFO => {
+            // Eight GUIDs per block; index 0 is the port GUID.
+            let blocks = (1u32 << pc.log_max_gids).div_ceil(8);
+            if attr_mod >= blocks {
+                return Err(STATUS_INVALID_VALUE);
+            }
+            let mut d = vec![0u8; 64];
+            if attr_mod == 0 {
+                d[..8].copy_from_slice(&caps::port_guid(port).to_be_bytes());
+            }
+            Ok(d)
+        }
+        ATTR_PKEY_TABLE => {
+            // 32 P_Keys per block (the low 16 bits of the modifier).
+            let entries = if cfg.configured && cfg.pkey_tbl_sz != 0 {
+                cfg.pkey_tbl_sz as u32
+            } else {
+                1 << pc.log_max_pkeys
+            };
+            let block = attr_mod & 0xffff;
+            if block >= entries.div_ceil(32) {
+                return Err(STATUS_INVALID_VALUE);
+            }
+            let mut d = vec![0u8; 64];
+            if block == 0 {
+                d[..2].copy_from_slice(&DEFAULT_PKEY.to_be_bytes());
+            }
+            Ok(d)
+        }
+        // Every SL on VL0; no arbitration to configure with one data VL.
+        ATTR_SL_TO_VL | ATTR_VL_ARB => Ok(vec![0u8; 64]),
+        _ => Err(STATUS_UNSUPPORTED_ATTRIBUTE),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn query(class: u8, method: u8, attr: u16, attr_mod: u32) -> Vec<u8> {
+        let h = MadHeader {
+            base_version: 1,
+            mgmt_class: class,
+            class_version: 1,
+            method,
+            tid: 0x1234,
+            attr_id: attr,
+            attr_mod,
+            ..Default::default()
+        };
+        let mut m = vec![0u8; MAD_BYTES];
+        m[..64].copy_from_slice(&h.encode());
+        process(&m, 1, &[PortConfig::default()])
+    }
+
+    fn status(r: &[u8]) -> u16 {
+        u16::from_be_bytes([r[4], r[5]])
+    }
+
+    #[test]
+    fn node_info_where_mlx4_ib_reads_it() {
+        let r = query(CLASS_SUBN_LID_ROUTED, METHOD_GET, ATTR_NODE_INFO, 0);
+        assert_eq!(r[3], METHOD_GET_RESP);
+        assert_eq!(status(&r), 0);
+        assert_eq!(
+            &r[8..16],
+            &0x1234u64.to_be_bytes(),
+            "the transaction id comes back"
+        );
+        let d = &r[SMP_DATA..];
+        assert_eq!(d[2], 1, "a channel adapter");
+        assert_eq!(&d[12..20], &caps::NODE_GUID.to_be_bytes());
+        assert_eq!(
+            u32::from_be_bytes(d[36..40].try_into().unwrap()) & 0xff_ffff,
+            0x4f5045
+        );
+        assert_eq!(d[36], 1, "local port");
+    }
+
+    #[test]
+    fn port_info_pkeys_guids() {
+        let r = query(CLASS_SUBN_LID_ROUTED, METHOD_GET, ATTR_PORT_INFO, 1);
+        let d = &r[SMP_DATA..];
+        assert_eq!(d[32] & 0xf, 1, "down: no fabric yet");
+        assert_eq!(d[33] >> 4, 2, "polling");
+        assert_eq!(d[41] & 0xf, 5, "4096-byte MTU");
+        assert_eq!(
+            u32::from_be_bytes(d[20..24].try_into().unwrap()),
+            DEFAULT_CAP_MASK
+        );
+        let r = query(CLASS_SUBN_LID_ROUTED, METHOD_GET, ATTR_PKEY_TABLE, 0);
+        assert_eq!(&r[SMP_DATA..SMP_DATA + 4], &[0xff, 0xff, 0, 0]);
+        let r = query(CLASS_SUBN_LID_ROUTED, METHOD_GET, ATTR_GUID_INFO, 0);
+        assert_eq!(
+            &r[SMP_DATA..SMP_DATA + 8],
+            &caps::port_guid(1).to_be_bytes()
+        );
+    }
+
+    #[test]
+    fn what_the_agent_does_not_take_says_so() {
+        assert_eq!(
+            status(&query(CLASS_SUBN_LID_ROUTED, 0x02, ATTR_PORT_INFO, 1)),
+            STATUS_UNSUPPORTED_METHOD
+        );
+        assert_eq!(
+            status(&query(CLASS_SUBN_LID_ROUTED, METHOD_GET, 0xff90, 1)),
+            STATUS_UNSUPPORTED_ATTRIBUTE
+        );
+        assert_eq!(
+            status(&query(
+                CLASS_SUBN_LID_ROUTED,
+                METHOD_GET,
+                ATTR_PKEY_TABLE,
+                5
+            )),
+            STATUS_INVALID_VALUE
+        );
+        assert_eq!(
+            status(&query(CLASS_SUBN_LID_ROUTED, METHOD_GET, ATTR_PORT_INFO, 9)),
+            STATUS_INVALID_VALUE
+        );
+        assert_eq!(
+            status(&query(0x04, METHOD_GET, 0x12, 0)),
+            STATUS_UNSUPPORTED_ATTRIBUTE
+        );
+        let dr = query(CLASS_SUBN_DIRECTED_ROUTE, METHOD_GET, ATTR_NODE_INFO, 0);
+        assert_eq!(
+            status(&dr),
+            STATUS_DIRECTION,
+            "directed route answers on the way back"
+        );
+        let mut bad = vec![0u8; MAD_BYTES];
+        bad[0] = 2;
+        assert_eq!(status(&process(&bad, 1, &[])), STATUS_BAD_VERSION);
+        assert_eq!(
+            process(&[1, 2, 3], 1, &[]).len(),
+            MAD_BYTES,
+            "short input still answered"
+        );
+    }
+}
