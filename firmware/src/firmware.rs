@@ -17,6 +17,17 @@ use crate::status::Status;
 use crate::trace::CommandRecord;
 use std::time::Instant;
 
+/// A port number (1-based) the HCA has, or BAD_PARAM.
+fn port_number(n: u32) -> CmdResult<u8> {
+    if n == 0 || n > caps::NUM_PORTS as u32 {
+        return refuse(
+            Status::BadParam,
+            format!("port {n} (the HCA has {})", caps::NUM_PORTS),
+        );
+    }
+    Ok(n as u8)
+}
+
 /// MAD_IFC's op modifier bits: ignore M_Key, ignore B_Key, wire MAD.
 const MAD_IFC_OPMODS: u8 = 0x7;
 
@@ -493,13 +504,7 @@ impl Firmware {
 
     fn mod_stat_cfg(&mut self, c: &Command, mem: &mut dyn HostMemory) -> CmdResult<Option<u64>> {
         if c.op_modifier == fw::MOD_STAT_CFG_QUERY {
-            let port = c.in_modifier >> 8;
-            if port == 0 || port > caps::NUM_PORTS as u32 {
-                return refuse(
-                    Status::BadParam,
-                    format!("port {port} (the HCA has {})", caps::NUM_PORTS),
-                );
-            }
+            let port = port_number(c.in_modifier >> 8)? as u32;
             let guid = caps::port_guid(port as u8);
             let out = fw::ModStatCfgQueryOut {
                 guid_hi: (guid >> 32) as u32,
@@ -518,13 +523,7 @@ impl Firmware {
     }
 
     fn query_port(&mut self, c: &Command, mem: &mut dyn HostMemory) -> CmdResult<Option<u64>> {
-        let port = c.in_modifier;
-        if port == 0 || port > caps::NUM_PORTS as u32 {
-            return refuse(
-                Status::BadParam,
-                format!("port {port} (the HCA has {})", caps::NUM_PORTS),
-            );
-        }
+        port_number(c.in_modifier)?;
         self.out(mem, c, &caps::port_caps().encode())
     }
 
@@ -647,13 +646,7 @@ impl Firmware {
     /// EXCEED_LIM, which mlx4 answers by asking for fewer.
     fn set_port(&mut self, c: &Command, mem: &mut dyn HostMemory) -> CmdResult<Option<u64>> {
         self.require_hca()?;
-        let n = c.in_modifier;
-        if n == 0 || n > caps::NUM_PORTS as u32 {
-            return refuse(
-                Status::BadParam,
-                format!("port {n} (the HCA has {})", caps::NUM_PORTS),
-            );
-        }
+        let n = port_number(c.in_modifier)? as u32;
         let m = port::SetPortIbIn::decode(&self.inbox(mem, c, port::SetPortIbIn::SIZE)?);
         let pc = caps::port_caps();
         let mut cfg = self.state.ports[n as usize - 1];
@@ -703,13 +696,7 @@ impl Firmware {
     /// at unload, up or not.
     fn port_up(&mut self, c: &Command) -> CmdResult<Option<u64>> {
         self.require_hca()?;
-        let n = c.in_modifier;
-        if n == 0 || n > caps::NUM_PORTS as u32 {
-            return refuse(
-                Status::BadParam,
-                format!("port {n} (the HCA has {})", caps::NUM_PORTS),
-            );
-        }
+        let n = port_number(c.in_modifier)? as u32;
         self.state.ports[n as usize - 1].up = c.opcode == op::INIT_PORT;
         Ok(None)
     }
@@ -721,13 +708,7 @@ impl Firmware {
     /// subnet manager has set one).
     fn mad_ifc(&mut self, c: &Command, mem: &mut dyn HostMemory) -> CmdResult<Option<u64>> {
         self.require_hca()?;
-        let n = c.in_modifier & 0xffff;
-        if n == 0 || n > caps::NUM_PORTS as u32 {
-            return refuse(
-                Status::BadParam,
-                format!("port {n} (the HCA has {})", caps::NUM_PORTS),
-            );
-        }
+        let n = port_number(c.in_modifier & 0xffff)? as u32;
         let mad = self.inbox(mem, c, crate::cmd::mad::MAD_BYTES)?;
         let answer = crate::sma::process(&mad, n as u8, &self.state.ports);
         self.out(mem, c, &answer)
