@@ -115,7 +115,7 @@ pub fn run(a: UmlArgs) -> Result<bool> {
                 || l.contains("probe of")
                 || l.contains("mlx4_ib_add")
                 || l.contains("Continuing with")
-                || l.contains("Couldn't")
+                || (l.contains("Couldn't") && l.contains("mlx4"))
         }) {
             println!("kernel: {l}");
         }
