@@ -72,6 +72,8 @@ pub struct Report {
     /// counters.
     pub msix_enabled_at_end: bool,
     pub pci_stats: crate::pci::device::PciStats,
+    /// The CQ/EQ engine's backend and the clock cycles it ran.
+    pub engine: (&'static str, u64),
 }
 
 impl Report {
@@ -112,11 +114,18 @@ impl Default for Options {
     }
 }
 
+/// What the device thread reports when it ends.
+struct DeviceEnd {
+    msix: bool,
+    stats: crate::pci::device::PciStats,
+    engine: (&'static str, u64),
+}
+
 enum Msg {
     Kernel(String),
     KernelDone,
     Device(DeviceEvent),
-    DeviceDone(String, Option<(bool, crate::pci::device::PciStats)>),
+    DeviceDone(String, Option<DeviceEnd>),
 }
 
 /// Kills UML's process group when dropped, whatever happened.
@@ -234,7 +243,11 @@ pub fn run(
                 ServeOutcome::Stopped => "stopped".to_string(),
                 ServeOutcome::Error(e) => format!("error: {e}"),
             };
-            let end = (dev.msix_enabled(), dev.stats);
+            let end = DeviceEnd {
+                msix: dev.msix_enabled(),
+                stats: dev.stats,
+                engine: dev.firmware().engine(),
+            };
             let _ = tx.send(Msg::DeviceDone(why, Some(end)));
         })
     };
@@ -339,9 +352,10 @@ pub fn run(
             Ok(Msg::DeviceDone(why, end)) => {
                 device_done = true;
                 report.device_end = why;
-                if let Some((msix, stats)) = end {
-                    report.msix_enabled_at_end = msix;
-                    report.pci_stats = stats;
+                if let Some(e) = end {
+                    report.msix_enabled_at_end = e.msix;
+                    report.pci_stats = e.stats;
+                    report.engine = e.engine;
                 }
             }
             Err(mpsc::RecvTimeoutError::Timeout) => {}

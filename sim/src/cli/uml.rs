@@ -101,12 +101,16 @@ pub fn run(a: UmlArgs) -> Result<bool> {
             .iter()
             .any(|e| matches!(e, DeviceEvent::Config(s) if s == "MSI-X enabled"));
         println!(
-            "MSI-X {}; {irqs} interrupts sent",
+            "MSI-X {}; {irqs} interrupts sent; CQ/EQ engine on {}: {} clock cycles; {} config and {} MMIO accesses",
             if msix {
                 "enabled by the driver"
             } else {
                 "never enabled"
-            }
+            },
+            report.engine.0,
+            report.engine.1,
+            report.pci_stats.config_reads + report.pci_stats.config_writes,
+            report.pci_stats.mmio_reads + report.pci_stats.mmio_writes,
         );
         for l in report.kernel_log.iter().filter(|l| {
             l.contains("FW version")
