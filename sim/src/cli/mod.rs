@@ -2,6 +2,7 @@
 
 pub mod bench;
 pub mod bench_cq;
+pub mod bench_events;
 pub mod bench_qpc;
 pub mod bench_tpt;
 pub mod block_atomic;
@@ -166,6 +167,13 @@ pub enum BenchCmd {
         /// Completions per second the moderation figures assume.
         #[arg(long, default_value_t = 1_000_000.0)]
         rate: f64,
+    },
+    /// The firmware's event path (a command completed by an EQE and an
+    /// MSI-X vector) on each CQ/EQ engine backend, side by side.
+    Events {
+        /// Commands per backend.
+        #[arg(long, default_value_t = 2000)]
+        commands: u64,
     },
     /// Cycles per TPT lookup, and per key for each way of killing one.
     Tpt {
