@@ -182,20 +182,38 @@ impl EventQueues {
             vector: ctx.intr,
         })?;
         engine_status(r.status, "SW2HW_EQ")?;
-        // Every EQE starts the hardware's: owner bit set, the rest zero,
-        // so software polling the fresh buffer finds nothing. A page at a
-        // time (a 2^17-entry EQ is 1024 pages).
-        let page_bytes = 1usize << page_shift;
-        let used = bytes.min(page_bytes as u64) as usize;
+        // From here a failure hands the EQ back to software in the engine
+        // too: a refused command changes nothing.
+        let started = self.hand_over(eqn, ctx, &pages, page_shift, bytes, mem);
+        if let Err(e) = started {
+            let _ = self.one(CqReq::Hw2SwEq { eqn });
+            return Err(e);
+        }
+        self.eqs.insert(eqn, EqBuf { pages, page_shift });
+        Ok(())
+    }
+
+    /// Every EQE starts the hardware's: owner bit set, the rest zero, so
+    /// software polling the fresh buffer finds nothing (a page at a time:
+    /// a 2^17-entry EQ is 1024 pages). Then arm the EQ if its context says.
+    fn hand_over(
+        &mut self,
+        eqn: u16,
+        ctx: &EqContext,
+        pages: &[u64],
+        page_shift: u32,
+        bytes: u64,
+        mem: &mut dyn HostMemory,
+    ) -> CmdResult<()> {
+        let used = bytes.min(1 << page_shift) as usize;
         let mut fresh = vec![0u8; used];
         for e in fresh.chunks_exact_mut(cq::layout::ENTRY_BYTES as usize) {
             e[31] = 0x80;
         }
-        for p in &pages {
+        for p in pages {
             mem.write(*p, &fresh)
                 .map_err(|e| (Status::InternalErr, format!("EQ init: {e}")))?;
         }
-        self.eqs.insert(eqn, EqBuf { pages, page_shift });
         if ctx.state() == STATE_ARMED {
             let r = self.one(CqReq::EqDoorbell {
                 eqn,
