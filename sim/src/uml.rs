@@ -326,12 +326,12 @@ pub fn run(
             report.uml_exit = format!("killed after {:?} (timeout)", opts.timeout);
             dev_stop.store(true, Ordering::Relaxed);
         }
-        if streams_open == 0 && !guard.done {
-            // UML closed its output: it is exiting.
+        if !guard.done {
+            // UML's main process ended (halted, or died): its helpers are
+            // in its process group and go with it; their output ends then.
             if let Ok(Some(st)) = guard.child.try_wait() {
                 report.uml_exit = st.to_string();
                 guard.done = true;
-                // Its helpers are in its process group.
                 kill_group(guard.child.id() as i32);
                 dev_stop.store(true, Ordering::Relaxed);
             }

@@ -101,9 +101,8 @@ impl Backend<'_> {
 
     fn run(&mut self, stop: &AtomicBool) -> ServeOutcome {
         loop {
-            if stop.load(Ordering::Relaxed) {
-                return ServeOutcome::Stopped;
-            }
+            // The stop flag is looked at after the socket: a frontend that
+            // exited has closed it first, and that is the outcome to tell.
             let (sock_ready, kicked) = {
                 let mut fds = vec![PollFd::new(self.sock.as_fd(), PollFlags::POLLIN)];
                 let mut which = Vec::new();
@@ -148,6 +147,9 @@ impl Backend<'_> {
                 }
             }
             self.deliver_msis();
+            if stop.load(Ordering::Relaxed) {
+                return ServeOutcome::Stopped;
+            }
         }
     }
 
