@@ -1,0 +1,78 @@
+//! ICM: its size, the auxiliary pages, and the page table (MAP_ICM / UNMAP_ICM).
+
+use super::*;
+
+impl Firmware {
+    pub(super) fn set_icm_size(&mut self, c: &Command) -> CmdResult<Option<u64>> {
+        if self.state.hca.is_some() || !self.state.aux.is_empty() || !self.state.icm.is_empty() {
+            return refuse(
+                Status::BadSysState,
+                "ICM is in use; the size cannot change now",
+            );
+        }
+        let size = c.in_param;
+        if size == 0 || size > self.caps.max_icm_sz {
+            return refuse(
+                Status::BadParam,
+                format!(
+                    "ICM size {size:#x} (the device addresses up to {:#x})",
+                    self.caps.max_icm_sz
+                ),
+            );
+        }
+        let aux = icm::aux_pages_for(size);
+        self.state.icm_size = Some(size);
+        self.state.aux_needed = aux;
+        Ok(Some(aux))
+    }
+
+    pub(super) fn map_icm_aux(
+        &mut self,
+        c: &Command,
+        mem: &mut dyn HostMemory,
+    ) -> CmdResult<Option<u64>> {
+        if self.state.icm_size.is_none() {
+            return refuse(Status::BadSysState, "SET_ICM_SIZE first");
+        }
+        let chunks = icm::read_chunks(mem, c.in_param, c.in_modifier, false)?;
+        self.state.aux.add(chunks);
+        Ok(None)
+    }
+
+    pub(super) fn unmap_icm_aux(&mut self) -> CmdResult<Option<u64>> {
+        if self.state.hca.is_some() || !self.state.icm.is_empty() {
+            return refuse(Status::BadSysState, "ICM is still mapped");
+        }
+        self.state.aux.clear();
+        Ok(None)
+    }
+
+    pub(super) fn map_icm(
+        &mut self,
+        c: &Command,
+        mem: &mut dyn HostMemory,
+    ) -> CmdResult<Option<u64>> {
+        if self.state.icm_size.is_none() {
+            return refuse(Status::BadSysState, "SET_ICM_SIZE first");
+        }
+        let limit = self.caps.max_icm_sz;
+        if self.state.aux.pages() < self.state.aux_needed {
+            return refuse(
+                Status::IcmError,
+                format!(
+                    "auxiliary ICM has {} pages, {} needed (MAP_ICM_AUX)",
+                    self.state.aux.pages(),
+                    self.state.aux_needed
+                ),
+            );
+        }
+        let chunks = icm::read_chunks(mem, c.in_param, c.in_modifier, true)?;
+        self.state.icm.map(&chunks, limit)?;
+        Ok(None)
+    }
+
+    pub(super) fn unmap_icm(&mut self, c: &Command) -> CmdResult<Option<u64>> {
+        self.state.icm.unmap(c.in_param, c.in_modifier as u64)?;
+        Ok(None)
+    }
+}
