@@ -522,3 +522,60 @@ fn diag_rprt_gives_the_transport_error_counters() {
     });
     refused(&mut h, Status::BadOp, |h| h.cmd_out(op::DIAG_RPRT, 0, 0).0);
 }
+
+#[test]
+fn every_mailbox_outside_host_memory_is_a_bus_error_and_changes_nothing() {
+    let mut h = Host::default();
+    h.bring_up();
+    // Output mailboxes.
+    for (opcode, op_modifier, in_modifier) in [
+        (op::QUERY_FW, 0, 0),
+        (op::QUERY_DEV_CAP, 0, 0),
+        (op::QUERY_PORT, 0, 1),
+        (op::QUERY_HCA, 0, 0),
+        (op::QUERY_ADAPTER, 0, 0),
+        (op::MOD_STAT_CFG, 2, 1 << 8),
+        (op::DIAG_RPRT, 2, 0),
+    ] {
+        refused(&mut h, Status::InternalErr, |h| {
+            h.post(Command {
+                opcode,
+                op_modifier,
+                in_modifier,
+                out_param: OUTSIDE,
+                ..Default::default()
+            })
+            .status
+        });
+    }
+    // Input mailboxes (MAP_FA's is tested before RUN_FW, the only time it
+    // is taken).
+    for (opcode, op_modifier, in_modifier) in [
+        (op::MAP_ICM_AUX, 0, 1),
+        (op::MAP_ICM, 0, 1),
+        (op::MOD_STAT_CFG, 0, 0),
+        (op::SW2HW_EQ, 0, 6),
+        (op::SET_PORT, 0, 1),
+        (op::MAD_IFC, 3, 1),
+    ] {
+        refused(&mut h, Status::InternalErr, |h| {
+            h.cmd(opcode, op_modifier, OUTSIDE, in_modifier)
+        });
+    }
+    // MAD_IFC with a good inbox and an outbox outside.
+    refused(&mut h, Status::InternalErr, |h| {
+        h.post(Command {
+            opcode: op::MAD_IFC,
+            op_modifier: 3,
+            in_param: h.inbox,
+            in_modifier: 1,
+            out_param: OUTSIDE,
+            ..Default::default()
+        })
+        .status
+    });
+    assert_eq!(h.cmd(op::CLOSE_HCA, 0, 0, 0), Status::Ok);
+    refused(&mut h, Status::InternalErr, |h| {
+        h.cmd(op::INIT_HCA, 0, OUTSIDE, 0)
+    });
+}
