@@ -5,7 +5,7 @@
 mod common;
 
 use hca_rtl::tpt::layout::MptEntry;
-use hca_rtl::tpt::{access, status, MptKind, MptState, TptReq, TptResp};
+use hca_rtl::tpt::{access, status, MptKind, MptState, TptReq, TptResp, NUM_MPTS};
 use hca_sim::blocks::tpt::{open, TptTransactor, CACHE_LINES};
 use hca_sim::Backend;
 use hca_testbench::blocks::tpt::differential;
@@ -100,7 +100,7 @@ on_every_backend! {
         let e = region(5, 0x33, MptKind::Mr, access::LOCAL_WRITE | access::REMOTE_READ, false, 0x10_0000, 2);
         let mut dut = with_region(backend, 5, e);
         let cases = [
-            (TptReq::lookup(0x1_0000 << 8 | 0x33, PD, 0x10_0000, 8, 0), status::KEY_INDEX),
+            (TptReq::lookup(NUM_MPTS << 8 | 0x33, PD, 0x10_0000, 8, 0), status::KEY_INDEX),
             (TptReq::lookup(6 << 8 | 0x33, PD, 0x10_0000, 8, 0), status::NOT_VALID),
             (TptReq::lookup(5 << 8 | 0x34, PD, 0x10_0000, 8, 0), status::TAG_MISMATCH),
             (TptReq::lookup(KEY, PD + 1, 0x10_0000, 8, 0), status::PD_MISMATCH),
@@ -126,7 +126,7 @@ on_every_backend! {
         let e = region(5, 0x33, MptKind::Mr, access::ALL, false, 0x10_0000, 2);
         let mut dut = with_region(backend, 5, e);
         assert_eq!(one(&mut dut, TptReq::sw2hw(5, e)).status, status::BAD_RES_STATE, "already the HCA's");
-        assert_eq!(one(&mut dut, TptReq::sw2hw(1 << 16, e)).status, status::BAD_INDEX);
+        assert_eq!(one(&mut dut, TptReq::sw2hw(NUM_MPTS, e)).status, status::BAD_INDEX);
         let bad = MptEntry { log_page: 31, ..e };
         assert_eq!(one(&mut dut, TptReq::sw2hw(6, bad)).status, status::BAD_PARAM);
         assert_eq!(one(&mut dut, TptReq::query(6)).status, status::BAD_RES_STATE, "nothing changed on error");

@@ -14,9 +14,10 @@ pub use unit::{TptUnit, TptUnit16};
 
 use serde::{Deserialize, Serialize};
 
-/// MPT entries the table holds (as INIT_HCA would size it): key indices
-/// at or above are refused.
-pub const NUM_MPTS: u32 = 1 << 16;
+/// MPT entries the table holds: key indices at or above are refused.
+/// 2^19, what mlx4_core's fixed profile gives INIT_HCA (and what the
+/// firmware's QUERY_DEV_CAP reports).
+pub const NUM_MPTS: u32 = 1 << 19;
 /// MTT entries the table holds.
 pub const NUM_MTTS: u32 = 1 << 20;
 /// Smallest and largest page sizes, as log2 of bytes.
