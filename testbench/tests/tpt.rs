@@ -226,3 +226,36 @@ on_every_backend! {
         assert_eq!(one(&mut dut, lookup(5 << 8 | 0x34)).status, status::NOT_VALID);
     }
 }
+
+on_every_backend! {
+    fn physical_regions_translate_to_themselves(backend: Backend) {
+        // mlx4's DMA region: start 0, length 2^64 - 1, no MTT (its MTT
+        // entries, written by the set-up, must not be used).
+        let e = MptEntry {
+            va: 0,
+            len: u64::MAX,
+            ..region(9, 0x11, MptKind::Physical, access::ALL, false, 0, 0)
+        };
+        let mut dut = with_region(backend, 9, e);
+        let key = 9 << 8 | 0x11;
+        let r = one(&mut dut, TptReq::lookup(key, PD, 0x1234_5678, 2 * 4096, access::LOCAL_WRITE));
+        assert_eq!(r.status, status::OK);
+        assert_eq!(r.pages, vec![0x1234_5678, 0x1234_6000, 0x1234_7000]);
+        // The very top of the address space: the last page, and a span
+        // across into it.
+        let last = 0xffff_ffff_ffff_f000u64;
+        let r = one(&mut dut, TptReq::lookup(key, PD, last + 0x10, 8, 0));
+        assert_eq!((r.status, r.pages), (status::OK, vec![last + 0x10]));
+        let r = one(&mut dut, TptReq::lookup(key, PD, last - 7, 8, 0));
+        assert_eq!((r.status, r.pages), (status::OK, vec![last - 7, last]));
+        assert_eq!(one(&mut dut, TptReq::lookup(key, PD, u64::MAX - 3, 8, 0)).status, status::OUT_OF_BOUNDS);
+        // Keys, PDs and access are checked as for any region.
+        assert_eq!(one(&mut dut, TptReq::lookup(key ^ 1, PD, 0, 8, 0)).status, status::TAG_MISMATCH);
+        assert_eq!(one(&mut dut, TptReq::lookup(key, PD + 1, 0, 8, 0)).status, status::PD_MISMATCH);
+        // Like an ordinary region, only deregistration kills its key.
+        assert_eq!(one(&mut dut, TptReq::local_inv(key, PD)).status, status::NOT_INVALIDATABLE);
+        assert_eq!(one(&mut dut, TptReq::remote_inv(key, PD)).status, status::NOT_INVALIDATABLE);
+        assert_eq!(one(&mut dut, TptReq::hw2sw(9)).status, status::OK);
+        assert_eq!(one(&mut dut, TptReq::lookup(key, PD, 0, 8, 0)).status, status::NOT_VALID);
+    }
+}

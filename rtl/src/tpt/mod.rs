@@ -67,6 +67,10 @@ pub enum MptKind {
     Fmr = 1,
     /// A region for fast-register work requests (and local invalidate).
     FastReg = 2,
+    /// A physical region (mlx4's DMA memory region, `MLX4_MPT_FLAG_PHYSICAL`):
+    /// addresses in it are bus addresses, translated to themselves with no
+    /// MTT; like an ordinary region, only deregistration kills its key.
+    Physical = 3,
 }
 
 /// Access bits, in an entry's `access` and a lookup's request.

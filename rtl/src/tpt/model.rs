@@ -117,7 +117,7 @@ impl TptModel {
                         let n = req.entry;
                         let state_ok =
                             n.state == MptState::Valid as u8 || n.state == MptState::Invalid as u8;
-                        if !state_ok || n.kind > MptKind::FastReg as u8 || !page_ok(n.log_page) {
+                        if !state_ok || n.kind > MptKind::Physical as u8 || !page_ok(n.log_page) {
                             return BAD_PARAM;
                         }
                         self.store(index, n);
@@ -164,7 +164,11 @@ impl TptModel {
                 }
                 match op {
                     TptOp::Lookup => self.translate(e, req, resp),
-                    TptOp::LocalInv if e.kind == MptKind::Mr as u8 => NOT_INVALIDATABLE,
+                    TptOp::LocalInv
+                        if e.kind == MptKind::Mr as u8 || e.kind == MptKind::Physical as u8 =>
+                    {
+                        NOT_INVALIDATABLE
+                    }
                     TptOp::RemoteInv if !e.remote_inv => NOT_INVALIDATABLE,
                     _ => {
                         let n = MptEntry {
@@ -226,8 +230,13 @@ impl TptModel {
         let off = req.va.wrapping_sub(e.va & !page_mask);
         let (first, last) = (off >> e.log_page, (off + len - 1) >> e.log_page);
         for p in first..=last {
-            let mtt = (e.mtt_base as u64).wrapping_add(p) as u32 & MASK24;
-            let page = self.icm_mtt(mtt) & !page_mask;
+            let page = if e.kind == MptKind::Physical as u8 {
+                // The region's own pages: bus addresses, no MTT.
+                (e.va & !page_mask).wrapping_add(p << e.log_page)
+            } else {
+                let mtt = (e.mtt_base as u64).wrapping_add(p) as u32 & MASK24;
+                self.icm_mtt(mtt) & !page_mask
+            };
             resp.pages.push(if p == first {
                 page.wrapping_add(off & page_mask)
             } else {

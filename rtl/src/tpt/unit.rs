@@ -109,6 +109,10 @@ pub struct TptUnit<const IDX: usize, const LINES: usize> {
     pg_mask: DFF<Bits<64>>,
     pg_mtt: DFF<Bits<64>>,
     pg_data: DFF<Bits<64>>,
+    /// The walk is a physical region's: no MTT reads.
+    pg_phys: DFF<Bit>,
+    /// A physical walk's next page address.
+    pg_paddr: DFF<Bits<64>>,
     out_valid: DFF<Bit>,
     out_last: DFF<Bit>,
     out_page: DFF<Bit>,
@@ -215,6 +219,7 @@ pub struct TptUnit<const IDX: usize, const LINES: usize> {
     st_invalid: Constant<Bits<64>>,
     kind_mr: Constant<Bits<64>>,
     kind_fr: Constant<Bits<64>>,
+    kind_phys: Constant<Bits<64>>,
     kind_max: Constant<Bits<64>>,
     log_min: Constant<Bits<64>>,
     log_max: Constant<Bits<64>>,
@@ -319,6 +324,8 @@ impl<const IDX: usize, const LINES: usize> Default for TptUnit<IDX, LINES> {
             pg_mask: Default::default(),
             pg_mtt: Default::default(),
             pg_data: Default::default(),
+            pg_phys: Default::default(),
+            pg_paddr: Default::default(),
             out_valid: Default::default(),
             out_last: Default::default(),
             out_page: Default::default(),
@@ -417,7 +424,8 @@ impl<const IDX: usize, const LINES: usize> Default for TptUnit<IDX, LINES> {
             st_invalid: c64(MptState::Invalid as u64),
             kind_mr: c64(MptKind::Mr as u64),
             kind_fr: c64(MptKind::FastReg as u64),
-            kind_max: c64(MptKind::FastReg as u64),
+            kind_phys: c64(MptKind::Physical as u64),
+            kind_max: c64(MptKind::Physical as u64),
             log_min: c64(MIN_LOG_PAGE as u64),
             log_max: c64(MAX_LOG_PAGE as u64),
             local_read: c(access::LOCAL_READ as u64),
@@ -446,8 +454,8 @@ impl<const IDX: usize, const LINES: usize> Logic for TptUnit<IDX, LINES> {
     fn update(&mut self) {
         dff_setup!(
             self, clock, line_valid, fsm, beat, got, nx0, nx1, nx2, nx3, pg, pg_last, pg_first,
-            pg_off, pg_mask, pg_mtt, pg_data, out_valid, out_last, out_page, out_addr, out_status,
-            out_entry0, out_entry1, out_entry2, out_entry3
+            pg_off, pg_mask, pg_mtt, pg_data, pg_phys, pg_paddr, out_valid, out_last, out_page,
+            out_addr, out_status, out_entry0, out_entry1, out_entry2, out_entry3
         );
         self.ram0.read_clock.next = self.clock.val();
         self.ram1.read_clock.next = self.clock.val();
@@ -612,7 +620,8 @@ impl<const IDX: usize, const LINES: usize> Logic for TptUnit<IDX, LINES> {
                     self.walks.next = true;
                 }
             } else if (self.req_op.val() == self.op_local_inv.val())
-                & (self.kind.val() == self.kind_mr.val())
+                & ((self.kind.val() == self.kind_mr.val())
+                    | (self.kind.val() == self.kind_phys.val()))
             {
                 self.status.next = self.not_invalidatable.val();
             } else if (self.req_op.val() == self.op_remote_inv.val())
@@ -734,6 +743,8 @@ impl<const IDX: usize, const LINES: usize> Logic for TptUnit<IDX, LINES> {
             self.pg_off.d.next = self.off.val() & self.pmask.val();
             self.pg_mask.d.next = self.pmask.val();
             self.pg_mtt.d.next = self.mttb.val();
+            self.pg_phys.d.next = self.kind.val() == self.kind_phys.val();
+            self.pg_paddr.d.next = self.req_va.val() & !self.pmask.val();
             if self.writes_entry.val() {
                 self.ram0.write_enable.next = true;
                 self.ram1.write_enable.next = true;
@@ -772,12 +783,23 @@ impl<const IDX: usize, const LINES: usize> Logic for TptUnit<IDX, LINES> {
                 self.take.next = true;
             }
         } else if self.fsm.q.val() == self.s_page_req.val() {
-            self.icm_req_valid.next = true;
-            self.icm_req_table.next = true;
-            self.icm_req_entry.next = self.pg_entry.val();
-            self.icm_req_beat.next = self.zero3.val();
-            if self.icm_req_ready.val() {
-                self.fsm.d.next = self.s_page_wait.val();
+            if self.pg_phys.q.val() {
+                // A physical region's page is its own address: no ICM.
+                self.pg_data.d.next = self.pg_paddr.q.val();
+                if self.pg_first.q.val() {
+                    self.pg_data.d.next = self.pg_paddr.q.val() + self.pg_off.q.val();
+                }
+                self.pg_paddr.d.next =
+                    self.pg_paddr.q.val() + self.pg_mask.q.val() + self.one.val();
+                self.fsm.d.next = self.s_page_out.val();
+            } else {
+                self.icm_req_valid.next = true;
+                self.icm_req_table.next = true;
+                self.icm_req_entry.next = self.pg_entry.val();
+                self.icm_req_beat.next = self.zero3.val();
+                if self.icm_req_ready.val() {
+                    self.fsm.d.next = self.s_page_wait.val();
+                }
             }
         } else if self.fsm.q.val() == self.s_page_wait.val() {
             if self.icm_rsp_valid.val() {

@@ -19,7 +19,7 @@ const ACCESS_NAMES: [&str; 5] = [
     "remote_write",
     "atomic",
 ];
-const KIND_NAMES: [&str; 3] = ["mr", "fmr", "fast_reg"];
+const KIND_NAMES: [&str; 4] = ["mr", "fmr", "fast_reg", "physical"];
 const STATE_NAMES: [&str; 3] = ["free", "valid", "invalid"];
 
 /// Access bits: a number, or a list of names.

@@ -58,9 +58,14 @@ impl TptStimulus {
             rng.gen_range(MIN_LOG_PAGE..=14)
         };
         let page = 1u64 << log_page.clamp(MIN_LOG_PAGE, MAX_LOG_PAGE);
-        let kind = *[MptKind::Mr, MptKind::Fmr, MptKind::FastReg]
-            .choose(rng)
-            .expect("kinds");
+        let kind = *[
+            MptKind::Mr,
+            MptKind::Fmr,
+            MptKind::FastReg,
+            MptKind::Physical,
+        ]
+        .choose(rng)
+        .expect("kinds");
         let (va, len) = Self::range(rng, page);
         MptEntry {
             state: if kind == MptKind::FastReg && rng.gen_bool(0.5) || rng.gen_range(0..20) == 0 {
@@ -73,11 +78,7 @@ impl TptStimulus {
             tag: rng.gen(),
             access: rng.gen_range(0..32),
             remote_inv: rng.gen(),
-            kind: if rng.gen_range(0..40) == 0 {
-                3
-            } else {
-                kind as u8
-            },
+            kind: kind as u8,
             log_page,
             pd: *PDS.choose(rng).expect("pds"),
             va,
