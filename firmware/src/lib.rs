@@ -18,6 +18,7 @@ pub mod mailbox;
 pub mod opcode;
 pub mod sma;
 pub mod status;
+pub mod tpt;
 pub mod trace;
 
 pub use firmware::{Command, Firmware};

@@ -579,3 +579,98 @@ fn every_mailbox_outside_host_memory_is_a_bus_error_and_changes_nothing() {
         h.cmd(op::INIT_HCA, 0, OUTSIDE, 0)
     });
 }
+
+/// The DMA region mlx4_ib's get_dma_mr registers: MPT `index`, physical,
+/// start 0, length 2^64 - 1.
+fn dma_mr(index: u32, tag: u8) -> hca_firmware::cmd::mpt::MlxMpt {
+    use hca_firmware::cmd::mpt::*;
+    MlxMpt {
+        owner: OWNER_SW,
+        mio: true,
+        region: true,
+        physical: true,
+        access: 0x03,
+        key: (tag as u32) << 24 | index,
+        en_inv: 3,
+        pd: 7,
+        start: 0,
+        length: u64::MAX,
+        entity_size: 12,
+        ..Default::default()
+    }
+}
+
+#[test]
+fn memory_regions_on_the_tpt() {
+    use hca_firmware::cmd::mpt::MlxMpt;
+    let mut h = Host::default();
+    h.bring_up();
+    let m = dma_mr(1, 0x5a);
+    assert_eq!(h.cmd_in(op::SW2HW_MPT, 0, &m.encode(), 1), Status::Ok);
+    let e = h.fw.mpt(1).expect("the TPT holds it");
+    assert_eq!(
+        (e.kind, e.tag, e.pd, e.len),
+        (hca_rtl::tpt::MptKind::Physical as u8, 0x5a, 7, u64::MAX)
+    );
+    let (s, out) = h.cmd_out(op::QUERY_MPT, 0, 1);
+    assert_eq!(s, Status::Ok);
+    let q = MlxMpt::decode(&out);
+    assert_eq!(
+        (q.key, q.physical, q.length, q.pd),
+        (m.key, true, u64::MAX, 7)
+    );
+
+    // Bad input: nothing changes.
+    let limit = 1u32 << Host::init_hca_params().log_mpt_sz;
+    refused(&mut h, Status::BadIndex, |h| {
+        h.cmd_in(op::SW2HW_MPT, 0, &dma_mr(limit, 0).encode(), limit)
+    });
+    refused(&mut h, Status::BadResState, |h| {
+        h.cmd_in(op::SW2HW_MPT, 0, &m.encode(), 1)
+    });
+    refused(&mut h, Status::BadParam, |h| {
+        h.cmd_in(op::SW2HW_MPT, 0, &dma_mr(3, 0).encode(), 2)
+    });
+    let window = MlxMpt {
+        region: false,
+        ..dma_mr(2, 0)
+    };
+    refused(&mut h, Status::BadParam, |h| {
+        h.cmd_in(op::SW2HW_MPT, 0, &window.encode(), 2)
+    });
+    let page = MlxMpt {
+        entity_size: 40,
+        ..dma_mr(2, 0)
+    };
+    refused(&mut h, Status::BadParam, |h| {
+        h.cmd_in(op::SW2HW_MPT, 0, &page.encode(), 2)
+    });
+    refused(&mut h, Status::BadResState, |h| {
+        h.cmd_out(op::QUERY_MPT, 0, 2).0
+    });
+    refused(&mut h, Status::InternalErr, |h| {
+        h.post(Command {
+            opcode: op::HW2SW_MPT,
+            in_modifier: 1,
+            out_param: OUTSIDE,
+            ..Default::default()
+        })
+        .status
+    });
+    refused(&mut h, Status::BadOp, |h| h.cmd(op::HW2SW_MPT, 2, 0, 1));
+
+    // HW2SW_MPT with a mailbox gives the entry back; without, just takes it.
+    let (s, out) = h.cmd_out(op::HW2SW_MPT, 0, 1);
+    assert_eq!(s, Status::Ok);
+    assert_eq!(MlxMpt::decode(&out).key, m.key);
+    assert!(h.fw.mpt(1).is_none());
+    refused(&mut h, Status::BadResState, |h| {
+        h.cmd(op::HW2SW_MPT, 1, 0, 1)
+    });
+    assert_eq!(h.cmd_in(op::SW2HW_MPT, 0, &m.encode(), 1), Status::Ok);
+    assert_eq!(h.cmd(op::HW2SW_MPT, 1, 0, 1), Status::Ok);
+    // CLOSE_HCA hands every region back.
+    assert_eq!(h.cmd_in(op::SW2HW_MPT, 0, &m.encode(), 1), Status::Ok);
+    assert_eq!(h.cmd(op::CLOSE_HCA, 0, 0, 0), Status::Ok);
+    assert!(h.fw.mpt(1).is_none());
+}

@@ -42,6 +42,9 @@ const IMPLEMENTED: &[u16] = &[
     op::CLOSE_PORT,
     op::MAD_IFC,
     op::DIAG_RPRT,
+    op::SW2HW_MPT,
+    op::HW2SW_MPT,
+    op::QUERY_MPT,
 ];
 
 fn posts() -> u64 {

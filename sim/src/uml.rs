@@ -99,7 +99,7 @@ pub struct Options {
     pub mem_mb: u32,
     /// More kernel command-line words.
     pub extra_args: Vec<String>,
-    /// Where the CQ/EQ engine the firmware drives runs.
+    /// Where the blocks the firmware drives (the CQ/EQ engine, the TPT) run.
     pub engine: Backend,
 }
 
@@ -206,11 +206,18 @@ pub fn run(
         std::thread::spawn(move || {
             // The engine is built here: Verilator's model stays on the
             // thread that runs it.
-            let fw = match crate::blocks::cq::open(engine, None, Pacing::FULL_SPEED, 0) {
-                Ok(e) => Firmware::with_engine(e),
+            let engines =
+                crate::blocks::cq::open(engine, None, Pacing::FULL_SPEED, 0).and_then(|cq| {
+                    Ok((
+                        cq,
+                        crate::blocks::tpt::open(engine, None, Pacing::FULL_SPEED, 0)?,
+                    ))
+                });
+            let fw = match engines {
+                Ok((cq, tpt)) => Firmware::with_engines(cq, tpt),
                 Err(e) => {
                     let _ = tx.send(Msg::DeviceDone(
-                        format!("CQ/EQ engine on {}: {e}", engine.name()),
+                        format!("the blocks on {}: {e}", engine.name()),
                         None,
                     ));
                     return;

@@ -145,6 +145,8 @@ fn body(engine: Backend) {
         op::SET_PORT,
         op::MAD_IFC,
         op::DIAG_RPRT,
+        op::SW2HW_MPT,
+        op::HW2SW_MPT,
         op::CLOSE_PORT,
         op::CLOSE_HCA,
         op::UNMAP_FA,

@@ -8,6 +8,7 @@ pub mod eq;
 pub mod fw;
 pub mod init_hca;
 pub mod mad;
+pub mod mpt;
 pub mod port;
 
 #[cfg(test)]
@@ -46,6 +47,7 @@ mod tests {
             &[],
         )
         .unwrap();
+        check(mpt::MlxMpt::FIELDS, mpt::MlxMpt::SIZE, &[]).unwrap();
         check(mad::MadHeader::FIELDS, mad::MadHeader::SIZE, &[]).unwrap();
         check(mad::PortInfo::FIELDS, mad::PortInfo::SIZE, &[]).unwrap();
         check(mad::NodeInfo::FIELDS, mad::NodeInfo::SIZE, &[]).unwrap();

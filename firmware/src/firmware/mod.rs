@@ -14,6 +14,7 @@ use crate::icm::{self, refuse, CmdResult, IcmMap, PagePool};
 use crate::mailbox::MAILBOX_BYTES;
 use crate::opcode as op;
 use crate::status::Status;
+use crate::tpt::{Regions, TptEngine};
 use crate::trace::CommandRecord;
 use std::time::Instant;
 
@@ -21,6 +22,7 @@ mod boot;
 mod eqs;
 mod hca;
 mod icm_commands;
+mod mpts;
 mod ports;
 
 /// A port number (1-based) the HCA has, or BAD_PARAM.
@@ -102,6 +104,8 @@ pub struct Firmware {
     interrupts: Vec<u16>,
     /// The CQ/EQ engine and the EQ buffers behind it.
     events: EventQueues,
+    /// The TPT and the MPT entries handed to it.
+    regions: Regions,
     /// UAR writes that were no doorbell the device knows.
     pub stray_uar_writes: u64,
 }
@@ -119,8 +123,16 @@ impl Firmware {
     }
 
     /// Firmware driving the CQ/EQ engine on another backend (the RTL in
-    /// rust-hdl or Verilator, from `sim/`).
+    /// rust-hdl or Verilator, from `sim/`), and the TPT's model.
     pub fn with_engine(engine: Engine) -> Self {
+        Self::with_engines(
+            engine,
+            Box::new(hca_rtl::tpt::TptModel::new(crate::tpt::MODEL_LINES)),
+        )
+    }
+
+    /// Firmware driving the CQ/EQ engine and the TPT on given backends.
+    pub fn with_engines(engine: Engine, tpt: TptEngine) -> Self {
         Firmware {
             hcr: [0; 7],
             owner_taken: false,
@@ -132,6 +144,7 @@ impl Firmware {
             resets: 0,
             interrupts: Vec::new(),
             events: EventQueues::new(engine),
+            regions: Regions::new(tpt),
             stray_uar_writes: 0,
         }
     }
@@ -144,7 +157,12 @@ impl Firmware {
     /// Everything a command may change, as text: tests compare it before
     /// and after a refused command.
     pub fn state_digest(&self) -> String {
-        format!("{:?} hw_eqs={:?}", self.state, self.events.hw_eqs())
+        format!(
+            "{:?} hw_eqs={:?} hw_mpts={:?}",
+            self.state,
+            self.events.hw_eqs(),
+            self.regions.hw_mpts()
+        )
     }
 
     /// The capabilities QUERY_DEV_CAP reports.
@@ -217,6 +235,7 @@ impl Firmware {
     /// Back to power-on: every mapping dropped, HCR idle with T = 0.
     fn reset(&mut self) {
         self.events.clear();
+        self.regions.clear();
         self.state = State::default();
         self.hcr = [0; 7];
         self.semaphore_taken = false;
@@ -370,6 +389,9 @@ impl Firmware {
                 | op::CLOSE_PORT
                 | op::MAD_IFC
                 | op::DIAG_RPRT
+                | op::SW2HW_MPT
+                | op::HW2SW_MPT
+                | op::QUERY_MPT
         );
         if !implemented {
             return refuse(
@@ -389,6 +411,8 @@ impl Firmware {
             op::MOD_STAT_CFG => c.op_modifier == 0 || c.op_modifier == fw::MOD_STAT_CFG_QUERY,
             // 1: no context wanted back.
             op::HW2SW_EQ => c.op_modifier <= 1,
+            // 1: no mailbox for the entry.
+            op::HW2SW_MPT => c.op_modifier <= 1,
             op::MAD_IFC => c.op_modifier & !MAD_IFC_OPMODS == 0,
             op::DIAG_RPRT => c.op_modifier == diag::TRANSPORT_ERRORS,
             _ => c.op_modifier == 0,
@@ -444,6 +468,9 @@ impl Firmware {
             op::INIT_PORT | op::CLOSE_PORT => self.port_up(c),
             op::MAD_IFC => self.mad_ifc(c, mem),
             op::DIAG_RPRT => self.diag_rprt(c, mem),
+            op::SW2HW_MPT => self.sw2hw_mpt(c, mem),
+            op::HW2SW_MPT => self.hw2sw_mpt(c, mem),
+            op::QUERY_MPT => self.query_mpt(c, mem),
             _ => unreachable!("checked above"),
         }
     }

@@ -71,8 +71,9 @@ pub enum Command {
         /// More words for the kernel command line.
         #[arg(long = "kernel-arg")]
         kernel_args: Vec<String>,
-        /// Where the CQ/EQ engine runs: the emitted RTL under Verilator,
-        /// the RTL in rust-hdl's simulator, or the behavioral model.
+        /// Where the blocks the firmware drives (CQ/EQ engine, TPT) run: the
+        /// emitted RTL under Verilator, the RTL in rust-hdl's simulator, or
+        /// the behavioral models.
         #[arg(long, value_enum, default_value = "verilator")]
         engine: Backend,
         /// A table per opcode at the end instead of a line per command.

@@ -1,0 +1,107 @@
+//! Memory regions: the firmware's side of the TPT block. SW2HW_MPT hands
+//! an entry to the TPT (on whichever backend runs it), HW2SW_MPT and
+//! QUERY_MPT take it back or read it, in mlx4's MPT mailbox format.
+
+use crate::cmd::mpt::MlxMpt;
+use crate::icm::{refuse, CmdResult};
+use crate::status::Status;
+use hca_rtl::tpt::layout::MptEntry;
+use hca_rtl::tpt::{status, TptModel, TptReq, TptResp};
+use hca_rtl::transactor::Transactor;
+use std::collections::BTreeSet;
+
+/// The TPT block, on whichever backend runs it.
+pub type TptEngine = Box<dyn Transactor<Req = TptReq, Resp = TptResp> + Send>;
+
+/// The TPT's cache lines in the model the firmware builds by default.
+pub const MODEL_LINES: usize = 16;
+
+pub struct Regions {
+    engine: TptEngine,
+    /// MPT indices the hardware owns.
+    hw: BTreeSet<u32>,
+}
+
+impl Default for Regions {
+    fn default() -> Self {
+        Self::new(Box::new(TptModel::new(MODEL_LINES)))
+    }
+}
+
+fn engine_status(s: u8, what: &str) -> CmdResult<()> {
+    let st = match s {
+        status::OK => return Ok(()),
+        status::BAD_OP => Status::BadOp,
+        status::BAD_PARAM => Status::BadParam,
+        status::BAD_RES_STATE => Status::BadResState,
+        status::BAD_INDEX => Status::BadIndex,
+        _ => Status::InternalErr,
+    };
+    refuse(st, format!("{what}: the TPT answered {}", status::name(s)))
+}
+
+impl Regions {
+    pub fn new(engine: TptEngine) -> Self {
+        Regions {
+            engine,
+            hw: BTreeSet::new(),
+        }
+    }
+
+    pub fn backend(&self) -> &'static str {
+        self.engine.backend()
+    }
+
+    fn one(&mut self, req: TptReq) -> CmdResult<TptResp> {
+        let mut r = self
+            .engine
+            .transact(&[req])
+            .map_err(|e| (Status::InternalErr, format!("TPT: {e}")))?;
+        r.pop()
+            .ok_or_else(|| (Status::InternalErr, "TPT gave no response".to_string()))
+    }
+
+    /// SW2HW_MPT of MPT `index`.
+    pub fn sw2hw(&mut self, index: u32, m: &MlxMpt) -> CmdResult<()> {
+        let e = m.to_entry(index)?;
+        let r = self.one(TptReq::sw2hw(index, e))?;
+        engine_status(r.status, "SW2HW_MPT")?;
+        self.hw.insert(index);
+        Ok(())
+    }
+
+    /// HW2SW_MPT: the entry as it was.
+    pub fn hw2sw(&mut self, index: u32) -> CmdResult<MlxMpt> {
+        let r = self.one(TptReq::hw2sw(index))?;
+        engine_status(r.status, "HW2SW_MPT")?;
+        self.hw.remove(&index);
+        Ok(MlxMpt::from_entry(index, &r.entry))
+    }
+
+    /// QUERY_MPT.
+    pub fn query(&mut self, index: u32) -> CmdResult<MlxMpt> {
+        let r = self.one(TptReq::query(index))?;
+        engine_status(r.status, "QUERY_MPT")?;
+        Ok(MlxMpt::from_entry(index, &r.entry))
+    }
+
+    /// The entries the hardware owns.
+    pub fn hw_mpts(&self) -> Vec<u32> {
+        self.hw.iter().copied().collect()
+    }
+
+    /// Hand every entry back (reset, CLOSE_HCA).
+    pub fn clear(&mut self) {
+        for i in self.hw_mpts() {
+            let _ = self.hw2sw(i);
+        }
+    }
+
+    /// The TPT's view of an entry (tests, tools).
+    pub fn entry(&mut self, index: u32) -> Option<MptEntry> {
+        self.one(TptReq::query(index))
+            .ok()
+            .filter(|r| r.status == status::OK)
+            .map(|r| r.entry)
+    }
+}
