@@ -2,7 +2,7 @@
 //! (mailbox layouts, the capability table, the BAR0 map, the statuses),
 //! so a test can hold the docs to the code.
 
-use crate::cmd::{adapter, caps, diag, eq, fw, init_hca, mad, mpt, port};
+use crate::cmd::{adapter, caps, cq, diag, eq, fw, init_hca, mad, mpt, port};
 use crate::mailbox::{markdown, MbField};
 
 fn values(fields: &[MbField], bytes: &[u8]) -> String {
@@ -56,6 +56,7 @@ pub fn tables() -> Vec<(&'static str, String)> {
         ("query-adapter", markdown(adapter::QueryAdapterOut::FIELDS)),
         ("init-hca", markdown(init_hca::InitHca::FIELDS)),
         ("eq-context", markdown(eq::EqContext::FIELDS)),
+        ("cq-context", markdown(cq::CqContext::FIELDS)),
         ("set-port", markdown(port::SetPortIbIn::FIELDS)),
         ("mpt", markdown(mpt::MlxMpt::FIELDS)),
         ("mad-header", markdown(mad::MadHeader::FIELDS)),

@@ -312,6 +312,34 @@ impl Host {
         (self.cmd_in(op::SW2HW_EQ, 0, &ctx.encode(), eqn), pages)
     }
 
+    /// Create CQ `cqn` of 2^log CQEs on EQ `eqn`, its buffer found through
+    /// MTT entries from index `mtt`. Returns the status and the buffer's
+    /// pages.
+    pub fn create_cq(&mut self, cqn: u32, log: u8, eqn: u8, mtt: u64) -> (Status, Vec<u64>) {
+        let npages = ((32u64 << log) / ICM_PAGE).max(1);
+        let pages: Vec<u64> = (0..npages)
+            .map(|_| self.alloc(ICM_PAGE, ICM_PAGE))
+            .collect();
+        self.write_mtt(mtt, &pages);
+        let ctx = crate::cmd::cq::CqContext {
+            log_size: log,
+            comp_eqn: eqn,
+            mtt_base_addr_l: (mtt * 8) as u32,
+            db_rec_addr: self.alloc(8, 8),
+            ..Default::default()
+        };
+        (self.cmd_in(op::SW2HW_CQ, 0, &ctx.encode(), cqn), pages)
+    }
+
+    /// Ring CQ `cqn`'s arm doorbell (`cmd` 1: solicited, 2: next).
+    pub fn cq_arm(&mut self, cqn: u32, cmd: u8, sn: u8, ci: u32) {
+        let mut d = [0u8; 8];
+        d[..4].copy_from_slice(&((sn as u32 & 3) << 28 | (cmd as u32) << 24 | cqn).to_be_bytes());
+        d[4..].copy_from_slice(&(ci & 0xff_ffff).to_be_bytes());
+        self.fw
+            .uar_write(crate::cmd::cq::ARM_DOORBELL, &d, &mut self.mem);
+    }
+
     /// Ring EQ `eqn`'s doorbell in UAR page `eqn / 4`.
     pub fn eq_doorbell(&mut self, eqn: u32, ci: u32, arm: bool) {
         let off = (eqn as u64 / 4) * bar0::UAR_PAGE + 0x800 + 8 * (eqn as u64 % 4);

@@ -8,8 +8,8 @@
 
 pub mod bar0;
 pub mod cmd;
+pub mod cqeq;
 pub mod docs;
-pub mod events;
 pub mod firmware;
 pub mod host;
 pub mod hostmem;

@@ -45,6 +45,8 @@ const IMPLEMENTED: &[u16] = &[
     op::SW2HW_MPT,
     op::HW2SW_MPT,
     op::QUERY_MPT,
+    op::SW2HW_CQ,
+    op::HW2SW_CQ,
 ];
 
 fn posts() -> u64 {

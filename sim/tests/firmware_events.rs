@@ -1,10 +1,10 @@
 //! The firmware's event path on every backend of the CQ/EQ engine: EQs
-//! created through the MTT, MAP_EQ, and commands completed by event (the
+//! and CQs created through the MTT, MAP_EQ, and commands completed by event (the
 //! NOP interrupt test mlx4_core runs): an EQE with mlx4's layout and owner
 //! bit lands in host memory and the EQ's MSI-X vector is raised, once per
 //! arming, across the wrap of the EQ.
 
-use hca_firmware::events::Engine;
+use hca_firmware::cqeq::Engine;
 use hca_firmware::host::Host;
 use hca_firmware::opcode as op;
 use hca_firmware::{Command, Firmware, Status};
@@ -89,7 +89,7 @@ fn body(backend: Backend) {
     // A failing command completes by event too, with its status.
     h.eq_doorbell(ASYNC_EQ, 22, true);
     let c = Command {
-        opcode: 0x16,
+        opcode: 0x19,
         token: 9,
         event: true,
         ..Default::default()
@@ -142,6 +142,51 @@ fn body(backend: Backend) {
         Status::BadParam
     );
     assert_eq!(h.fw.state_digest(), before);
+
+    // A CQ on the EQ: its CQEs handed to hardware, its arm doorbell taken.
+    let (s, cq_pages) = h.create_cq(1, 4, ASYNC_EQ as u8, 64);
+    assert_eq!(s, Status::Ok);
+    for k in 0..16 {
+        assert_eq!(
+            h.eqe(&cq_pages, k)[31] & 0x80,
+            0x80,
+            "CQE {k} not handed to hardware"
+        );
+    }
+    let stray = h.fw.stray_uar_writes;
+    h.cq_arm(1, 2, 0, 0);
+    assert_eq!(
+        h.fw.stray_uar_writes, stray,
+        "the arm doorbell reached the engine"
+    );
+    assert!(h.fw.take_interrupts().is_empty(), "nothing to report yet");
+    let before = h.fw.state_digest();
+    assert_eq!(h.create_cq(1, 4, ASYNC_EQ as u8, 80).0, Status::BadResState);
+    assert_eq!(
+        h.create_cq(2, 4, 6, 80).0,
+        Status::BadParam,
+        "EQ 6 is not the hardware's"
+    );
+    let huge = hca_firmware::cmd::cq::CqContext {
+        log_size: 23,
+        comp_eqn: ASYNC_EQ as u8,
+        mtt_base_addr_l: 8 * 80,
+        ..Default::default()
+    };
+    assert_eq!(
+        h.cmd_in(op::SW2HW_CQ, 0, &huge.encode(), 2),
+        Status::BadParam
+    );
+    let past = 1u32 << Host::init_hca_params().log_num_cqs;
+    assert_eq!(h.create_cq(past, 4, ASYNC_EQ as u8, 80).0, Status::BadIndex);
+    assert_eq!(
+        h.cmd(op::HW2SW_CQ, 0, 0, 1),
+        Status::BadOp,
+        "mlx4 never asks for the context"
+    );
+    assert_eq!(h.cmd(op::HW2SW_CQ, 1, 0, 2), Status::BadResState);
+    assert_eq!(h.fw.state_digest(), before);
+    assert_eq!(h.cmd(op::HW2SW_CQ, 1, 0, 1), Status::Ok);
 
     assert_eq!(h.cmd(op::HW2SW_EQ, 1, 0, ASYNC_EQ), Status::Ok);
     assert_eq!(h.cmd(op::CLOSE_HCA, 0, 0, 0), Status::Ok);

@@ -147,6 +147,8 @@ fn body(engine: Backend) {
         op::DIAG_RPRT,
         op::SW2HW_MPT,
         op::HW2SW_MPT,
+        op::SW2HW_CQ,
+        op::HW2SW_CQ,
         op::CLOSE_PORT,
         op::CLOSE_HCA,
         op::UNMAP_FA,

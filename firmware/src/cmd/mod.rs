@@ -3,6 +3,7 @@
 
 pub mod adapter;
 pub mod caps;
+pub mod cq;
 pub mod diag;
 pub mod eq;
 pub mod fw;
@@ -47,6 +48,9 @@ mod tests {
             &[],
         )
         .unwrap();
+        // The log size sits in the top byte of the word whose low 24 bits
+        // name the UAR page.
+        check(cq::CqContext::FIELDS, cq::CqContext::SIZE, &[]).unwrap();
         check(mpt::MlxMpt::FIELDS, mpt::MlxMpt::SIZE, &[]).unwrap();
         check(mad::MadHeader::FIELDS, mad::MadHeader::SIZE, &[]).unwrap();
         check(mad::PortInfo::FIELDS, mad::PortInfo::SIZE, &[]).unwrap();

@@ -8,7 +8,7 @@
 
 use crate::bar0::{self, hcr};
 use crate::cmd::{adapter, caps, diag, eq, fw, init_hca, port};
-use crate::events::{self, Engine, EventQueues};
+use crate::cqeq::{self, CqEqEngine, Engine};
 use crate::hostmem::HostMemory;
 use crate::icm::{self, refuse, CmdResult, IcmMap, PagePool};
 use crate::mailbox::MAILBOX_BYTES;
@@ -19,6 +19,7 @@ use crate::trace::CommandRecord;
 use std::time::Instant;
 
 mod boot;
+mod cqs;
 mod eqs;
 mod hca;
 mod icm_commands;
@@ -102,8 +103,8 @@ pub struct Firmware {
     resets: u64,
     /// MSI-X vectors raised and not yet taken by the PCI device.
     interrupts: Vec<u16>,
-    /// The CQ/EQ engine and the EQ buffers behind it.
-    events: EventQueues,
+    /// The CQ/EQ engine and the CQ and EQ buffers behind it.
+    events: CqEqEngine,
     /// The TPT and the MPT entries handed to it.
     regions: Regions,
     /// UAR writes that were no doorbell the device knows.
@@ -143,7 +144,7 @@ impl Firmware {
             trace: Vec::new(),
             resets: 0,
             interrupts: Vec::new(),
-            events: EventQueues::new(engine),
+            events: CqEqEngine::new(engine),
             regions: Regions::new(tpt),
             stray_uar_writes: 0,
         }
@@ -158,9 +159,10 @@ impl Firmware {
     /// and after a refused command.
     pub fn state_digest(&self) -> String {
         format!(
-            "{:?} hw_eqs={:?} hw_mpts={:?}",
+            "{:?} hw_eqs={:?} hw_cqs={:?} hw_mpts={:?}",
             self.state,
             self.events.hw_eqs(),
+            self.events.hw_cqs(),
             self.regions.hw_mpts()
         )
     }
@@ -222,6 +224,21 @@ impl Firmware {
                     }
                     return;
                 }
+            }
+        }
+        // The CQ arm doorbell: one 64-bit write, `sn << 28 | cmd << 24 |
+        // cqn` then the consumer index (mlx4_cq_arm).
+        if data.len() == 8 && o == crate::cmd::cq::ARM_DOORBELL {
+            let w0 = u32::from_be_bytes(data[0..4].try_into().unwrap());
+            let ci = u32::from_be_bytes(data[4..8].try_into().unwrap()) & 0xff_ffff;
+            let cqn = w0 & 0xff_ffff;
+            if self.events.is_hw_cq(cqn) {
+                let (sn, cmd) = ((w0 >> 28) as u8 & 3, (w0 >> 24) as u8 & 0xf);
+                match self.events.arm_cq(cqn, cmd, sn, ci, mem) {
+                    Ok(vs) => self.interrupts.extend(vs),
+                    Err(_) => self.stray_uar_writes += 1,
+                }
+                return;
             }
         }
         self.stray_uar_writes += 1;
@@ -323,7 +340,7 @@ impl Firmware {
         if cmd.event {
             // Event mode: the completion is an EQE on the EQ mapped for
             // command events, and that EQ's interrupt.
-            let eqe = events::command_eqe(cmd.token, status, imm.unwrap_or(0));
+            let eqe = cqeq::command_eqe(cmd.token, status, imm.unwrap_or(0));
             match self.events.post(eqe, mem) {
                 Ok(p) if p.status == hca_rtl::cq::status::OK => self.interrupts.extend(p.vectors),
                 Ok(p) => {
@@ -392,6 +409,8 @@ impl Firmware {
                 | op::SW2HW_MPT
                 | op::HW2SW_MPT
                 | op::QUERY_MPT
+                | op::SW2HW_CQ
+                | op::HW2SW_CQ
         );
         if !implemented {
             return refuse(
@@ -413,6 +432,8 @@ impl Firmware {
             op::HW2SW_EQ => c.op_modifier <= 1,
             // 1: no mailbox for the entry.
             op::HW2SW_MPT => c.op_modifier <= 1,
+            // mlx4 never asks for the context back.
+            op::HW2SW_CQ => c.op_modifier == 1,
             op::MAD_IFC => c.op_modifier & !MAD_IFC_OPMODS == 0,
             op::DIAG_RPRT => c.op_modifier == diag::TRANSPORT_ERRORS,
             _ => c.op_modifier == 0,
@@ -471,6 +492,10 @@ impl Firmware {
             op::SW2HW_MPT => self.sw2hw_mpt(c, mem),
             op::HW2SW_MPT => self.hw2sw_mpt(c, mem),
             op::QUERY_MPT => self.query_mpt(c, mem),
+            op::SW2HW_CQ => self.sw2hw_cq(c, mem),
+            op::HW2SW_CQ => self
+                .cq_index(c.in_modifier)
+                .and_then(|n| self.events.hw2sw_cq(n).map(|_| None)),
             _ => unreachable!("checked above"),
         }
     }

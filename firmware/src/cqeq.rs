@@ -1,11 +1,13 @@
-//! Event queues: the firmware's side of the CQ/EQ engine.
+//! Completion and event queues: the firmware's side of the CQ/EQ engine.
 //!
-//! The engine (the RTL block, or its model) keeps the EQ contexts and
-//! writes EQEs with the owner bit; the firmware gives it each EQ's buffer
-//! as a range of an address space of its own (`eq_va`), and turns the
-//! engine's DMA writes into host writes through the pages the EQ's MTT
-//! entries name, as the HCA's address translation would.
+//! The engine (the RTL block, or its model) keeps the CQ and EQ contexts
+//! and writes CQEs and EQEs with the owner bit; the firmware gives it each
+//! queue's buffer as a range of an address space of its own (`eq_va`,
+//! `cq_va`), and turns the engine's DMA writes into host writes through the
+//! pages the queue's MTT entries name, as the HCA's address translation
+//! would.
 
+use crate::cmd::cq::CqContext;
 use crate::cmd::eq::{EqContext, MTT_ENTRY_BYTES, MTT_PRESENT, STATE_ARMED};
 use crate::hostmem::HostMemory;
 use crate::icm::{refuse, CmdResult, IcmMap, ICM_PAGE_SHIFT};
@@ -19,21 +21,30 @@ pub type Engine = Box<dyn Transactor<Req = CqReq, Resp = CqResp> + Send>;
 
 /// Where EQ `n`'s buffer sits in the engine's view: `(n + 1) << 40`.
 const VA_SHIFT: u32 = 40;
+/// Where CQ `n`'s buffer sits: bit 62 set, then `n << 28` (a CQ of 2^22
+/// 32-byte CQEs is 2^27 bytes).
+const CQ_VA: u64 = 1 << 62;
+const CQ_SHIFT: u32 = 28;
 
 pub fn eq_va(eqn: u16) -> u64 {
     (eqn as u64 + 1) << VA_SHIFT
 }
 
-/// The host pages behind one EQ.
+pub fn cq_va(cqn: u32) -> u64 {
+    CQ_VA | (cqn as u64) << CQ_SHIFT
+}
+
+/// The host pages behind one queue.
 #[derive(Clone, Debug)]
-struct EqBuf {
+struct RingBuf {
     pages: Vec<u64>,
     page_shift: u32,
 }
 
-pub struct EventQueues {
+pub struct CqEqEngine {
     engine: Engine,
-    eqs: BTreeMap<u16, EqBuf>,
+    eqs: BTreeMap<u16, RingBuf>,
+    cqs: BTreeMap<u32, RingBuf>,
 }
 
 /// What posting an event did.
@@ -60,17 +71,18 @@ fn engine_status(s: u8, what: &str) -> CmdResult<()> {
     )
 }
 
-impl Default for EventQueues {
+impl Default for CqEqEngine {
     fn default() -> Self {
         Self::new(Box::new(CqModel::new()))
     }
 }
 
-impl EventQueues {
+impl CqEqEngine {
     pub fn new(engine: Engine) -> Self {
-        EventQueues {
+        CqEqEngine {
             engine,
             eqs: BTreeMap::new(),
+            cqs: BTreeMap::new(),
         }
     }
 
@@ -112,11 +124,69 @@ impl EventQueues {
     }
 
     fn translate(&self, va: u64) -> Option<u64> {
-        let eqn = u16::try_from((va >> VA_SHIFT).checked_sub(1)?).ok()?;
-        let b = self.eqs.get(&eqn)?;
-        let off = va & ((1 << VA_SHIFT) - 1);
+        let (b, off) = if va & CQ_VA != 0 {
+            let cqn = ((va & !CQ_VA) >> CQ_SHIFT) as u32;
+            (self.cqs.get(&cqn)?, va & ((1 << CQ_SHIFT) - 1))
+        } else {
+            let eqn = u16::try_from((va >> VA_SHIFT).checked_sub(1)?).ok()?;
+            (self.eqs.get(&eqn)?, va & ((1 << VA_SHIFT) - 1))
+        };
         let page = b.pages.get((off >> b.page_shift) as usize)?;
         Some(page + (off & ((1 << b.page_shift) - 1)))
+    }
+
+    /// A queue's pages, read from its MTT entries in ICM: each present and
+    /// host memory.
+    fn read_pages(
+        what: &str,
+        at: u64,
+        npages: u64,
+        page_shift: u32,
+        icm: &IcmMap,
+        mem: &dyn HostMemory,
+    ) -> CmdResult<Vec<u64>> {
+        let mut pages = Vec::with_capacity(npages as usize);
+        for i in 0..npages {
+            let a = at + i * MTT_ENTRY_BYTES;
+            let Some(host) = icm.translate(a) else {
+                return refuse(
+                    Status::IcmError,
+                    format!("MTT entry at ICM {a:#x} is not mapped"),
+                );
+            };
+            let e = mem
+                .read_u64_be(host)
+                .map_err(|e| (Status::InternalErr, format!("MTT read: {e}")))?;
+            let page = e & !((1u64 << page_shift) - 1);
+            if e & MTT_PRESENT == 0 || !mem.contains(page, 1 << page_shift) {
+                return refuse(
+                    Status::BadParam,
+                    format!("MTT entry {i} of {what} ({e:#x}) is not a present host page"),
+                );
+            }
+            pages.push(page);
+        }
+        Ok(pages)
+    }
+
+    /// Hand every entry of a fresh queue to the hardware: owner bit set,
+    /// the rest zero (a page at a time: a 2^17-entry EQ is 1024 pages).
+    fn owner_init(
+        pages: &[u64],
+        page_shift: u32,
+        bytes: u64,
+        mem: &mut dyn HostMemory,
+    ) -> CmdResult<()> {
+        let used = bytes.min(1 << page_shift) as usize;
+        let mut fresh = vec![0u8; used];
+        for e in fresh.chunks_exact_mut(cq::layout::ENTRY_BYTES as usize) {
+            e[31] = 0x80;
+        }
+        for p in pages {
+            mem.write(*p, &fresh)
+                .map_err(|e| (Status::InternalErr, format!("queue init: {e}")))?;
+        }
+        Ok(())
     }
 
     /// SW2HW_EQ: find the buffer through the MTT, hand the hardware every
@@ -154,27 +224,14 @@ impl EventQueues {
         let page_shift = ICM_PAGE_SHIFT + ctx.log_page_size as u32;
         let bytes = (1u64 << ctx.log_eq_size) * cq::layout::ENTRY_BYTES;
         let npages = bytes.div_ceil(1 << page_shift);
-        let mut pages = Vec::with_capacity(npages as usize);
-        for i in 0..npages {
-            let at = mtt_base + ctx.mtt_offset() + i * MTT_ENTRY_BYTES;
-            let Some(host) = icm.translate(at) else {
-                return refuse(
-                    Status::IcmError,
-                    format!("MTT entry at ICM {at:#x} is not mapped"),
-                );
-            };
-            let e = mem
-                .read_u64_be(host)
-                .map_err(|e| (Status::InternalErr, format!("MTT read: {e}")))?;
-            let page = e & !((1u64 << page_shift) - 1);
-            if e & MTT_PRESENT == 0 || !mem.contains(page, 1 << page_shift) {
-                return refuse(
-                    Status::BadParam,
-                    format!("MTT entry {i} of EQ {eqn} ({e:#x}) is not a present host page"),
-                );
-            }
-            pages.push(page);
-        }
+        let pages = Self::read_pages(
+            &format!("EQ {eqn}"),
+            mtt_base + ctx.mtt_offset(),
+            npages,
+            page_shift,
+            icm,
+            mem,
+        )?;
         let r = self.one(CqReq::Sw2HwEq {
             eqn,
             buf: eq_va(eqn),
@@ -189,13 +246,12 @@ impl EventQueues {
             let _ = self.one(CqReq::Hw2SwEq { eqn });
             return Err(e);
         }
-        self.eqs.insert(eqn, EqBuf { pages, page_shift });
+        self.eqs.insert(eqn, RingBuf { pages, page_shift });
         Ok(())
     }
 
-    /// Every EQE starts the hardware's: owner bit set, the rest zero, so
-    /// software polling the fresh buffer finds nothing (a page at a time:
-    /// a 2^17-entry EQ is 1024 pages). Then arm the EQ if its context says.
+    /// Every EQE starts the hardware's, so software polling the fresh
+    /// buffer finds nothing; then arm the EQ if its context says.
     fn hand_over(
         &mut self,
         eqn: u16,
@@ -205,15 +261,7 @@ impl EventQueues {
         bytes: u64,
         mem: &mut dyn HostMemory,
     ) -> CmdResult<()> {
-        let used = bytes.min(1 << page_shift) as usize;
-        let mut fresh = vec![0u8; used];
-        for e in fresh.chunks_exact_mut(cq::layout::ENTRY_BYTES as usize) {
-            e[31] = 0x80;
-        }
-        for p in pages {
-            mem.write(*p, &fresh)
-                .map_err(|e| (Status::InternalErr, format!("EQ init: {e}")))?;
-        }
+        Self::owner_init(pages, page_shift, bytes, mem)?;
         if ctx.state() == STATE_ARMED {
             let r = self.one(CqReq::EqDoorbell {
                 eqn,
@@ -263,8 +311,116 @@ impl EventQueues {
         })
     }
 
-    /// Forget every EQ (reset, CLOSE_HCA): the engine's contexts go too.
+    /// SW2HW_CQ: find the buffer through the MTT, hand the hardware every
+    /// CQE (mlx4 leaves that to the device unless it claims SW_CQ_INIT,
+    /// which this one does not), and start the CQ in the engine on its EQ.
+    pub fn sw2hw_cq(
+        &mut self,
+        cqn: u32,
+        ctx: &CqContext,
+        mtt_base: u64,
+        icm: &IcmMap,
+        mem: &mut dyn HostMemory,
+    ) -> CmdResult<()> {
+        if self.cqs.contains_key(&cqn) {
+            return refuse(
+                Status::BadResState,
+                format!("CQ {cqn:#x} is already the hardware's"),
+            );
+        }
+        if ctx.page_offset != 0 {
+            return refuse(Status::BadParam, format!("page offset {}", ctx.page_offset));
+        }
+        if ctx.log_size > cq::MAX_LOG_SIZE || ctx.log_page_size > 8 {
+            return refuse(
+                Status::BadParam,
+                format!(
+                    "2^{} CQEs in 2^{} KiB pages",
+                    ctx.log_size,
+                    2 + ctx.log_page_size
+                ),
+            );
+        }
+        if ctx.flags & !crate::cmd::cq::FLAG_COLLAPSED != 0 {
+            return refuse(
+                Status::BadParam,
+                format!("CQ flags {:#x} (timestamps: not supported)", ctx.flags),
+            );
+        }
+        let eqn = ctx.comp_eqn as u16;
+        if !self.eqs.contains_key(&eqn) {
+            return refuse(Status::BadParam, format!("EQ {eqn} is not the hardware's"));
+        }
+        let page_shift = ICM_PAGE_SHIFT + ctx.log_page_size as u32;
+        let bytes = (1u64 << ctx.log_size) * cq::layout::ENTRY_BYTES;
+        let npages = bytes.div_ceil(1 << page_shift);
+        let pages = Self::read_pages(
+            &format!("CQ {cqn:#x}"),
+            mtt_base + ctx.mtt_offset(),
+            npages,
+            page_shift,
+            icm,
+            mem,
+        )?;
+        let r = self.one(CqReq::Sw2HwCq {
+            cqn,
+            buf: cq_va(cqn),
+            log_size: ctx.log_size,
+            eqn,
+        })?;
+        engine_status(r.status, "SW2HW_CQ")?;
+        if let Err(e) = Self::owner_init(&pages, page_shift, bytes, mem) {
+            let _ = self.one(CqReq::Hw2SwCq { cqn });
+            return Err(e);
+        }
+        self.cqs.insert(cqn, RingBuf { pages, page_shift });
+        Ok(())
+    }
+
+    /// HW2SW_CQ.
+    pub fn hw2sw_cq(&mut self, cqn: u32) -> CmdResult<()> {
+        let r = self.one(CqReq::Hw2SwCq { cqn })?;
+        engine_status(r.status, "HW2SW_CQ")?;
+        self.cqs.remove(&cqn);
+        Ok(())
+    }
+
+    /// The CQ arm doorbell (UAR + 0x20): `sn << 28 | cmd | cqn`, then the
+    /// consumer index. Returns the vectors raised (CQEs already waiting
+    /// fire the event at once).
+    pub fn arm_cq(
+        &mut self,
+        cqn: u32,
+        cmd: u8,
+        sn: u8,
+        ci: u32,
+        mem: &mut dyn HostMemory,
+    ) -> CmdResult<Vec<u16>> {
+        let r = self.one(CqReq::ArmCq {
+            cqn,
+            arm: cmd,
+            sn,
+            ci,
+        })?;
+        engine_status(r.status, "CQ arm doorbell")?;
+        self.land(&r, mem)
+    }
+
+    /// The CQs the hardware owns.
+    pub fn hw_cqs(&self) -> Vec<u32> {
+        self.cqs.keys().copied().collect()
+    }
+
+    pub fn is_hw_cq(&self, cqn: u32) -> bool {
+        self.cqs.contains_key(&cqn)
+    }
+
+    /// Forget every CQ and EQ (reset, CLOSE_HCA): the engine's contexts go
+    /// too.
     pub fn clear(&mut self) {
+        for cqn in self.hw_cqs() {
+            let _ = self.hw2sw_cq(cqn);
+        }
         let eqns: Vec<u16> = self.eqs.keys().copied().collect();
         for eqn in eqns {
             let _ = self.hw2sw(eqn);
