@@ -27,3 +27,24 @@ pub mod verilated {
 }
 
 pub use backend::Backend;
+
+/// Generates one `#[test]` per backend (`model`, `rtl`, `verilator`) for a
+/// body `fn(Backend)` written once: every block test, and every test of
+/// what drives the blocks, runs on every backend. A new backend is one line
+/// here.
+#[macro_export]
+macro_rules! on_every_backend {
+    ($(#[$meta:meta])* fn $name:ident($backend:ident: Backend) $body:block) => {
+        mod $name {
+            #[allow(unused_imports)]
+            use super::*;
+            fn body($backend: $crate::Backend) $body
+            #[test]
+            fn model() { body($crate::Backend::Model) }
+            #[test]
+            fn rtl() { body($crate::Backend::Rtl) }
+            #[test]
+            fn verilator() { body($crate::Backend::Verilator) }
+        }
+    };
+}

@@ -34,7 +34,7 @@ fn nop_by_event(h: &mut Host, token: u16) -> Status {
     .status
 }
 
-fn body(backend: Backend) {
+fn events_and_completions(backend: Backend) {
     let mut h = host(backend);
     assert_eq!(h.fw.engine().0, backend.name());
     let log = 3;
@@ -192,17 +192,8 @@ fn body(backend: Backend) {
     assert_eq!(h.cmd(op::CLOSE_HCA, 0, 0, 0), Status::Ok);
 }
 
-#[test]
-fn model() {
-    body(Backend::Model)
-}
-
-#[test]
-fn rtl() {
-    body(Backend::Rtl)
-}
-
-#[test]
-fn verilator() {
-    body(Backend::Verilator)
+hca_sim::on_every_backend! {
+    fn cq_eq_engine(backend: Backend) {
+        events_and_completions(backend)
+    }
 }

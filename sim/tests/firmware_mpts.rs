@@ -11,7 +11,7 @@ use hca_sim::blocks::{cq, tpt};
 use hca_sim::Backend;
 use hca_testbench::stream::Pacing;
 
-fn body(backend: Backend) {
+fn regions(backend: Backend) {
     let fw = Firmware::with_engines(
         cq::open(backend, None, Pacing::FULL_SPEED, 0).expect("CQ engine"),
         tpt::open(backend, None, Pacing::RANDOM, 3).expect("TPT"),
@@ -52,17 +52,8 @@ fn body(backend: Backend) {
     assert!(h.fw.mpt(1).is_none());
 }
 
-#[test]
-fn model() {
-    body(Backend::Model)
-}
-
-#[test]
-fn rtl() {
-    body(Backend::Rtl)
-}
-
-#[test]
-fn verilator() {
-    body(Backend::Verilator)
+hca_sim::on_every_backend! {
+    fn on_the_tpt(backend: Backend) {
+        regions(backend)
+    }
 }

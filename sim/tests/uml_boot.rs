@@ -73,7 +73,7 @@ fn has(log: &[String], what: &str) -> bool {
     log.iter().any(|l| l.contains(what))
 }
 
-fn body(engine: Backend) {
+fn boot_and_check(engine: Backend) {
     let r = boot(Options {
         engine,
         ..Default::default()
@@ -225,17 +225,8 @@ fn interrupted_mid_probe_leaves_nothing_behind() {
     left_nothing(&r);
 }
 
-#[test]
-fn model() {
-    body(Backend::Model)
-}
-
-#[test]
-fn rtl() {
-    body(Backend::Rtl)
-}
-
-#[test]
-fn verilator() {
-    body(Backend::Verilator)
+hca_sim::on_every_backend! {
+    fn mlx4_bring_up(backend: Backend) {
+        boot_and_check(backend)
+    }
 }

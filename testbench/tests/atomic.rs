@@ -3,6 +3,8 @@
 
 mod common;
 
+use hca_sim::on_every_backend;
+
 use hca_rtl::atomic::{AtomicReq as R, AtomicResp, AtomicStatus, MEM_BYTES};
 use hca_sim::blocks::atomic::{open, AtomicTransactor};
 use hca_sim::Backend;

@@ -4,6 +4,8 @@
 
 mod common;
 
+use hca_sim::on_every_backend;
+
 use hca_sim::blocks::cq::open;
 use hca_testbench::blocks::cq::differential;
 use hca_testbench::runner::run_replayable;

@@ -4,6 +4,8 @@
 
 mod common;
 
+use hca_sim::on_every_backend;
+
 use hca_rtl::qpc::table::rule;
 use hca_rtl::qpc::{
     attr, limits, status, PsnClass, QpAttrs, QpState, QpType, QpcReq, QpcResp, MASK24,

@@ -4,6 +4,8 @@
 
 mod common;
 
+use hca_sim::on_every_backend;
+
 use hca_rtl::tpt::layout::MptEntry;
 use hca_rtl::tpt::{access, status, MptKind, MptState, TptReq, TptResp, NUM_MPTS};
 use hca_sim::blocks::tpt::{open, TptTransactor, CACHE_LINES};

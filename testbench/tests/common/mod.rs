@@ -1,28 +1,11 @@
-//! Shared by the block tests: run one test body on every backend.
+//! Shared by the block tests: where waveforms go, how many random
+//! requests to run. (`hca_sim::on_every_backend!` runs a body on every
+//! backend.)
 
 // Each test file uses its own part of this module.
 #![allow(dead_code)]
 
 use std::path::PathBuf;
-
-/// Generates one `#[test]` per backend for a body `fn(Backend)`, so a test
-/// is written once and a new backend is one line here.
-#[macro_export]
-macro_rules! on_every_backend {
-    ($(#[$meta:meta])* fn $name:ident($backend:ident: Backend) $body:block) => {
-        mod $name {
-            #[allow(unused_imports)]
-            use super::*;
-            fn body($backend: hca_sim::Backend) $body
-            #[test]
-            fn model() { body(hca_sim::Backend::Model) }
-            #[test]
-            fn rtl() { body(hca_sim::Backend::Rtl) }
-            #[test]
-            fn verilator() { body(hca_sim::Backend::Verilator) }
-        }
-    };
-}
 
 /// Waveforms of failing tests land here (override with `HCA_WAVE_DIR`).
 pub fn wave_dir() -> PathBuf {
