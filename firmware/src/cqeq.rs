@@ -205,25 +205,11 @@ impl CqEqEngine {
                 format!("EQ {eqn} is already the hardware's"),
             );
         }
-        if ctx.page_offset != 0 {
-            return refuse(Status::BadParam, format!("page offset {}", ctx.page_offset));
-        }
-        if ctx.log_eq_size > cq::MAX_LOG_SIZE || ctx.log_page_size > 8 {
-            return refuse(
-                Status::BadParam,
-                format!(
-                    "2^{} EQEs in 2^{} KiB pages",
-                    ctx.log_eq_size,
-                    2 + ctx.log_page_size
-                ),
-            );
-        }
+        let (page_shift, bytes, npages) =
+            ring_geometry("EQEs", ctx.page_offset, ctx.log_eq_size, ctx.log_page_size)?;
         if ctx.intr as u16 >= crate::bar0::MSIX_VECTORS {
             return refuse(Status::BadParam, format!("MSI-X vector {}", ctx.intr));
         }
-        let page_shift = ICM_PAGE_SHIFT + ctx.log_page_size as u32;
-        let bytes = (1u64 << ctx.log_eq_size) * cq::layout::ENTRY_BYTES;
-        let npages = bytes.div_ceil(1 << page_shift);
         let pages = Self::read_pages(
             &format!("EQ {eqn}"),
             mtt_base + ctx.mtt_offset(),
@@ -328,19 +314,8 @@ impl CqEqEngine {
                 format!("CQ {cqn:#x} is already the hardware's"),
             );
         }
-        if ctx.page_offset != 0 {
-            return refuse(Status::BadParam, format!("page offset {}", ctx.page_offset));
-        }
-        if ctx.log_size > cq::MAX_LOG_SIZE || ctx.log_page_size > 8 {
-            return refuse(
-                Status::BadParam,
-                format!(
-                    "2^{} CQEs in 2^{} KiB pages",
-                    ctx.log_size,
-                    2 + ctx.log_page_size
-                ),
-            );
-        }
+        let (page_shift, bytes, npages) =
+            ring_geometry("CQEs", ctx.page_offset, ctx.log_size, ctx.log_page_size)?;
         if ctx.flags & !crate::cmd::cq::FLAG_COLLAPSED != 0 {
             return refuse(
                 Status::BadParam,
@@ -351,9 +326,6 @@ impl CqEqEngine {
         if !self.eqs.contains_key(&eqn) {
             return refuse(Status::BadParam, format!("EQ {eqn} is not the hardware's"));
         }
-        let page_shift = ICM_PAGE_SHIFT + ctx.log_page_size as u32;
-        let bytes = (1u64 << ctx.log_size) * cq::layout::ENTRY_BYTES;
-        let npages = bytes.div_ceil(1 << page_shift);
         let pages = Self::read_pages(
             &format!("CQ {cqn:#x}"),
             mtt_base + ctx.mtt_offset(),
@@ -435,6 +407,29 @@ impl CqEqEngine {
     pub fn is_hw(&self, eqn: u16) -> bool {
         self.eqs.contains_key(&eqn)
     }
+}
+
+/// A queue's page shift, bytes and pages, after checking what the engine
+/// and the firmware take: no page offset, up to 2^MAX_LOG_SIZE entries,
+/// pages of 4 KiB to 1 MiB.
+fn ring_geometry(
+    what: &str,
+    page_offset: u16,
+    log_size: u8,
+    log_page_size: u8,
+) -> CmdResult<(u32, u64, u64)> {
+    if page_offset != 0 {
+        return refuse(Status::BadParam, format!("page offset {page_offset}"));
+    }
+    if log_size > cq::MAX_LOG_SIZE || log_page_size > 8 {
+        return refuse(
+            Status::BadParam,
+            format!("2^{log_size} {what} in 2^{} KiB pages", 2 + log_page_size),
+        );
+    }
+    let page_shift = ICM_PAGE_SHIFT + log_page_size as u32;
+    let bytes = (1u64 << log_size) * cq::layout::ENTRY_BYTES;
+    Ok((page_shift, bytes, bytes.div_ceil(1 << page_shift)))
 }
 
 /// The EQE of a command completed by event (`struct mlx4_eqe`, cmd).
