@@ -10,8 +10,9 @@
 use crate::cmd::cq::CqContext;
 use crate::cmd::eq::{EqContext, MTT_ENTRY_BYTES, MTT_PRESENT, STATE_ARMED};
 use crate::hostmem::HostMemory;
-use crate::icm::{refuse, CmdResult, IcmMap, ICM_PAGE_SHIFT};
+use crate::icm::{IcmMap, ICM_PAGE_SHIFT};
 use crate::status::Status;
+use crate::status::{refuse, CmdResult};
 use hca_rtl::cq::{self, CqModel, CqReq, CqResp, Eqe};
 use hca_rtl::transactor::Transactor;
 use std::collections::BTreeMap;
@@ -56,19 +57,7 @@ pub struct Posted {
 }
 
 fn engine_status(s: u8, what: &str) -> CmdResult<()> {
-    let st = match s {
-        cq::status::OK => return Ok(()),
-        cq::status::BAD_OP => Status::BadOp,
-        cq::status::BAD_PARAM => Status::BadParam,
-        cq::status::BAD_RES_STATE => Status::BadResState,
-        cq::status::BAD_INDEX => Status::BadIndex,
-        cq::status::BAD_SIZE => Status::BadSize,
-        _ => Status::InternalErr,
-    };
-    refuse(
-        st,
-        format!("{what}: the CQ/EQ engine answered {}", cq::status::name(s)),
-    )
+    Status::check_block(s, "CQ/EQ engine", cq::status::name(s), what)
 }
 
 impl Default for CqEqEngine {

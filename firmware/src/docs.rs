@@ -4,6 +4,7 @@
 
 use crate::cmd::{adapter, caps, cq, diag, eq, fw, init_hca, mad, mpt, port};
 use crate::mailbox::{markdown, MbField};
+use crate::status::Status;
 
 fn values(fields: &[MbField], bytes: &[u8]) -> String {
     let mut s = String::from("| offset[bits] | field | value | meaning |\n|---|---|---|---|\n");
@@ -29,7 +30,7 @@ fn values(fields: &[MbField], bytes: &[u8]) -> String {
 pub fn tables() -> Vec<(&'static str, String)> {
     let statuses = {
         let mut s = String::from("| code | status |\n|---|---|\n");
-        for st in crate::host::ALL_STATUSES {
+        for st in Status::ALL {
             s.push_str(&format!("| `{:#04x}` | {} |\n", st.code(), st.name()));
         }
         s

@@ -32,42 +32,14 @@ pub struct Host {
 }
 
 fn status_of(word: u32) -> Status {
-    let code = (word >> hcr::STATUS_SHIFT) as u8;
-    ALL_STATUSES
-        .iter()
-        .copied()
-        .find(|s| s.code() == code)
-        .unwrap_or(Status::InternalErr)
+    Status::from_code((word >> hcr::STATUS_SHIFT) as u8).unwrap_or(Status::InternalErr)
 }
-
-/// Every status the firmware may return.
-pub const ALL_STATUSES: &[Status] = &[
-    Status::Ok,
-    Status::InternalErr,
-    Status::BadOp,
-    Status::BadParam,
-    Status::BadSysState,
-    Status::BadResource,
-    Status::ResourceBusy,
-    Status::ExceedLim,
-    Status::BadResState,
-    Status::BadIndex,
-    Status::BadNvmem,
-    Status::IcmError,
-    Status::BadQpState,
-    Status::BadSegParam,
-    Status::RegBound,
-    Status::LamNotPre,
-    Status::BadPkt,
-    Status::BadSize,
-    Status::MultiFuncReq,
-];
 
 /// What the HCR showed after a post.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Completion {
     pub status: Status,
-    /// The raw status code (a code outside [`ALL_STATUSES`] is a bug).
+    /// The raw status code (a code outside [`Status::ALL`] is a bug).
     pub code: u8,
     pub out_param: u64,
 }

@@ -6,7 +6,7 @@
 //! DMA address of a chunk with log2(chunk / 4 KiB) in its low bits.
 
 use crate::hostmem::HostMemory;
-use crate::status::Status;
+use crate::status::{refuse, CmdResult, Status};
 use std::collections::BTreeMap;
 
 pub const ICM_PAGE_SHIFT: u32 = 12;
@@ -19,13 +19,6 @@ pub const MAX_LOG_CHUNK: u64 = 20;
 /// directory: 8 bytes per 256 KiB of ICM (mlx4 maps ICM in 256 KiB chunks).
 pub const AUX_BYTES_PER_CHUNK: u64 = 8;
 pub const AUX_CHUNK: u64 = 256 << 10;
-
-/// A failure with the status it is answered with and why.
-pub type CmdResult<T> = Result<T, (Status, String)>;
-
-pub fn refuse<T>(s: Status, why: impl Into<String>) -> CmdResult<T> {
-    Err((s, why.into()))
-}
 
 /// One entry of a map mailbox.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -32,9 +32,57 @@ pub enum Status {
     MultiFuncReq = 0x50,
 }
 
+/// A command's outcome: a value, or the status it is refused with and why.
+pub type CmdResult<T> = Result<T, (Status, String)>;
+
+pub fn refuse<T>(s: Status, why: impl Into<String>) -> CmdResult<T> {
+    Err((s, why.into()))
+}
+
 impl Status {
+    /// Every status, in code order.
+    pub const ALL: [Status; 19] = [
+        Status::Ok,
+        Status::InternalErr,
+        Status::BadOp,
+        Status::BadParam,
+        Status::BadSysState,
+        Status::BadResource,
+        Status::ResourceBusy,
+        Status::ExceedLim,
+        Status::BadResState,
+        Status::BadIndex,
+        Status::BadNvmem,
+        Status::IcmError,
+        Status::BadQpState,
+        Status::BadSegParam,
+        Status::RegBound,
+        Status::LamNotPre,
+        Status::BadPkt,
+        Status::BadSize,
+        Status::MultiFuncReq,
+    ];
+
     pub fn code(self) -> u8 {
         self as u8
+    }
+
+    /// The status with this code, if mlx4 has one.
+    pub fn from_code(code: u8) -> Option<Status> {
+        Status::ALL.into_iter().find(|s| s.code() == code)
+    }
+
+    /// A block's answer to a command as firmware reports it: the blocks
+    /// answer commands with mlx4's codes; any other code (a data-path
+    /// status) would be the firmware's own mistake, an internal error.
+    pub fn check_block(code: u8, block: &str, code_name: &str, what: &str) -> CmdResult<()> {
+        match Status::from_code(code) {
+            Some(Status::Ok) => Ok(()),
+            st => refuse(
+                st.unwrap_or(Status::InternalErr),
+                format!("{what}: the {block} answered {code_name}"),
+            ),
+        }
     }
 
     pub fn name(self) -> &'static str {
@@ -65,5 +113,32 @@ impl Status {
 impl std::fmt::Display for Status {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "{} ({:#04x})", self.name(), self.code())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_round_trip_and_block_answers_map() {
+        for s in Status::ALL {
+            assert_eq!(Status::from_code(s.code()), Some(s));
+        }
+        assert!(Status::ALL.windows(2).all(|w| w[0].code() < w[1].code()));
+        assert_eq!(Status::from_code(0x81), None);
+        assert!(Status::check_block(0, "TPT", "ok", "x").is_ok());
+        assert_eq!(
+            Status::check_block(0x40, "CQ", "bad_size", "x")
+                .unwrap_err()
+                .0,
+            Status::BadSize
+        );
+        assert_eq!(
+            Status::check_block(0x83, "TPT", "not_valid", "x")
+                .unwrap_err()
+                .0,
+            Status::InternalErr
+        );
     }
 }

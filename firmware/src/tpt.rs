@@ -3,8 +3,7 @@
 //! QUERY_MPT take it back or read it, in mlx4's MPT mailbox format.
 
 use crate::cmd::mpt::MlxMpt;
-use crate::icm::{refuse, CmdResult};
-use crate::status::Status;
+use crate::status::{CmdResult, Status};
 use hca_rtl::tpt::layout::MptEntry;
 use hca_rtl::tpt::{status, TptModel, TptReq, TptResp};
 use hca_rtl::transactor::Transactor;
@@ -29,15 +28,7 @@ impl Default for Regions {
 }
 
 fn engine_status(s: u8, what: &str) -> CmdResult<()> {
-    let st = match s {
-        status::OK => return Ok(()),
-        status::BAD_OP => Status::BadOp,
-        status::BAD_PARAM => Status::BadParam,
-        status::BAD_RES_STATE => Status::BadResState,
-        status::BAD_INDEX => Status::BadIndex,
-        _ => Status::InternalErr,
-    };
-    refuse(st, format!("{what}: the TPT answered {}", status::name(s)))
+    Status::check_block(s, "TPT", status::name(s), what)
 }
 
 impl Regions {

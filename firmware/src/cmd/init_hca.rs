@@ -3,8 +3,8 @@
 //! the same layout.
 
 use super::caps::QueryDevCapOut;
-use crate::icm::{refuse, CmdResult, ICM_PAGE};
-use crate::status::Status;
+use crate::icm::ICM_PAGE;
+use crate::status::{refuse, CmdResult, Status};
 
 /// The INIT_HCA mailbox version mlx4 writes.
 pub const INIT_HCA_VERSION: u8 = 2;

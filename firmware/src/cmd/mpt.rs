@@ -2,8 +2,7 @@
 //! mlx4_mr_enable in mr.c) and its translation into the TPT block's MPT
 //! entry.
 
-use crate::icm::{refuse, CmdResult};
-use crate::status::Status;
+use crate::status::{refuse, CmdResult, Status};
 use hca_rtl::tpt::layout::MptEntry;
 use hca_rtl::tpt::{MptKind, MptState, MAX_LOG_PAGE, MIN_LOG_PAGE};
 
