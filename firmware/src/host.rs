@@ -168,6 +168,28 @@ impl Host {
         (s, b)
     }
 
+    /// MAD_IFC as mlx4 posts it (op modifier 3: ignore the keys): the MAD
+    /// in, the agent's answer out.
+    pub fn mad_ifc(&mut self, mad: &[u8], port: u32) -> (Status, Vec<u8>) {
+        let mut page = vec![0u8; 4096];
+        page[..mad.len()].copy_from_slice(mad);
+        self.mem.write(self.inbox, &page).unwrap();
+        let s = self
+            .post(Command {
+                opcode: op::MAD_IFC,
+                op_modifier: 3,
+                in_param: self.inbox,
+                in_modifier: port,
+                out_param: self.outbox,
+                token: 0xffff,
+                ..Default::default()
+            })
+            .status;
+        let mut out = vec![0u8; crate::cmd::mad::MAD_BYTES];
+        self.mem.read(self.outbox, &mut out).unwrap();
+        (s, out)
+    }
+
     /// A map mailbox (MAP_FA, MAP_ICM_AUX, MAP_ICM): `(virt, dma, log2
     /// pages)` per entry.
     pub fn map_cmd(&mut self, opcode: u16, entries: &[(u64, u64, u32)]) -> Status {

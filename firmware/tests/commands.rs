@@ -7,7 +7,7 @@ use hca_firmware::cmd::{adapter, caps, fw, init_hca::InitHca};
 use hca_firmware::host::{Host, MEM_BASE, MEM_SIZE};
 use hca_firmware::icm::ICM_PAGE;
 use hca_firmware::opcode as op;
-use hca_firmware::{Command, HostMemory, Status};
+use hca_firmware::{Command, Status};
 
 const OUTSIDE: u64 = MEM_BASE + MEM_SIZE as u64 + 0x10_0000;
 
@@ -456,18 +456,8 @@ fn mad_ifc_answers_as_the_subnet_management_agent() {
         m
     };
     // As mlx4_get_port_ib_caps asks: op modifier 3 (ignore keys), port 1.
-    h.mem.write(h.inbox, &get(ATTR_PORT_INFO, 1)).unwrap();
-    let c = h.post(Command {
-        opcode: op::MAD_IFC,
-        op_modifier: 3,
-        in_param: h.inbox,
-        in_modifier: 1,
-        out_param: h.outbox,
-        ..Default::default()
-    });
-    assert_eq!(c.status, Status::Ok);
-    let mut out = vec![0u8; MAD_BYTES];
-    h.mem.read(h.outbox, &mut out).unwrap();
+    let (st, out) = h.mad_ifc(&get(ATTR_PORT_INFO, 1), 1);
+    assert_eq!(st, Status::Ok);
     assert_eq!(out[3], METHOD_GET_RESP);
     assert_eq!(
         u32::from_be_bytes(out[84..88].try_into().unwrap()),
@@ -481,17 +471,8 @@ fn mad_ifc_answers_as_the_subnet_management_agent() {
         ..Default::default()
     };
     assert_eq!(h.cmd_in(op::SET_PORT, 0, &set.encode(), 1), Status::Ok);
-    h.mem.write(h.inbox, &get(ATTR_PORT_INFO, 1)).unwrap();
-    let c = h.post(Command {
-        opcode: op::MAD_IFC,
-        op_modifier: 3,
-        in_param: h.inbox,
-        in_modifier: 1,
-        out_param: h.outbox,
-        ..Default::default()
-    });
-    assert_eq!(c.status, Status::Ok);
-    h.mem.read(h.outbox, &mut out).unwrap();
+    let (st, out) = h.mad_ifc(&get(ATTR_PORT_INFO, 1), 1);
+    assert_eq!(st, Status::Ok);
     assert_eq!(
         u32::from_be_bytes(out[84..88].try_into().unwrap()),
         0x0201_0800
