@@ -68,9 +68,7 @@ pub struct Report {
     pub run_dir: PathBuf,
     /// UML's process group (killed).
     pub process_group: i32,
-    /// Whether MSI-X was enabled when the device shut down, and the PCI
-    /// counters.
-    pub msix_enabled_at_end: bool,
+    /// What crossed the transport.
     pub pci_stats: crate::pci::device::PciStats,
     /// The CQ/EQ engine's backend and the clock cycles it ran.
     pub engine: (&'static str, u64),
@@ -116,7 +114,6 @@ impl Default for Options {
 
 /// What the device thread reports when it ends.
 struct DeviceEnd {
-    msix: bool,
     stats: crate::pci::device::PciStats,
     engine: (&'static str, u64),
 }
@@ -251,7 +248,6 @@ pub fn run(
                 ServeOutcome::Error(e) => format!("error: {e}"),
             };
             let end = DeviceEnd {
-                msix: dev.msix_enabled(),
                 stats: dev.stats,
                 engine: dev.firmware().engine(),
             };
@@ -360,7 +356,6 @@ pub fn run(
                 device_done = true;
                 report.device_end = why;
                 if let Some(e) = end {
-                    report.msix_enabled_at_end = e.msix;
                     report.pci_stats = e.stats;
                     report.engine = e.engine;
                 }

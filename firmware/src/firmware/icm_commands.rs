@@ -20,10 +20,8 @@ impl Firmware {
                 ),
             );
         }
-        let aux = icm::aux_pages_for(size);
         self.state.icm_size = Some(size);
-        self.state.aux_needed = aux;
-        Ok(Some(aux))
+        Ok(Some(icm::aux_pages_for(size)))
     }
 
     pub(super) fn map_icm_aux(
@@ -52,17 +50,17 @@ impl Firmware {
         c: &Command,
         mem: &mut dyn HostMemory,
     ) -> CmdResult<Option<u64>> {
-        if self.state.icm_size.is_none() {
+        let Some(size) = self.state.icm_size else {
             return refuse(Status::BadSysState, "SET_ICM_SIZE first");
-        }
+        };
         let limit = self.caps.max_icm_sz;
-        if self.state.aux.pages() < self.state.aux_needed {
+        let needed = icm::aux_pages_for(size);
+        if self.state.aux.pages() < needed {
             return refuse(
                 Status::IcmError,
                 format!(
-                    "auxiliary ICM has {} pages, {} needed (MAP_ICM_AUX)",
-                    self.state.aux.pages(),
-                    self.state.aux_needed
+                    "auxiliary ICM has {} pages, {needed} needed (MAP_ICM_AUX)",
+                    self.state.aux.pages()
                 ),
             );
         }

@@ -75,9 +75,8 @@ struct State {
     fa: PagePool,
     /// RUN_FW done.
     running: bool,
-    /// SET_ICM_SIZE's size, and the auxiliary pages it asked for.
+    /// SET_ICM_SIZE's size (the auxiliary pages it asks for follow from it).
     icm_size: Option<u64>,
-    aux_needed: u64,
     aux: PagePool,
     icm: IcmMap,
     /// INIT_HCA's layout, while the HCA is initialised.
@@ -101,7 +100,6 @@ pub struct Firmware {
     caps: caps::QueryDevCapOut,
     seq: u64,
     trace: Vec<CommandRecord>,
-    resets: u64,
     /// MSI-X vectors raised and not yet taken by the PCI device.
     interrupts: Vec<u16>,
     /// The CQ/EQ engine and the CQ and EQ buffers behind it.
@@ -143,7 +141,6 @@ impl Firmware {
             caps: caps::device_caps(),
             seq: 0,
             trace: Vec::new(),
-            resets: 0,
             interrupts: Vec::new(),
             events: CqEqEngine::new(engine),
             regions: Regions::new(tpt),
@@ -171,11 +168,6 @@ impl Firmware {
     /// The capabilities QUERY_DEV_CAP reports.
     pub fn caps(&self) -> &caps::QueryDevCapOut {
         &self.caps
-    }
-
-    /// Resets seen (writes to the reset register).
-    pub fn resets(&self) -> u64 {
-        self.resets
     }
 
     /// Whether RUN_FW has run (and no reset or UNMAP_FA since).
@@ -258,7 +250,6 @@ impl Firmware {
         self.hcr = [0; 7];
         self.semaphore_taken = false;
         self.owner_taken = false;
-        self.resets += 1;
     }
 
     /// A read of BAR0. Registers are big-endian 32-bit words; any size is

@@ -270,11 +270,6 @@ impl HcaPci {
         }
     }
 
-    /// Whether the kernel enabled MSI-X.
-    pub fn msix_enabled(&self) -> bool {
-        self.msix_state().0
-    }
-
     fn mmio_read(&mut self, bar: u8, addr: u64, out: &mut [u8]) {
         match bar {
             0 if Msix::owns(addr) => self.msix.read(addr, out),
