@@ -158,19 +158,19 @@ impl CqEqEngine {
         Ok(pages)
     }
 
-    /// Hand every entry of a fresh queue to the hardware: owner bit set,
-    /// the rest zero (a page at a time: a 2^17-entry EQ is 1024 pages).
+    /// Hand every entry of a fresh queue to the hardware: each `entry`
+    /// (owner bit set, the rest zero, in the CQE or EQE layout), a page at
+    /// a time (a 2^17-entry EQ is 1024 pages).
     fn owner_init(
         pages: &[u64],
         page_shift: u32,
         bytes: u64,
+        entry: [u64; cq::layout::WORDS],
         mem: &mut dyn HostMemory,
     ) -> CmdResult<()> {
+        let one: Vec<u8> = entry.iter().flat_map(|w| w.to_be_bytes()).collect();
         let used = bytes.min(1 << page_shift) as usize;
-        let mut fresh = vec![0u8; used];
-        for e in fresh.chunks_exact_mut(cq::layout::ENTRY_BYTES as usize) {
-            e[31] = 0x80;
-        }
+        let fresh: Vec<u8> = one.iter().copied().cycle().take(used).collect();
         for p in pages {
             mem.write(*p, &fresh)
                 .map_err(|e| (Status::InternalErr, format!("queue init: {e}")))?;
@@ -236,7 +236,12 @@ impl CqEqEngine {
         bytes: u64,
         mem: &mut dyn HostMemory,
     ) -> CmdResult<()> {
-        Self::owner_init(pages, page_shift, bytes, mem)?;
+        let hw = Eqe {
+            owner: true,
+            ..Default::default()
+        }
+        .pack();
+        Self::owner_init(pages, page_shift, bytes, hw, mem)?;
         if ctx.state() == STATE_ARMED {
             let r = self.one(CqReq::EqDoorbell {
                 eqn,
@@ -330,7 +335,12 @@ impl CqEqEngine {
             eqn,
         })?;
         engine_status(r.status, "SW2HW_CQ")?;
-        if let Err(e) = Self::owner_init(&pages, page_shift, bytes, mem) {
+        let hw = cq::Cqe {
+            owner: true,
+            ..Default::default()
+        }
+        .pack();
+        if let Err(e) = Self::owner_init(&pages, page_shift, bytes, hw, mem) {
             let _ = self.one(CqReq::Hw2SwCq { cqn });
             return Err(e);
         }

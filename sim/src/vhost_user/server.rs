@@ -416,8 +416,9 @@ impl Backend<'_> {
             return;
         }
         let mut served = 0;
+        // The rings' view of memory (a cheap handle to the same mapping).
+        let mm = mem.mmap().clone();
         loop {
-            let mm = mem.mmap().clone();
             let Some(chain) = q.queue.pop_descriptor_chain(&mm) else {
                 break;
             };
@@ -457,7 +458,6 @@ impl Backend<'_> {
                 }
                 written += n;
             }
-            let mm = mem.mmap().clone();
             if q.queue.add_used(&mm, head, written as u32).is_err() {
                 (self.on_event)(DeviceEvent::Warning(format!(
                     "used ring of queue 0 rejected chain {head}"
@@ -489,8 +489,8 @@ impl Backend<'_> {
             return;
         }
         let mut sent = 0;
+        let mm = mem.mmap().clone();
         while let Some(m) = self.msis.front().copied() {
-            let mm = mem.mmap().clone();
             let Some(chain) = q.queue.pop_descriptor_chain(&mm) else {
                 break;
             };
