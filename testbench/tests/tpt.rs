@@ -261,3 +261,90 @@ on_every_backend! {
         assert_eq!(one(&mut dut, TptReq::lookup(key, PD, 0, 8, 0)).status, status::NOT_VALID);
     }
 }
+
+on_every_backend! {
+    fn ranges_at_the_top_of_the_address_space(backend: Backend) {
+        let top = u64::MAX; // the last byte of the address space
+        let phys = |va, len| MptEntry {
+            va,
+            len,
+            ..region(9, 0x11, MptKind::Physical, access::ALL, false, 0, 0)
+        };
+        let key = 9 << 8 | 0x11;
+        // The repro: a region whose start plus length wraps is
+        // refused (and so not used by the lookup that hung the RTL).
+        let mut dut = open(backend, None, Pacing::RANDOM, 11).expect("open");
+        for (va, len) in [(0x800, top), (2, top), (top - 4095, 4097), (top, 2)] {
+            let r = one(&mut dut, TptReq::sw2hw(9, phys(va, len)));
+            assert_eq!(r.status, status::BAD_PARAM, "va {va:#x} len {len:#x}");
+        }
+        let r = one(&mut dut, TptReq::lookup(key, PD, 0xffff_ffff_ffff_f100, 4096, 0));
+        assert_eq!(r.status, status::NOT_VALID, "nothing was registered");
+
+        // mlx4's DMA region: start 0, length 2^64 - 1, so its last byte is
+        // 2^64 - 2.
+        let mut dut = with_region(backend, 9, phys(0, top));
+        let look = |dut: &mut TptTransactor, va: u64, len: u32| {
+            let r = one(dut, TptReq::lookup(key, PD, va, len, 0));
+            (r.status, r.pages)
+        };
+        let last_page = top - 4095;
+        assert_eq!(look(&mut dut, top - 1, 1), (status::OK, vec![top - 1]), "the last byte");
+        assert_eq!(look(&mut dut, top, 1).0, status::OUT_OF_BOUNDS, "one past the last byte");
+        assert_eq!(look(&mut dut, last_page, 4095), (status::OK, vec![last_page]), "the last page");
+        assert_eq!(look(&mut dut, last_page, 4096).0, status::OUT_OF_BOUNDS, "one past the last page");
+        assert_eq!(look(&mut dut, 0xffff_ffff_ffff_f100, 4096).0, status::OUT_OF_BOUNDS, "across 2^64");
+        assert_eq!(look(&mut dut, top, u32::MAX).0, status::OUT_OF_BOUNDS);
+        assert_eq!(look(&mut dut, top, 0), (status::OK, vec![]), "length 0 touches nothing");
+        assert_eq!(look(&mut dut, 0, 0), (status::OK, vec![]));
+        assert_eq!(look(&mut dut, 0, 1), (status::OK, vec![0]), "the first byte");
+
+        // A region that ends exactly at the top: its last byte is 2^64 - 1.
+        assert_eq!(one(&mut dut, TptReq::hw2sw(9)).status, status::OK);
+        assert_eq!(one(&mut dut, TptReq::sw2hw(9, phys(last_page, 4096))).status, status::OK);
+        assert_eq!(look(&mut dut, last_page, 4096), (status::OK, vec![last_page]));
+        assert_eq!(look(&mut dut, top, 1), (status::OK, vec![top]));
+        assert_eq!(look(&mut dut, top, 2).0, status::OUT_OF_BOUNDS);
+        assert_eq!(look(&mut dut, last_page - 1, 2).0, status::OUT_OF_BOUNDS, "one before");
+
+        // A region of length 0 holds nothing.
+        assert_eq!(one(&mut dut, TptReq::hw2sw(9)).status, status::OK);
+        assert_eq!(one(&mut dut, TptReq::sw2hw(9, phys(top, 0))).status, status::OK);
+        assert_eq!(look(&mut dut, top, 1).0, status::OUT_OF_BOUNDS);
+        assert_eq!(look(&mut dut, top, 0), (status::OK, vec![]));
+    }
+}
+
+on_every_backend! {
+    fn a_wrapping_range_never_translates(backend: Backend) {
+        // The host may write anything into ICM (an FMR map): a region whose
+        // start plus length wraps still never lets an access cross 2^64.
+        let mut dut = open(backend, None, Pacing::RANDOM, 13).expect("open");
+        let e = MptEntry {
+            va: 0x800,
+            len: u64::MAX,
+            ..region(7, 1, MptKind::Fmr, access::ALL, false, 0, 0)
+        };
+        let reqs = [TptReq::host_write_mpt(7, e), TptReq::sync_tpt()];
+        dut.transact(&reqs).expect("host write");
+        let key = 7 << 8 | 1;
+        let r = one(&mut dut, TptReq::lookup(key, PD, 0xffff_ffff_ffff_f100, 4096, 0));
+        assert_eq!(r.status, status::OUT_OF_BOUNDS, "the issue's lookup, on a region the host wrote");
+        let r = one(&mut dut, TptReq::lookup(key, PD, u64::MAX, 1, 0));
+        assert_eq!(r.status, status::OK, "the last byte is inside, and reaches no further");
+        assert_eq!(one(&mut dut, TptReq::lookup(key, PD, 0x7ff, 1, 0)).status, status::OUT_OF_BOUNDS);
+
+        // A fast-register of a range that wraps is refused; the key stays dead.
+        let fr = MptEntry {
+            state: MptState::Invalid as u8,
+            ..region(8, 2, MptKind::FastReg, access::ALL, false, 0, 1)
+        };
+        assert_eq!(one(&mut dut, TptReq::sw2hw(8, fr)).status, status::OK);
+        let fkey = 8 << 8 | 3;
+        let r = one(&mut dut, TptReq::fast_reg(fkey, PD, 0x1000, u64::MAX, access::ALL, 12));
+        assert_eq!(r.status, status::BAD_RANGE);
+        assert_eq!(one(&mut dut, TptReq::lookup(fkey, PD, 0x1000, 1, 0)).status, status::NOT_VALID);
+        let r = one(&mut dut, TptReq::fast_reg(fkey, PD, 0, u64::MAX, access::ALL, 12));
+        assert_eq!(r.status, status::OK, "start 0, length 2^64 - 1 ends below the top");
+    }
+}

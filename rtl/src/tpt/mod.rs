@@ -24,6 +24,15 @@ pub const NUM_MTTS: u32 = 1 << 20;
 pub const MIN_LOG_PAGE: u8 = 12;
 pub const MAX_LOG_PAGE: u8 = 30;
 
+/// Whether the range `[start, start + len)` reaches past the top of the
+/// 64-bit address space, that is whether its last byte would lie above
+/// 2^64 - 1 (IBTA: a region or an access is a range of the 64-bit virtual
+/// address space; none wraps round to 0). A range of length 0 never does.
+/// mlx4's DMA region, start 0 and length 2^64 - 1, ends at 2^64 - 2.
+pub fn crosses_top(start: u64, len: u64) -> bool {
+    len != 0 && len - 1 > !start
+}
+
 /// The index of a key's MPT entry.
 pub fn key_index(key: u32) -> u32 {
     key >> 8
@@ -184,6 +193,9 @@ pub mod status {
     pub const NOT_FREE: u8 = 0x88;
     /// Fast-register with an impossible page size.
     pub const BAD_PAGE_SIZE: u8 = 0x89;
+    /// Fast-register of a range that reaches past the top of the address
+    /// space.
+    pub const BAD_RANGE: u8 = 0x8a;
 
     pub fn name(s: u8) -> &'static str {
         match s {
@@ -201,6 +213,7 @@ pub mod status {
             NOT_INVALIDATABLE => "not_invalidatable",
             NOT_FREE => "not_free",
             BAD_PAGE_SIZE => "bad_page_size",
+            BAD_RANGE => "bad_range",
             _ => "unknown",
         }
     }

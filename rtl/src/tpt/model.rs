@@ -5,7 +5,7 @@
 
 use super::layout::MptEntry;
 use super::status::*;
-use super::{access, key_index, key_tag, MptKind, MptState, TptOp, TptReq, TptResp};
+use super::{access, crosses_top, key_index, key_tag, MptKind, MptState, TptOp, TptReq, TptResp};
 use super::{MAX_LOG_PAGE, MIN_LOG_PAGE, NUM_MPTS, NUM_MTTS};
 use crate::{Transactor, TransactorError};
 use std::collections::HashMap;
@@ -117,7 +117,11 @@ impl TptModel {
                         let n = req.entry;
                         let state_ok =
                             n.state == MptState::Valid as u8 || n.state == MptState::Invalid as u8;
-                        if !state_ok || n.kind > MptKind::Physical as u8 || !page_ok(n.log_page) {
+                        if !state_ok
+                            || n.kind > MptKind::Physical as u8
+                            || !page_ok(n.log_page)
+                            || crosses_top(n.va, n.len)
+                        {
                             return BAD_PARAM;
                         }
                         self.store(index, n);
@@ -198,6 +202,9 @@ impl TptModel {
         if !page_ok(r.log_page) {
             return BAD_PAGE_SIZE;
         }
+        if crosses_top(r.va, r.len) {
+            return BAD_RANGE;
+        }
         let n = MptEntry {
             state: MptState::Valid as u8,
             tag: key_tag(req.key),
@@ -212,11 +219,17 @@ impl TptModel {
         OK
     }
 
-    /// Bounds, access, then one DMA address per page touched.
+    /// Bounds, access, then one DMA address per page touched. The access
+    /// must lie inside the region and must not reach past the top of the
+    /// address space (an entry the host wrote into ICM may describe a
+    /// region that does; registration refuses one).
     fn translate(&mut self, e: MptEntry, req: &TptReq, resp: &mut TptResp) -> u8 {
         let len = req.len as u64;
-        let within = req.va.wrapping_sub(e.va);
-        if req.va < e.va || within > e.len || len > e.len - within {
+        if req.va < e.va {
+            return OUT_OF_BOUNDS;
+        }
+        let within = req.va - e.va;
+        if within > e.len || len > e.len - within || crosses_top(req.va, len) {
             return OUT_OF_BOUNDS;
         }
         let granted = e.access | access::LOCAL_READ;
@@ -226,19 +239,23 @@ impl TptModel {
         if len == 0 {
             return OK;
         }
+        // No sum below wraps: the access ends at or below 2^64 - 1, and the
+        // region's first page starts at or below the access.
         let page_mask = (1u64 << e.log_page) - 1;
-        let off = req.va.wrapping_sub(e.va & !page_mask);
-        let (first, last) = (off >> e.log_page, (off + len - 1) >> e.log_page);
+        let off = req.va - (e.va & !page_mask);
+        let (first, last) = (off >> e.log_page, (off + (len - 1)) >> e.log_page);
         for p in first..=last {
             let page = if e.kind == MptKind::Physical as u8 {
                 // The region's own pages: bus addresses, no MTT.
-                (e.va & !page_mask).wrapping_add(p << e.log_page)
+                (e.va & !page_mask) + (p << e.log_page)
             } else {
+                // The MTT index is 24 bits wide and wraps, as the RTL's adder
+                // does.
                 let mtt = (e.mtt_base as u64).wrapping_add(p) as u32 & MASK24;
                 self.icm_mtt(mtt) & !page_mask
             };
             resp.pages.push(if p == first {
-                page.wrapping_add(off & page_mask)
+                page | (off & page_mask)
             } else {
                 page
             });

@@ -151,6 +151,8 @@ pub struct TptUnit<const IDX: usize, const LINES: usize> {
     tag_ok: Signal<Local, Bit>,
     pd_ok: Signal<Local, Bit>,
     into_region: Signal<Local, Bits<64>>,
+    /// The request's new entry reaches past the top of the address space.
+    r_wraps: Signal<Local, Bit>,
     oob: Signal<Local, Bit>,
     denied: Signal<Local, Bit>,
     checked: Signal<Local, Bits<8>>,
@@ -211,6 +213,7 @@ pub struct TptUnit<const IDX: usize, const LINES: usize> {
     not_invalidatable: Constant<Bits<8>>,
     not_free: Constant<Bits<8>>,
     bad_page_size: Constant<Bits<8>>,
+    bad_range: Constant<Bits<8>>,
     num_mpts24: Constant<Bits<24>>,
     num_mpts32: Constant<Bits<32>>,
     num_mtts32: Constant<Bits<32>>,
@@ -360,6 +363,7 @@ impl<const IDX: usize, const LINES: usize> Default for TptUnit<IDX, LINES> {
             tag_ok: Default::default(),
             pd_ok: Default::default(),
             into_region: Default::default(),
+            r_wraps: Default::default(),
             oob: Default::default(),
             denied: Default::default(),
             checked: Default::default(),
@@ -416,6 +420,7 @@ impl<const IDX: usize, const LINES: usize> Default for TptUnit<IDX, LINES> {
             not_invalidatable: c(status::NOT_INVALIDATABLE as u64),
             not_free: c(status::NOT_FREE as u64),
             bad_page_size: c(status::BAD_PAGE_SIZE as u64),
+            bad_range: c(status::BAD_RANGE as u64),
             num_mpts24: c(NUM_MPTS as u64),
             num_mpts32: c(NUM_MPTS as u64),
             num_mtts32: c(NUM_MTTS as u64),
@@ -527,9 +532,15 @@ impl<const IDX: usize, const LINES: usize> Logic for TptUnit<IDX, LINES> {
         self.tag_ok.next = self.tag.val() == self.req_key.val().get_bits::<8>(0);
         self.pd_ok.next = self.pd.val() == self.req_pd.val();
         self.into_region.next = self.req_va.val() - self.ram1.read_data.val();
+        // A range [va, va + len) reaches past 2^64 - 1 when len - 1 > !va
+        // (`crosses_top`): the region being registered, and the access.
+        self.r_wraps.next = (self.req_entry2.val() != self.zero.val())
+            & ((self.req_entry2.val() - self.one.val()) > !self.req_entry1.val());
         self.oob.next = (self.req_va.val() < self.ram1.read_data.val())
             | (self.into_region.val() > self.ram2.read_data.val())
-            | (self.req_len.val() > (self.ram2.read_data.val() - self.into_region.val()));
+            | (self.req_len.val() > (self.ram2.read_data.val() - self.into_region.val()))
+            | ((self.req_len.val() != self.zero.val())
+                & ((self.req_len.val() - self.one.val()) > !self.req_va.val()));
         self.denied.next =
             (self.req_access.val() & !(self.acc.val() | self.local_read.val())).any();
         // The checks every key op makes, in order.
@@ -572,6 +583,7 @@ impl<const IDX: usize, const LINES: usize> Logic for TptUnit<IDX, LINES> {
                     & (self.r_state.val() != self.st_invalid.val()))
                     | (self.r_kind.val() > self.kind_max.val())
                     | !self.r_page_ok.val()
+                    | self.r_wraps.val()
                 {
                     self.status.next = self.bad_param.val();
                 } else {
@@ -600,6 +612,8 @@ impl<const IDX: usize, const LINES: usize> Logic for TptUnit<IDX, LINES> {
                     self.status.next = self.pd_mismatch.val();
                 } else if !self.r_page_ok.val() {
                     self.status.next = self.bad_page_size.val();
+                } else if self.r_wraps.val() {
+                    self.status.next = self.bad_range.val();
                 } else {
                     self.x0.next = (self.ram0.read_data.val() & !self.fm_fast_reg.val())
                         | (self.req_entry0.val() & self.fm_fast_reg.val() & !self.fm_state.val())

@@ -88,7 +88,18 @@ impl TptStimulus {
     }
 
     /// A region that fits its MTT range: starts anywhere in its first page.
+    /// One in 25 sits at the top of the address space instead: it ends one
+    /// byte below 2^64, exactly at it, or one or two bytes past it (a
+    /// range that wraps, which registration refuses).
     fn range(rng: &mut impl Rng, page: u64) -> (u64, u64) {
+        if rng.gen_range(0..25) == 0 {
+            let len = rng.gen_range(0..=(MTT_PER_REGION as u64 - 1) * page);
+            let past = rng.gen_range(0..4u64);
+            return (
+                0u64.wrapping_sub(len).wrapping_add(past).wrapping_sub(1),
+                len,
+            );
+        }
         let va = rng.gen_range(0..1u64 << 40) & !(page - 1) | rng.gen_range(0..page);
         let room = MTT_PER_REGION as u64 * page - (va & (page - 1));
         (va, rng.gen_range(0..=room))
@@ -224,9 +235,20 @@ impl TptStimulus {
                         TptReq::host_write_mtt(mtt, rng.gen::<u64>() & !0xfff)
                     })
                     .collect();
+                // Now and then at a new address (an FMR map may move the
+                // region), which may wrap: nothing checks what the host
+                // writes into ICM.
+                let page = 1u64 << e.log_page.clamp(MIN_LOG_PAGE, MAX_LOG_PAGE);
+                let (va, len) = if rng.gen_range(0..8) == 0 {
+                    Self::range(rng, page)
+                } else {
+                    (e.va, e.len)
+                };
                 let mapped = MptEntry {
                     state: MptState::Valid as u8,
                     tag: e.tag.wrapping_add(1),
+                    va,
+                    len,
                     ..e
                 };
                 reqs.push(TptReq::host_write_mpt(index, mapped));
@@ -310,12 +332,18 @@ impl ProtectionChecker {
     }
 }
 
-/// An OK lookup stays inside the region the response says it used.
+/// An OK lookup stays inside the region the response says it used, and
+/// below the top of the address space.
 fn check_inside(req: &TptReq, resp: &TptResp) -> Result<(), String> {
     let e = &resp.entry;
     let end = req.va as u128 + req.len as u128;
     if req.va < e.va || end > e.va as u128 + e.len as u128 {
         return Err(format!("lookup {req:x?} reached outside its region {e:x?}"));
+    }
+    if end > 1u128 << 64 {
+        return Err(format!(
+            "lookup {req:x?} crossed the top of the address space"
+        ));
     }
     if e.pd != req.pd & 0xff_ffff || e.tag != key_tag(req.key) || e.state != MptState::Valid as u8 {
         return Err(format!(
