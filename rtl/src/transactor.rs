@@ -20,6 +20,11 @@ pub trait Transactor {
 
     /// Clock cycles simulated so far (0 for an untimed model).
     fn cycles(&self) -> u64;
+
+    /// Hold every request to at most `limit` of the block's own cycles
+    /// instead of its documented bound (`None`: the bound). An untimed
+    /// model ignores it.
+    fn set_cycle_limit(&mut self, _limit: Option<u64>) {}
 }
 
 /// Why a clocked implementation could not complete a transaction.
@@ -27,10 +32,37 @@ pub trait Transactor {
 pub enum TransactorError {
     #[error("no response after {cycles} cycles (outstanding: {outstanding})")]
     Timeout { cycles: u64, outstanding: usize },
+    /// One request took more of the block's own cycles than its worst case
+    /// allows (`docs/blocks/<block>.md`, "Cycle bound"): the block is
+    /// wedged. The transactor resets it and drops what was outstanding.
+    #[error(
+        "the {block} block spent {cycles} cycles on one request without answering it \
+         (its bound is {bound}); request: {request}; pacing seed {seed:#x}; \
+         the block was reset"
+    )]
+    Overrun {
+        block: &'static str,
+        request: String,
+        cycles: u64,
+        bound: u64,
+        seed: u64,
+    },
     #[error("response without a request outstanding at cycle {cycle}")]
     Spurious { cycle: u64 },
     #[error("simulation did not settle at cycle {cycle}: combinational loop")]
     NoConvergence { cycle: u64 },
+}
+
+impl TransactorError {
+    /// Whether the transactor can take more requests after this error: a
+    /// timeout or an overrun resets the block; a simulation that does not
+    /// settle cannot go on.
+    pub fn recoverable(&self) -> bool {
+        matches!(
+            self,
+            TransactorError::Timeout { .. } | TransactorError::Overrun { .. }
+        )
+    }
 }
 
 impl<T: Transactor + ?Sized> Transactor for Box<T> {
@@ -47,5 +79,9 @@ impl<T: Transactor + ?Sized> Transactor for Box<T> {
 
     fn cycles(&self) -> u64 {
         (**self).cycles()
+    }
+
+    fn set_cycle_limit(&mut self, limit: Option<u64>) {
+        (**self).set_cycle_limit(limit)
     }
 }

@@ -39,6 +39,9 @@ pub struct IcmBfm {
     pub stall_pct: u8,
     reads: u64,
     writes: u64,
+    /// The block waits on this model: a read in flight, or a request beat
+    /// refused this cycle.
+    holding: bool,
 }
 
 impl IcmBfm {
@@ -54,6 +57,7 @@ impl IcmBfm {
             stall_pct: 20,
             reads: 0,
             writes: 0,
+            holding: false,
         }
     }
 
@@ -91,7 +95,20 @@ impl IcmBfm {
                 self.pending.push_back((due, data));
             }
         }
+        self.holding = !self.pending.is_empty() || (req.is_some() && !self.drive.req_ready);
         self.cycle += 1;
+    }
+
+    /// Whether the block waited on ICM in the cycle last observed.
+    pub fn holding(&self) -> bool {
+        self.holding
+    }
+
+    /// Drop the reads in flight (the block was reset and will not take
+    /// them). What ICM holds stays.
+    pub fn abort(&mut self) {
+        self.pending.clear();
+        self.holding = false;
     }
 
     /// The words of one entry as ICM holds them.

@@ -37,6 +37,31 @@ pub trait StreamBlock {
         None
     }
 
+    /// The block's name, for errors.
+    const NAME: &'static str;
+
+    /// The most clock cycles the block may spend on `req` on its own
+    /// account: counted while `req` is the oldest request not yet answered
+    /// and has been presented (accepted or not: a block may work on a
+    /// request before it takes it), not
+    /// counting cycles in which the environment holds the block
+    /// ([`StreamBlock::env_holding`]) or the response stream is not ready.
+    /// The block's worst case, with margin; each block documents its own
+    /// (`docs/blocks/<block>.md`, "Cycle bound"). A request that takes
+    /// longer is an overrun: the transactor reports it and resets the block.
+    fn cycle_bound(req: &Self::Req) -> u64;
+
+    /// Whether the environment holds the block this cycle (a read it has
+    /// not answered yet, a request beat it refused): such cycles are the
+    /// environment's, not charged to the request.
+    fn env_holding(_env: &Self::Env) -> bool {
+        false
+    }
+
+    /// Forget what the block had asked of the environment (reads in
+    /// flight, writes gathered for a response): the block was reset.
+    fn env_abort(_env: &mut Self::Env) {}
+
     /// A response in the making, for blocks that answer in several beats.
     type Partial: Default;
 

@@ -23,6 +23,11 @@ pub struct StreamTransactor<D: Dut, B: StreamBlock> {
     env: B::Env,
     partial: B::Partial,
     took_beat: bool,
+    /// Whether the response stream was ready in the last cycle.
+    resp_ready: bool,
+    pacing_seed: u64,
+    /// A cycle bound that replaces every request's own (`--max-cycles`).
+    cycle_limit: Option<u64>,
     _block: PhantomData<B>,
 }
 
@@ -48,6 +53,9 @@ where
             env: B::env(pacing_seed ^ 0x9e37_79b9_7f4a_7c15),
             partial: B::Partial::default(),
             took_beat: false,
+            resp_ready: true,
+            pacing_seed,
+            cycle_limit: None,
             _block: PhantomData,
         })
     }
@@ -64,6 +72,11 @@ where
     /// The block's environment, to set its pacing.
     pub fn env_mut(&mut self) -> &mut B::Env {
         &mut self.env
+    }
+
+    /// The cycles `req` may take.
+    pub fn bound(&self, req: &B::Req) -> u64 {
+        self.cycle_limit.unwrap_or_else(|| B::cycle_bound(req))
     }
 
     pub fn pacing(&self) -> Pacing {
@@ -84,6 +97,7 @@ where
     fn step(&mut self, req: Option<&B::Req>) -> Result<(bool, Option<B::Resp>), TransactorError> {
         let cycle = self.clock.cycles();
         let ready = self.monitor.ready(&mut self.rng, self.pacing.stall_pct);
+        self.resp_ready = ready;
         B::put_req(&mut self.inputs, req);
         B::set_resp_ready(&mut self.inputs, ready);
         B::env_drive(&mut self.env, &mut self.inputs);
@@ -112,18 +126,49 @@ where
     D: Dut,
     B: StreamBlock<In = D::In, Out = D::Out>,
 {
-    /// Send block requests back to back and collect their responses.
+    /// Send block requests back to back and collect their responses. A
+    /// timeout or an overrun resets the block before it is reported, so
+    /// the transactor can go on with the next requests.
     fn run(&mut self, reqs: &[B::Req]) -> Result<Vec<B::Resp>, TransactorError> {
+        let r = self.run_unguarded(reqs);
+        if let Err(e) = &r {
+            if e.recoverable() {
+                self.recover()?;
+            }
+        }
+        r
+    }
+
+    /// Reset the block after it wedged: reset held for four cycles, what it
+    /// had asked of the environment and any response half taken dropped.
+    fn recover(&mut self) -> Result<(), TransactorError> {
+        let cycle = self.clock.cycles();
+        self.inputs = D::In::default();
+        B::env_abort(&mut self.env);
+        self.partial = B::Partial::default();
+        reset(&mut self.dut, &mut self.clock, 4, B::set_reset)
+            .map_err(|_| TransactorError::NoConvergence { cycle })
+    }
+
+    fn run_unguarded(&mut self, reqs: &[B::Req]) -> Result<Vec<B::Resp>, TransactorError> {
         let mut driver = StreamDriver::default();
         for r in reqs {
             driver.push(r.clone());
         }
         let mut out = Vec::with_capacity(reqs.len());
         let mut idle = 0u64;
+        // The cycles charged to the oldest request not yet answered.
+        let mut charged = 0u64;
         while out.len() < reqs.len() {
             let req = driver.present(&mut self.rng, self.pacing.idle_pct).cloned();
+            // The oldest request not yet answered is being worked on once it
+            // is presented (a block may work on it before it takes it).
+            let was_outstanding = (out.len() as u64) < driver.sent() + req.is_some() as u64;
             let (accepted, resp) = self.step(req.as_ref())?;
             driver.edge(accepted);
+            if was_outstanding && self.resp_ready && !B::env_holding(&self.env) {
+                charged += 1;
+            }
             // A beat counts as progress even when it completes no response.
             let progressed = accepted || self.took_beat;
             if let Some(r) = resp {
@@ -134,6 +179,19 @@ where
                 }
                 self.monitor.record();
                 out.push(r);
+                charged = 0;
+            } else if was_outstanding {
+                let head = &reqs[out.len()];
+                let bound = self.bound(head);
+                if charged > bound {
+                    return Err(TransactorError::Overrun {
+                        block: B::NAME,
+                        request: format!("{head:?}"),
+                        cycles: charged,
+                        bound,
+                        seed: self.pacing_seed,
+                    });
+                }
             }
             idle = if progressed { 0 } else { idle + 1 };
             if idle > IDLE_TIMEOUT_CYCLES {
@@ -181,5 +239,9 @@ where
 
     fn cycles(&self) -> u64 {
         self.clock.cycles()
+    }
+
+    fn set_cycle_limit(&mut self, limit: Option<u64>) {
+        self.cycle_limit = limit;
     }
 }

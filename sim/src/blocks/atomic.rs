@@ -43,6 +43,14 @@ impl StreamBlock for AtomicStreams {
 
     fn env(_seed: u64) {}
 
+    const NAME: &'static str = "atomic";
+
+    /// Two pipeline stages: an answer two cycles after the request is
+    /// taken (`docs/blocks/atomic.md`, "Cycle bound"; 3 seen at most).
+    fn cycle_bound(_req: &AtomicReq) -> u64 {
+        8
+    }
+
     fn set_reset(i: &mut AtomicIn, on: bool) {
         i.reset = on;
     }

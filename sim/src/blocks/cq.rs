@@ -168,6 +168,26 @@ impl StreamBlock for CqStreams {
         }
     }
 
+    const NAME: &'static str = "CQ/EQ engine";
+
+    /// The CQ context's line filled (and a dirty one written back), the CQE
+    /// and an EQE written in four beats each, an interrupt
+    /// (`docs/blocks/cq.md`, "Cycle bound"; 21 seen at most, ICM waits not
+    /// counted).
+    fn cycle_bound(_req: &CqReq) -> u64 {
+        64
+    }
+
+    fn env_holding(env: &CqEnv) -> bool {
+        env.icm.holding()
+    }
+
+    fn env_abort(env: &mut CqEnv) {
+        env.icm.abort();
+        env.dma.clear();
+        env.irqs.clear();
+    }
+
     fn set_reset(i: &mut CqIn, on: bool) {
         i.reset = on;
     }

@@ -88,6 +88,23 @@ impl StreamBlock for QpcStreams {
         }));
     }
 
+    const NAME: &'static str = "QPC";
+
+    /// A miss writes a dirty line back and fills the new one, 8 beats each,
+    /// around 3 cycles of lookup (`docs/blocks/qpc.md`, "Cycle bound"; 15
+    /// seen at most, ICM waits not counted).
+    fn cycle_bound(_req: &QpcReq) -> u64 {
+        64
+    }
+
+    fn env_holding(env: &IcmBfm) -> bool {
+        env.holding()
+    }
+
+    fn env_abort(env: &mut IcmBfm) {
+        env.abort();
+    }
+
     fn set_reset(i: &mut QpcIn, on: bool) {
         i.reset = on;
     }

@@ -121,6 +121,30 @@ impl StreamBlock for TptStreams {
         Some(TptResp::default())
     }
 
+    const NAME: &'static str = "TPT";
+
+    /// A fill of the MPT line and the checks, then for a lookup one MTT
+    /// read and one beat per page, and an access touches at most
+    /// `len / 4096 + 2` pages (`docs/blocks/tpt.md`, "Cycle bound"; 11 seen
+    /// at most for a command, 24 for a lookup of 13 pages, ICM waits not
+    /// counted).
+    fn cycle_bound(req: &TptReq) -> u64 {
+        let pages = if req.op == TptOp::Lookup as u8 {
+            req.len as u64 / 4096 + 2
+        } else {
+            0
+        };
+        32 + 4 * pages
+    }
+
+    fn env_holding(env: &IcmBfm) -> bool {
+        env.holding()
+    }
+
+    fn env_abort(env: &mut IcmBfm) {
+        env.abort();
+    }
+
     fn set_reset(i: &mut TptIn, on: bool) {
         i.reset = on;
     }
