@@ -1,20 +1,51 @@
 use anyhow::{bail, Context, Result};
 use clap::Parser;
 use hca_sim::cli::jsonl::Totals;
+use hca_sim::cli::out;
 use hca_sim::cli::{self, BenchCmd, BlockArgs, BlockCmd, Cli, Command, FirmwareCmd, RtlCmd};
 use hca_sim::Backend;
+use hca_sim::{errln, out, outln};
 use hca_testbench::seed::parse_u64;
 use hca_testbench::Seed;
-use std::io::{stdin, stdout, StdinLock, StdoutLock};
+use std::io::{stdin, stdout, StdinLock, StdoutLock, Write};
 use std::path::Path;
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
-    match run(Cli::parse()) {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => return usage(e),
+    };
+    match run(cli).and_then(|ok| {
+        out::flush()?;
+        Ok(ok)
+    }) {
         Ok(true) => ExitCode::SUCCESS,
         Ok(false) => ExitCode::FAILURE,
         Err(e) => {
-            eprintln!("hca: error: {e:#}");
+            // Said once, on one line; when standard error is what failed
+            // there is nowhere to say it, and the exit status tells.
+            let _ = writeln!(std::io::stderr(), "hca: error: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+/// Help, the version, or a usage error, as clap renders them; a stream
+/// that cannot take them is an error like any other.
+fn usage(e: clap::Error) -> ExitCode {
+    let text = e.render().ansi().to_string();
+    if e.use_stderr() {
+        let _ = write!(std::io::stderr(), "{text}");
+        return ExitCode::from(2);
+    }
+    match write!(std::io::stdout(), "{text}").and_then(|_| std::io::stdout().flush()) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            let _ = writeln!(
+                std::io::stderr(),
+                "hca: error: writing standard output: {err}"
+            );
             ExitCode::from(2)
         }
     }
@@ -43,6 +74,7 @@ fn run(cli: Cli) -> Result<bool> {
             type Serve = fn(
                 Backend,
                 Option<&Path>,
+                Option<u64>,
                 StdinLock<'static>,
                 StdoutLock<'static>,
             ) -> Result<(Totals, u64)>;
@@ -56,8 +88,14 @@ fn run(cli: Cli) -> Result<bool> {
                 bail!("--vcd needs a clocked backend (rtl or verilator): the model is untimed");
             }
             let vcd = args.vcd.as_deref();
-            let (t, cycles) = serve(args.backend, vcd, stdin().lock(), stdout().lock())?;
-            eprintln!(
+            let (t, cycles) = serve(
+                args.backend,
+                vcd,
+                args.max_cycles,
+                stdin().lock(),
+                stdout().lock(),
+            )?;
+            errln!(
                 "hca block {name}: {} transactions ({} answered with an error), {} cycles on {}{}",
                 t.lines,
                 t.errors,
@@ -77,13 +115,13 @@ fn run(cli: Cli) -> Result<bool> {
         Command::Rtl {
             cmd: RtlCmd::Ports { block },
         } => {
-            print!("{}", cli::rtl::ports_markdown(&block)?);
+            out!("{}", cli::rtl::ports_markdown(&block)?);
             Ok(true)
         }
         Command::Rtl {
             cmd: RtlCmd::Layout { block },
         } => {
-            print!("{}", cli::rtl::layout_markdown(&block)?);
+            out!("{}", cli::rtl::layout_markdown(&block)?);
             Ok(true)
         }
         Command::Rtl {
@@ -109,13 +147,13 @@ fn run(cli: Cli) -> Result<bool> {
         } => {
             if name == "all" {
                 for (n, t) in hca_firmware::docs::tables() {
-                    println!("<!-- fw:{n} -->\n{t}<!-- /fw -->\n");
+                    outln!("<!-- fw:{n} -->\n{t}<!-- /fw -->\n");
                 }
                 return Ok(true);
             }
             match hca_firmware::docs::table(&name) {
                 Some(t) => {
-                    print!("{t}");
+                    out!("{t}");
                     Ok(true)
                 }
                 None => {

@@ -76,7 +76,7 @@ fn every_backend_answers_the_script() {
     let want: Vec<&str> = SCRIPT.iter().map(|s| s.1).collect();
     for backend in Backend::ALL {
         let mut out = Vec::new();
-        let (totals, _) = serve(backend, None, input().as_bytes(), &mut out).expect("serve");
+        let (totals, _) = serve(backend, None, None, input().as_bytes(), &mut out).expect("serve");
         let got = String::from_utf8(out).expect("utf-8");
         let got: Vec<&str> = got.lines().collect();
         assert_eq!(got, want, "backend {backend}");
@@ -136,11 +136,11 @@ fn the_binary_refuses_a_waveform_from_the_model() {
 fn garbage_is_answered_line_by_line_on_every_backend() {
     let good: Vec<&str> = SCRIPT.iter().map(|s| s.0).collect();
     let (input, lines) = common::garbage(&good);
-    common::serve_everywhere(|b, v, i, o| serve(b, v, i, o), &input, lines);
+    common::serve_everywhere(|b, v, i, o| serve(b, v, None, i, o), &input, lines);
 }
 
 #[test]
-fn a_reader_that_goes_away_ends_the_run_quietly() {
+fn a_reader_that_goes_away_ends_the_run_with_one_line() {
     let mut child = Command::new(env!("CARGO_BIN_EXE_hca"))
         .args(["block", "atomic", "--backend", "model"])
         .stdin(Stdio::piped())
@@ -153,9 +153,11 @@ fn a_reader_that_goes_away_ends_the_run_quietly() {
     let _ = stdin.write_all(input().repeat(100).as_bytes());
     drop(stdin);
     let out = child.wait_with_output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert_eq!(err.lines().count(), 1, "{err}");
     assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+        err.contains("writing standard output") && !err.contains("panicked"),
+        "{err}"
     );
 }

@@ -29,7 +29,7 @@ const SCRIPT: &[&str] = &[
 fn every_backend_walks_a_qp_alike() {
     let input: String = SCRIPT.iter().map(|l| format!("{l}\n")).collect();
     let (text, totals) = common::serve_everywhere(
-        |b, v, i, o| serve(b, v, i, o),
+        |b, v, i, o| serve(b, v, None, i, o),
         input.as_bytes(),
         SCRIPT.len() as u64,
     );
@@ -72,5 +72,5 @@ fn every_backend_walks_a_qp_alike() {
 #[test]
 fn garbage_is_answered_line_by_line_on_every_backend() {
     let (input, lines) = common::garbage(SCRIPT);
-    common::serve_everywhere(|b, v, i, o| serve(b, v, i, o), &input, lines);
+    common::serve_everywhere(|b, v, i, o| serve(b, v, None, i, o), &input, lines);
 }

@@ -26,7 +26,7 @@ const SCRIPT: &[&str] = &[
 fn every_backend_answers_alike() {
     let input: String = SCRIPT.iter().map(|l| format!("{l}\n")).collect();
     let (text, totals) = common::serve_everywhere(
-        |b, v, i, o| serve(b, v, i, o),
+        |b, v, i, o| serve(b, v, None, i, o),
         input.as_bytes(),
         SCRIPT.len() as u64,
     );
@@ -60,5 +60,5 @@ fn every_backend_answers_alike() {
 #[test]
 fn garbage_is_answered_line_by_line_on_every_backend() {
     let (input, lines) = common::garbage(SCRIPT);
-    common::serve_everywhere(|b, v, i, o| serve(b, v, i, o), &input, lines);
+    common::serve_everywhere(|b, v, i, o| serve(b, v, None, i, o), &input, lines);
 }

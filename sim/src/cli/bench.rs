@@ -111,32 +111,32 @@ pub struct AtomicBench {
 
 pub fn atomic(seconds: f64) -> Result<AtomicBench> {
     let budget = Duration::from_secs_f64(seconds.max(0.1));
-    println!(
+    crate::outln!(
         "hca bench atomic: up to {:.1} s per backend, one core; {POOL_OPS} random ops generated up front",
         budget.as_secs_f64()
     );
     let (reqs, want) = pool(POOL_OPS);
     let verilator = checked_rate(Backend::Verilator, &reqs, &want, budget)?;
-    println!(
+    crate::outln!(
         "  verilator   {:>12.0} cycles/s  (Verilator build, checked against the model)",
         verilator
     );
     let lockstep = checked_rate(Backend::Rtl, &reqs, &want, budget)?;
-    println!(
+    crate::outln!(
         "  rtl         {:>12.0} cycles/s  (rust-hdl, lock-step driver, checked against the model)",
         lockstep
     );
     let simulation = simulation_rate(budget)?;
-    println!(
+    crate::outln!(
         "  simulation  {:>12.0} cycles/s  (rust-hdl's threaded Simulation, unchecked)",
         simulation
     );
-    println!("ratios:");
-    println!(
+    crate::outln!("ratios:");
+    crate::outln!(
         "  verilator / rtl lock-step   {:>8.1}x  (aim >= 20x)",
         verilator / lockstep
     );
-    println!(
+    crate::outln!(
         "  rtl lock-step / Simulation  {:>8.1}x  (aim >= 50x)",
         lockstep / simulation
     );

@@ -139,17 +139,20 @@ pub fn cq(rate: f64) -> Result<()> {
     if r[0].irqs.is_empty() {
         bail!("the armed completion raised no interrupt");
     }
-    println!("hca bench cq: the CQ and EQ engine's RTL on the Verilator build");
-    println!(
+    crate::outln!("hca bench cq: the CQ and EQ engine's RTL on the Verilator build");
+    crate::outln!(
         "  CQE path              {per_cqe:>6.2} cycles per completion ({:.3} CQEs per clock)",
         1.0 / per_cqe
     );
-    println!("  completion to MSI-X   {to_irq:>6} cycles (request in to interrupt out, CQE and EQE written)");
-    println!("moderation: {N} completions one tick apart, at {rate:.0} completions/s (a tick is the gap between two)");
+    crate::outln!("  completion to MSI-X   {to_irq:>6} cycles (request in to interrupt out, CQE and EQE written)");
+    crate::outln!("moderation: {N} completions one tick apart, at {rate:.0} completions/s (a tick is the gap between two)");
     let base = events(&mut d, 10, 2, N, 0, 0)?;
-    println!(
+    crate::outln!(
         "  {:>5} {:>6} {:>8} {:>15}",
-        "count", "period", "events", "events/s saved"
+        "count",
+        "period",
+        "events",
+        "events/s saved"
     );
     for (i, (count, period)) in [(0u16, 0u16), (4, 0), (16, 0), (0, 8), (16, 32), (64, 16)]
         .into_iter()
@@ -161,7 +164,7 @@ pub fn cq(rate: f64) -> Result<()> {
             events(&mut d, 10 + i as u32, 2 + (i as u16 % 6), N, count, period)?
         };
         let saved = (base - e.min(base)) as f64 / N as f64 * rate;
-        println!("  {count:>5} {period:>6} {e:>8} {saved:>15.0}");
+        crate::outln!("  {count:>5} {period:>6} {e:>8} {saved:>15.0}");
     }
     Ok(())
 }

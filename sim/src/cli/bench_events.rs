@@ -57,7 +57,7 @@ fn measure(backend: Backend, n: u64) -> Result<Row> {
 }
 
 pub fn events(n: u64) -> Result<()> {
-    println!(
+    crate::outln!(
         "{n} NOPs completed by event per backend; per command: the post, its EQE and MSI-X vector, and the re-arming doorbell\n"
     );
     let rows: Vec<Row> = [Backend::Model, Backend::Verilator, Backend::Rtl]
@@ -65,12 +65,15 @@ pub fn events(n: u64) -> Result<()> {
         .map(|b| measure(b, n))
         .collect::<Result<_>>()?;
     let model = rows[0].per_cmd_us;
-    println!(
+    crate::outln!(
         "{:<10} {:>14} {:>18} {:>14}",
-        "engine", "us/command", "cycles/event", "x model"
+        "engine",
+        "us/command",
+        "cycles/event",
+        "x model"
     );
     for r in &rows {
-        println!(
+        crate::outln!(
             "{:<10} {:>14.2} {:>18.1} {:>14.1}",
             r.backend.name(),
             r.per_cmd_us,
@@ -78,7 +81,7 @@ pub fn events(n: u64) -> Result<()> {
             r.per_cmd_us / model
         );
     }
-    println!(
+    crate::outln!(
         "\nUML waits at most ~40 ms for an MMIO read: the slowest backend leaves {:.0}x headroom per command.",
         40_000.0 / rows.iter().map(|r| r.per_cmd_us).fold(0.0, f64::max)
     );

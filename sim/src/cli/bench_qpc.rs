@@ -82,16 +82,16 @@ pub fn qpc(icm_latency: u64) -> Result<QpcBench> {
         })
         .collect();
     let dirty = cycles_per(&mut d, &dirty_reqs)?;
-    println!("hca bench qpc: QP context lookups on the Verilator build, ICM read latency {icm_latency} cycles");
-    println!(
+    crate::outln!("hca bench qpc: QP context lookups on the Verilator build, ICM read latency {icm_latency} cycles");
+    crate::outln!(
         "  hit                  {hit:>6.2} cycles/request  ({:.2} lookups per clock)",
         1.0 / hit
     );
-    println!(
+    crate::outln!(
         "  miss, clean line     {clean:>6.2} cycles/request  (+{:.2} over a hit)",
         clean - hit
     );
-    println!(
+    crate::outln!(
         "  miss, dirty line     {dirty:>6.2} cycles/request  (+{:.2} over a hit)",
         dirty - hit
     );

@@ -135,22 +135,24 @@ pub fn tpt(icm_latency: u64) -> Result<()> {
         fmr.push((batch, sync, refill, (sync as f64 + refill) / batch as f64));
     }
 
-    println!("hca bench tpt: the TPT's RTL on the Verilator build, {CACHE_LINES} MPT cache lines, ICM read latency {icm_latency} cycles");
-    println!("lookups");
-    println!(
+    crate::outln!("hca bench tpt: the TPT's RTL on the Verilator build, {CACHE_LINES} MPT cache lines, ICM read latency {icm_latency} cycles");
+    crate::outln!("lookups");
+    crate::outln!(
         "  hit, checks only       {hit_check:>7.2} cycles  ({:.2} lookups per clock)",
         1.0 / hit_check
     );
-    println!("  hit, one page          {hit_page:>7.2} cycles  (the MTT entry is read from ICM)");
-    println!(
+    crate::outln!(
+        "  hit, one page          {hit_page:>7.2} cycles  (the MTT entry is read from ICM)"
+    );
+    crate::outln!(
         "  miss, checks only      {miss_check:>7.2} cycles  (+{:.2} for the MPT fill)",
         miss_check - hit_check
     );
-    println!("killing a key, cycles per key");
-    println!("  remote invalidation    {remote:>7.2}  (Send with Invalidate: checks, entry written through)");
-    println!("  local invalidation     {local:>7.2}");
+    crate::outln!("killing a key, cycles per key");
+    crate::outln!("  remote invalidation    {remote:>7.2}  (Send with Invalidate: checks, entry written through)");
+    crate::outln!("  local invalidation     {local:>7.2}");
     for (batch, sync, refill, each) in &fmr {
-        println!(
+        crate::outln!(
             "  FMR unmap, batch {batch:>3}   {each:>7.2}  (SYNC_TPT {sync} + refetching a {lines}-entry working set {refill:.0}, over {batch} keys)"
         );
     }

@@ -64,15 +64,18 @@ pub fn render(req: &AtomicReq, resp: &AtomicResp) -> Answer {
     }
 }
 
-/// Answer every line of `input` on `output`, in order; returns the totals
-/// and the cycles the backend ran.
+/// Answer every line of `input` on `output`, in order, each request held to
+/// `max_cycles` when given (else to the block's own bound); returns the
+/// totals and the cycles the backend ran.
 pub fn serve(
     backend: Backend,
     vcd: Option<&Path>,
+    max_cycles: Option<u64>,
     input: impl BufRead,
     output: impl Write,
 ) -> Result<(Totals, u64)> {
     let mut dut: AtomicTransactor = open(backend, vcd, Pacing::FULL_SPEED, 0)?;
+    dut.set_cycle_limit(max_cycles);
     serve_block(&mut dut, input, output, parse, render)
 }
 

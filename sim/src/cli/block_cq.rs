@@ -142,7 +142,7 @@ pub fn parse(line: &str) -> Result<CqReq, String> {
         },
         8 => CqReq::SetCi {
             cqn: cqn()?,
-            ci: o.uint("ci", 32)? as u32,
+            ci: o.uint("ci", 24)? as u32,
         },
         9 => {
             let arm = match o.string("arm")? {
@@ -158,7 +158,7 @@ pub fn parse(line: &str) -> Result<CqReq, String> {
                 cqn: cqn()?,
                 arm: arm as u8,
                 sn: o.uint("sn", 2)? as u8,
-                ci: o.uint("ci", 32)? as u32,
+                ci: o.uint("ci", 24)? as u32,
             }
         }
         10 => CqReq::Tick {
@@ -167,7 +167,7 @@ pub fn parse(line: &str) -> Result<CqReq, String> {
         },
         11 => CqReq::EqDoorbell {
             eqn: eqn()?,
-            ci: o.uint("ci", 32)? as u32,
+            ci: o.uint("ci", 24)? as u32,
             arm: o.flag("arm")?,
         },
         _ => CqReq::Event {
@@ -209,14 +209,17 @@ pub fn render(req: &CqReq, resp: &CqResp) -> Answer {
     Answer::Response(v.to_string())
 }
 
-/// Answer every line of `input` on `output`, in order; returns the totals
-/// and the cycles the backend ran.
+/// Answer every line of `input` on `output`, in order, each request held to
+/// `max_cycles` when given (else to the block's own bound); returns the
+/// totals and the cycles the backend ran.
 pub fn serve(
     backend: Backend,
     vcd: Option<&Path>,
+    max_cycles: Option<u64>,
     input: impl BufRead,
     output: impl Write,
 ) -> Result<(Totals, u64)> {
     let mut dut: CqTransactor = open(backend, vcd, Pacing::FULL_SPEED, 0)?;
+    dut.set_cycle_limit(max_cycles);
     serve_block(&mut dut, input, output, parse, render)
 }

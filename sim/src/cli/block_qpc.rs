@@ -174,7 +174,7 @@ pub fn parse(line: &str) -> Result<QpcReq, String> {
         }
         QpcOp::Query => QpcReq::query(qpn),
         QpcOp::SendPsn => QpcReq::send_psn(qpn, o.uint("count", 16)? as u16),
-        QpcOp::RecvPsn => QpcReq::recv_psn(qpn, o.uint("psn", 32)? as u32, o.flag("last")?),
+        QpcOp::RecvPsn => QpcReq::recv_psn(qpn, o.uint("psn", 24)? as u32, o.flag("last")?),
         QpcOp::Retry => QpcReq::retry(qpn, o.flag("rnr")?),
         QpcOp::Ack => QpcReq::ack(qpn),
         QpcOp::SendError => QpcReq::send_error(qpn),
@@ -208,15 +208,18 @@ pub fn render(req: &QpcReq, resp: &QpcResp) -> Answer {
     Answer::Response(v.to_string())
 }
 
-/// Answer every line of `input` on `output`, in order; returns the totals
-/// and the cycles the backend ran.
+/// Answer every line of `input` on `output`, in order, each request held to
+/// `max_cycles` when given (else to the block's own bound); returns the
+/// totals and the cycles the backend ran.
 pub fn serve(
     backend: Backend,
     vcd: Option<&Path>,
+    max_cycles: Option<u64>,
     input: impl BufRead,
     output: impl Write,
 ) -> Result<(Totals, u64)> {
     let mut dut: QpcTransactor = open(backend, vcd, Pacing::FULL_SPEED, 0)?;
+    dut.set_cycle_limit(max_cycles);
     serve_block(&mut dut, input, output, parse, render)
 }
 

@@ -138,7 +138,7 @@ pub fn parse(line: &str) -> Result<TptReq, String> {
         TptOp::HostWriteMpt => TptReq::host_write_mpt(index()?, new_entry()?),
         TptOp::Hw2Sw => TptReq::hw2sw(index()?),
         TptOp::Query => TptReq::query(index()?),
-        TptOp::WriteMtt => TptReq::write_mtt(o.uint("mtt", 32)? as u32, o.u64("addr")?),
+        TptOp::WriteMtt => TptReq::write_mtt(o.uint("mtt", 24)? as u32, o.u64("addr")?),
         TptOp::HostWriteMtt => TptReq::host_write_mtt(o.uint("mtt", 24)? as u32, o.u64("addr")?),
         TptOp::LocalInv => TptReq::local_inv(key()?, pd()?),
         TptOp::RemoteInv => TptReq::remote_inv(key()?, pd()?),
@@ -190,14 +190,17 @@ pub fn render(req: &TptReq, resp: &TptResp) -> Answer {
     Answer::Response(v.to_string())
 }
 
-/// Answer every line of `input` on `output`, in order; returns the totals
-/// and the cycles the backend ran.
+/// Answer every line of `input` on `output`, in order, each request held to
+/// `max_cycles` when given (else to the block's own bound); returns the
+/// totals and the cycles the backend ran.
 pub fn serve(
     backend: Backend,
     vcd: Option<&Path>,
+    max_cycles: Option<u64>,
     input: impl BufRead,
     output: impl Write,
 ) -> Result<(Totals, u64)> {
     let mut dut: TptTransactor = open(backend, vcd, Pacing::FULL_SPEED, 0)?;
+    dut.set_cycle_limit(max_cycles);
     serve_block(&mut dut, input, output, parse, render)
 }

@@ -1,6 +1,8 @@
 //! JSON Lines conventions shared by every `hca block` command: 64-bit
 //! values as `"0x%016x"` strings, precise errors naming the field.
 
+use serde::de::{Error as _, MapAccess, SeqAccess, Visitor};
+use serde::{Deserialize, Deserializer};
 use serde_json::{Map, Value};
 
 /// A 64-bit value the way every response writes it.
@@ -17,7 +19,7 @@ pub struct Obj<'a> {
 impl<'a> Obj<'a> {
     /// Parse a line into an object with a string `op`.
     pub fn parse(line: &str, value: &'a mut Value) -> Result<Obj<'a>, String> {
-        *value = serde_json::from_str(line).map_err(|e| format!("not JSON: {e}"))?;
+        *value = strict(line)?;
         let map = value.as_object().ok_or("not a JSON object")?;
         let op = match map.get("op") {
             Some(Value::String(s)) => s.as_str(),
@@ -123,9 +125,97 @@ impl<'a> Obj<'a> {
                 .as_u64()
                 .ok_or_else(|| format!("field `{name}`: {n} is not an integer from 0 to 2^64-1")),
             Some(other) => Err(format!(
-                "field `{name}`: expected a hex string, got {other}"
+                "field `{name}`: expected a number (an integer or a hex string like \"0xff\"), got {}",
+                kind(other)
             )),
         }
+    }
+}
+
+/// What a JSON value is, for errors: `true`, `null`, a list, an object.
+fn kind(v: &Value) -> String {
+    match v {
+        Value::Null => "null".into(),
+        Value::Bool(b) => b.to_string(),
+        Value::Number(n) => format!("the number {n}"),
+        Value::String(s) => format!("the string {s:?}"),
+        Value::Array(_) => "a list".into(),
+        Value::Object(_) => "an object".into(),
+    }
+}
+
+/// Parse one line of JSON, refusing an object that names a field twice
+/// (serde_json would keep the last silently).
+pub fn strict(line: &str) -> Result<Value, String> {
+    let mut de = serde_json::Deserializer::from_str(line);
+    let v = Strict::deserialize(&mut de).map_err(|e| format!("not JSON: {e}"))?;
+    de.end().map_err(|e| format!("not JSON: {e}"))?;
+    Ok(v.0)
+}
+
+struct Strict(Value);
+
+impl<'de> Deserialize<'de> for Strict {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_any(StrictVisitor).map(Strict)
+    }
+}
+
+struct StrictVisitor;
+
+impl<'de> Visitor<'de> for StrictVisitor {
+    type Value = Value;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("a JSON value")
+    }
+
+    fn visit_bool<E>(self, b: bool) -> Result<Value, E> {
+        Ok(Value::Bool(b))
+    }
+
+    fn visit_i64<E>(self, n: i64) -> Result<Value, E> {
+        Ok(n.into())
+    }
+
+    fn visit_u64<E>(self, n: u64) -> Result<Value, E> {
+        Ok(n.into())
+    }
+
+    fn visit_f64<E>(self, n: f64) -> Result<Value, E> {
+        Ok(serde_json::Number::from_f64(n).map_or(Value::Null, Value::Number))
+    }
+
+    fn visit_str<E>(self, s: &str) -> Result<Value, E> {
+        Ok(Value::String(s.to_owned()))
+    }
+
+    fn visit_string<E>(self, s: String) -> Result<Value, E> {
+        Ok(Value::String(s))
+    }
+
+    fn visit_unit<E>(self) -> Result<Value, E> {
+        Ok(Value::Null)
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
+        let mut items = Vec::new();
+        while let Some(Strict(v)) = seq.next_element()? {
+            items.push(v);
+        }
+        Ok(Value::Array(items))
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
+        let mut out = Map::new();
+        while let Some(k) = map.next_key::<String>()? {
+            if out.contains_key(&k) {
+                return Err(A::Error::custom(format!("field `{k}` given twice")));
+            }
+            let Strict(v) = map.next_value()?;
+            out.insert(k, v);
+        }
+        Ok(Value::Object(out))
     }
 }
 
@@ -156,5 +246,36 @@ mod tests {
             assert_eq!(parse_hex(bad), None, "{bad:?}");
         }
         assert_eq!(hex64(0xff), "0x00000000000000ff");
+    }
+
+    #[test]
+    fn a_field_given_twice_is_refused_at_any_depth() {
+        for line in [
+            r#"{"op":"a","x":1,"x":2}"#,
+            r#"{"op":"a","e":{"y":1,"y":1}}"#,
+        ] {
+            let e = strict(line).expect_err(line);
+            assert!(e.contains("given twice"), "{line}: {e}");
+        }
+        assert_eq!(
+            strict(r#"{"op":"a","l":[{"x":1},{"x":2}]}"#).map(|_| ()),
+            Ok(())
+        );
+    }
+
+    #[test]
+    fn a_number_field_names_what_it_got() {
+        for (line, got) in [
+            (r#"{"op":"a","n":true}"#, "got true"),
+            (r#"{"op":"a","n":null}"#, "got null"),
+            (r#"{"op":"a","n":[1]}"#, "got a list"),
+            (r#"{"op":"a","n":-1}"#, "not an integer"),
+            (r#"{"op":"a","n":1.5}"#, "not an integer"),
+        ] {
+            let mut v = Value::Null;
+            let o = Obj::parse(line, &mut v).expect(line);
+            let e = o.u64("n").expect_err(line);
+            assert!(e.contains("field `n`") && e.contains(got), "{line}: {e}");
+        }
     }
 }

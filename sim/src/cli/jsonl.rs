@@ -2,8 +2,9 @@
 //! non-blank line, in order, flushed line by line.
 
 use super::json::error_line;
+use super::out::OutputError;
 use anyhow::{Context, Result};
-use std::io::{BufRead, ErrorKind, Write};
+use std::io::{BufRead, Write};
 
 /// What a block made of one line.
 pub enum Answer {
@@ -22,8 +23,8 @@ pub struct Totals {
 
 /// Answer every line of `input` on `output`. A line that is not UTF-8 is
 /// refused like any other bad line; `handle` returning `Err` (the simulator
-/// itself failed) stops the run. A reader that goes away (broken pipe) ends
-/// the run quietly.
+/// itself failed) stops the run, and so does an answer that cannot be
+/// written (a reader that closed the pipe, a full disk).
 pub fn serve_lines(
     mut input: impl BufRead,
     mut output: impl Write,
@@ -59,11 +60,9 @@ pub fn serve_lines(
                 error_line(&reason)
             }
         };
-        match writeln!(output, "{text}").and_then(|_| output.flush()) {
-            Ok(()) => {}
-            Err(e) if e.kind() == ErrorKind::BrokenPipe => return Ok(totals),
-            Err(e) => return Err(e).context("writing standard output"),
-        }
+        writeln!(output, "{text}")
+            .and_then(|_| output.flush())
+            .map_err(OutputError::Stdout)?;
     }
 }
 
@@ -82,12 +81,13 @@ where
     let backend = dut.backend();
     let totals = serve_lines(input, output, |line| match parse(line) {
         Err(reason) => Ok(Answer::Refused(reason)),
-        Ok(req) => {
-            let resp = dut
-                .transact(std::slice::from_ref(&req))
-                .with_context(|| format!("the {backend} backend failed"))?;
-            Ok(render(&req, &resp[0]))
-        }
+        Ok(req) => match dut.transact(std::slice::from_ref(&req)) {
+            Ok(resp) => Ok(render(&req, &resp[0])),
+            // The block wedged and was reset: this line's answer is the
+            // error, and the run goes on.
+            Err(e) if e.recoverable() => Ok(Answer::Refused(format!("{backend} backend: {e}"))),
+            Err(e) => Err(e).with_context(|| format!("the {backend} backend failed")),
+        },
     })?;
     Ok((totals, dut.cycles()))
 }

@@ -11,6 +11,7 @@ pub mod block_qpc;
 pub mod block_tpt;
 pub mod json;
 pub mod jsonl;
+pub mod out;
 pub mod rtl;
 pub mod run;
 pub mod uml;
@@ -101,6 +102,12 @@ pub struct BlockArgs {
     /// Record every signal to this VCD file (rtl and verilator only).
     #[arg(long)]
     pub vcd: Option<PathBuf>,
+    /// Hold every request to at most this many of the block's own clock
+    /// cycles instead of its documented bound (rtl and verilator): a
+    /// request that takes longer is answered with an error and the block
+    /// is reset.
+    #[arg(long, value_name = "CYCLES")]
+    pub max_cycles: Option<u64>,
 }
 
 #[derive(Subcommand, Debug)]

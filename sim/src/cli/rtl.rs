@@ -25,7 +25,7 @@ pub fn emit(which: &str, out: &Path) -> Result<Vec<PathBuf>> {
     for b in blocks(which)? {
         let e = emit_block(b)?;
         let path = write_verilog(out, b, &e.verilog)?;
-        println!(
+        crate::outln!(
             "{b}: {} ({} ports, {} lines)",
             path.display(),
             e.ports.len(),
@@ -43,15 +43,15 @@ pub fn lint_cmd(which: &str, out: &Path) -> Result<bool> {
         let path = write_verilog(out, b, &emit_block(b)?.verilog)?;
         let findings = lint(&path)?;
         if findings.is_empty() {
-            println!(
+            crate::outln!(
                 "{b}: verilator --lint-only -Wall: clean ({})",
                 path.display()
             );
         } else {
             clean = false;
-            println!("{b}: {} finding(s) in {}:", findings.len(), path.display());
+            crate::outln!("{b}: {} finding(s) in {}:", findings.len(), path.display());
             for f in findings {
-                println!("  {f}");
+                crate::outln!("  {f}");
             }
         }
     }
@@ -60,16 +60,27 @@ pub fn lint_cmd(which: &str, out: &Path) -> Result<bool> {
 
 /// Synthesize each block for iCE40 and print its resources.
 pub fn synth_cmd(which: &str, out: &Path) -> Result<()> {
-    println!(
+    let which = blocks(which)?;
+    crate::outln!(
         "{:<10} {:>6} {:>7} {:>11} {:>10} {:>7}",
-        "block", "LUT4", "CARRY", "flip-flops", "block RAM", "cells"
+        "block",
+        "LUT4",
+        "CARRY",
+        "flip-flops",
+        "block RAM",
+        "cells"
     );
-    for b in blocks(which)? {
+    for b in which {
         let path = write_verilog(out, b, &emit_block(b)?.verilog)?;
         let r = synth_ice40(&path)?;
-        println!(
+        crate::outln!(
             "{:<10} {:>6} {:>7} {:>11} {:>10} {:>7}",
-            b, r.luts, r.carries, r.flip_flops, r.block_rams, r.cells
+            b,
+            r.luts,
+            r.carries,
+            r.flip_flops,
+            r.block_rams,
+            r.cells
         );
     }
     Ok(())
@@ -108,7 +119,11 @@ pub fn layout_markdown(block: &str) -> Result<String> {
                 eqe::FIELDS,
             ),
         ],
-        other => bail!("block `{other}` keeps no context in ICM"),
+        "atomic" => bail!("block `atomic` keeps no context in ICM"),
+        other => {
+            blocks(other)?;
+            bail!("block `{other}` keeps no context in ICM")
+        }
     };
     let mut t = String::new();
     for (title, fields) in tables {

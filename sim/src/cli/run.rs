@@ -150,9 +150,11 @@ struct Row {
 
 /// Returns whether every backend agreed with the model on every block.
 pub fn run(args: &RunArgs) -> Result<bool> {
-    println!(
+    crate::outln!(
         "hca run: {} random requests per block and backend, seed {} (replay: hca run --seed {})",
-        args.ops, args.seed, args.seed
+        args.ops,
+        args.seed,
+        args.seed
     );
     std::fs::create_dir_all(&args.wave_dir)?;
     let mut rows = Vec::new();
@@ -184,10 +186,16 @@ pub fn run(args: &RunArgs) -> Result<bool> {
             });
         }
     }
-    println!();
-    println!(
+    crate::outln!();
+    crate::outln!(
         "{:<7} {:<10} {:>8} {:>8} {:>10} {:>8} {:>9}  waveform",
-        "block", "backend", "requests", "refused", "cycles", "req/clk", "wall"
+        "block",
+        "backend",
+        "requests",
+        "refused",
+        "cycles",
+        "req/clk",
+        "wall"
     );
     let mut pass = true;
     for r in &rows {
@@ -206,7 +214,7 @@ pub fn run(args: &RunArgs) -> Result<bool> {
                 } else {
                     ("-".into(), "-".into())
                 };
-                println!(
+                crate::outln!(
                     "{:<7} {:<10} {:>8} {:>8} {:>10} {:>8} {:>8.2}s  {}",
                     r.block,
                     r.backend.name(),
@@ -220,7 +228,7 @@ pub fn run(args: &RunArgs) -> Result<bool> {
             }
             Err(e) => {
                 pass = false;
-                println!(
+                crate::outln!(
                     "{:<7} {:<10} MISMATCH after {:.2}s  {}\n  {}",
                     r.block,
                     r.backend.name(),
@@ -231,13 +239,13 @@ pub fn run(args: &RunArgs) -> Result<bool> {
             }
         }
     }
-    println!();
+    crate::outln!();
     for r in rows.iter().filter(|r| r.backend == Backend::Model) {
         if let Ok(o) = &r.outcome {
-            println!("{} mix: {}", r.block, o.mix);
+            crate::outln!("{} mix: {}", r.block, o.mix);
         }
     }
-    println!(
+    crate::outln!(
         "result: {}",
         if pass {
             "PASS: the rust-hdl simulation and the Verilator build of every block agree with its model on every response"

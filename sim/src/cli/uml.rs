@@ -34,7 +34,7 @@ pub fn run(a: UmlArgs) -> Result<bool> {
         // A second handler cannot be set (tests may call twice): fine.
         let _ = ctrlc::set_handler(move || stop.store(true, Ordering::Relaxed));
     }
-    eprintln!("hca uml: kernel (scripts/build-uml-kernel.sh; built once, then cached)");
+    crate::errln!("hca uml: kernel (scripts/build-uml-kernel.sh; built once, then cached)");
     let k = uml::kernel(&repo_root())?;
     let mut log = match &a.kernel_log {
         Some(p) => {
@@ -42,7 +42,7 @@ pub fn run(a: UmlArgs) -> Result<bool> {
         }
         None => None,
     };
-    eprintln!(
+    crate::errln!(
         "hca uml: booting {} against the simulated ConnectX-3",
         k.linux.display()
     );
@@ -90,7 +90,7 @@ pub fn run(a: UmlArgs) -> Result<bool> {
         .filter(|c| c.status != hca_firmware::Status::Ok)
         .collect();
     if a.summary {
-        print!("{}", by_opcode(&cmds));
+        crate::out!("{}", by_opcode(&cmds));
         let irqs = report
             .events
             .iter()
@@ -100,7 +100,7 @@ pub fn run(a: UmlArgs) -> Result<bool> {
             .events
             .iter()
             .any(|e| matches!(e, DeviceEvent::Config(s) if s == "MSI-X enabled"));
-        println!(
+        crate::outln!(
             "MSI-X {}; {irqs} interrupts sent; CQ/EQ engine on {}: {} clock cycles; {} config and {} MMIO accesses",
             if msix {
                 "enabled by the driver"
@@ -121,11 +121,11 @@ pub fn run(a: UmlArgs) -> Result<bool> {
                 || l.contains("Continuing with")
                 || (l.contains("Couldn't") && l.contains("mlx4"))
         }) {
-            println!("kernel: {l}");
+            crate::outln!("kernel: {l}");
         }
     }
-    println!();
-    println!(
+    crate::outln!();
+    crate::outln!(
         "summary: {} commands, {} not OK; UML {}; device: {}; {:.1} s",
         cmds.len(),
         failed.len(),
@@ -134,19 +134,19 @@ pub fn run(a: UmlArgs) -> Result<bool> {
         report.elapsed.as_secs_f64()
     );
     if let Some(f) = failed.first() {
-        println!("first command not completed: {}", f.line());
+        crate::outln!("first command not completed: {}", f.line());
     }
     if let Some(f) = failed
         .iter()
         .find(|c| c.status == hca_firmware::Status::BadOp)
     {
-        println!("first command the firmware lacks: {}", f.line());
+        crate::outln!("first command the firmware lacks: {}", f.line());
     }
     if report.timed_out {
-        println!("timed out after {} s", a.timeout);
+        crate::outln!("timed out after {} s", a.timeout);
     }
     if report.interrupted {
-        println!("interrupted");
+        crate::outln!("interrupted");
     }
     Ok(!report.timed_out && !report.interrupted)
 }
