@@ -8,6 +8,8 @@ use hca_sim::Backend;
 use rand::{Rng, SeedableRng};
 use std::path::Path;
 
+pub mod fuzz;
+
 /// A block's `serve` function.
 pub type Serve = fn(Backend, Option<&Path>, &[u8], &mut Vec<u8>) -> anyhow::Result<(Totals, u64)>;
 
