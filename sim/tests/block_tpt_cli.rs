@@ -62,3 +62,29 @@ fn garbage_is_answered_line_by_line_on_every_backend() {
     let (input, lines) = common::garbage(SCRIPT);
     common::serve_everywhere(|b, v, i, o| serve(b, v, None, i, o), &input, lines);
 }
+
+/// The pair of lines that once hung the clocked TPT: a region whose start
+/// plus length wraps, then a lookup across the top of the address space.
+#[test]
+fn the_wrapping_region_and_the_lookup_across_2_64_are_answered_everywhere() {
+    let lines = [
+        r#"{"op":"sw2hw_mpt","index":7,"entry":{"tag":1,"log_page":12,"pd":1,"va":"0x800","len":"0xffffffffffffffff","mtt_base":0}}"#,
+        r#"{"op":"lookup","key":1793,"pd":1,"va":"0xfffffffffffff100","len":4096}"#,
+        r#"{"op":"sw2hw_mpt","index":7,"entry":{"tag":1,"log_page":12,"pd":1,"va":"0x0","len":"0xffffffffffffffff","mtt_base":0}}"#,
+        r#"{"op":"lookup","key":1793,"pd":1,"va":"0xfffffffffffff100","len":4096}"#,
+        r#"{"op":"lookup","key":1793,"pd":1,"va":"0xffffffffffffe000","len":4096}"#,
+    ];
+    let input: String = lines.iter().map(|l| format!("{l}\n")).collect();
+    let (text, _) =
+        common::serve_everywhere(|b, v, i, o| serve(b, v, None, i, o), input.as_bytes(), 5);
+    let st: Vec<String> = text
+        .lines()
+        .map(|l| {
+            serde_json::from_str::<serde_json::Value>(l).unwrap()["status"]
+                .as_str()
+                .unwrap_or("error")
+                .to_string()
+        })
+        .collect();
+    assert_eq!(st, ["bad_param", "not_valid", "ok", "out_of_bounds", "ok"]);
+}
