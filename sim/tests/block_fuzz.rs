@@ -220,7 +220,7 @@ const ACCESS: &[&str] = &[
     "atomic",
 ];
 const MTT: F = F::U(24, &[0, 1, 16, 17, (1 << 20) - 1, 1 << 20]);
-const ADDR: F = F::W(&[0, 0x1000, 0x1_0000_0000, u64::MAX & !0xfff]);
+const ADDR: F = F::W(&[0, 0x1000, 0x1_0000_0000, !0xfff]);
 const ENTRY: &[(&str, F)] = &[
     ("state", F::Name(&["free", "valid", "invalid"])),
     ("tag", F::U(8, &[1, 0xff])),
@@ -299,7 +299,7 @@ const TPT: &[Op] = &[
 
 const CQN: F = F::U(32, &[0, 1, 2, (1 << 16) - 1, 1 << 16]);
 const EQN: F = F::U(16, &[0, 1, 7, 8]);
-const BUF: F = F::W(&[0, 0x1000, 0x10_0000, 0x20, 0x11, u64::MAX & !0x1f]);
+const BUF: F = F::W(&[0, 0x1000, 0x10_0000, 0x20, 0x11, !0x1f]);
 const LOG: F = F::U(8, &[0, 1, 2, 4, 22, 23]);
 const CI: F = F::U(24, &[0, 1, 2, 0xff_ffff]);
 const CQE: &[(&str, F)] = &[

@@ -12,7 +12,6 @@ use hca_firmware::{Firmware, Status};
 use hca_rtl::tpt::{TptReq, TptResp};
 use hca_rtl::{Transactor, TransactorError};
 use hca_sim::blocks::{cq, tpt};
-use hca_sim::Backend;
 use hca_testbench::stream::Pacing;
 use std::sync::{Arc, Mutex};
 

@@ -27,7 +27,10 @@ where
     R: Clone + Debug,
 {
     dut.set_cycle_limit(Some(0));
-    match (backend.is_clocked(), dut.transact(&[first.clone()])) {
+    match (
+        backend.is_clocked(),
+        dut.transact(std::slice::from_ref(&first)),
+    ) {
         (true, Err(e)) => {
             let TransactorError::Overrun {
                 block: b,
@@ -80,7 +83,7 @@ on_every_backend! {
     fn cq_eq_engine(backend: Backend) {
         let mut dut = cq::open(backend, None, Pacing::RANDOM, SEED).expect("open");
         let hw2sw = CqReq::Hw2SwCq { cqn: 1 };
-        overrun_then_recover(backend, "CQ/EQ engine", &mut dut, hw2sw.clone(), &[hw2sw]);
+        overrun_then_recover(backend, "CQ/EQ engine", &mut dut, hw2sw, &[hw2sw]);
     }
 }
 
