@@ -6,6 +6,8 @@
 //! same firmware runs under the vhost-user PCI device (`sim/`), in tests
 //! and in tools. See `docs/firmware.md`.
 
+#![forbid(unsafe_code)]
+
 pub mod bar0;
 pub mod cmd;
 pub mod cqeq;

@@ -6,6 +6,8 @@
 //! Verilator, Yosys and nextpnr), and the port description the simulator
 //! backends are generated from.
 
+#![forbid(unsafe_code)]
+
 pub mod atomic;
 pub mod cq;
 pub mod emit;

@@ -4,6 +4,11 @@
 //! rust-hdl simulation and the Verilator build), the per-block bindings
 //! between them and the testbench, and the `hca` command.
 
+// Unsafe code is confined to the two modules that need it, each block
+// with its `SAFETY:` note: the generated Verilator bindings (FFI) and the
+// descriptors vhost-user passes over its socket.
+#![deny(unsafe_code)]
+
 pub mod backend;
 pub mod bind;
 pub mod blocks;
@@ -14,6 +19,7 @@ pub mod uml;
 pub mod vhost_user;
 
 /// The Verilator builds of the RTL blocks, generated at build time.
+#[allow(unsafe_code)]
 pub mod verilated {
     /// One port of a Verilated model, as the shim was generated from it.
     #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -1,3 +1,4 @@
+#![forbid(unsafe_code)]
 use anyhow::{bail, Context, Result};
 use clap::Parser;
 use hca_sim::cli::jsonl::Totals;

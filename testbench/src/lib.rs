@@ -16,6 +16,8 @@
 //! structs ([`StreamBlock`](stream::StreamBlock)); the test bodies are then
 //! written once and run on every backend.
 
+#![forbid(unsafe_code)]
+
 pub mod blocks;
 pub mod clock;
 pub mod differential;

@@ -175,6 +175,7 @@ impl Backend<'_> {
                 for c in cmsgs {
                     if let ControlMessageOwned::ScmRights(raw) = c {
                         // SAFETY: SCM_RIGHTS hands us new descriptors we own.
+                        #[allow(unsafe_code)]
                         fds.extend(raw.into_iter().map(|r| unsafe { OwnedFd::from_raw_fd(r) }));
                     }
                 }
@@ -418,10 +419,7 @@ impl Backend<'_> {
         let mut served = 0;
         // The rings' view of memory (a cheap handle to the same mapping).
         let mm = mem.mmap().clone();
-        loop {
-            let Some(chain) = q.queue.pop_descriptor_chain(&mm) else {
-                break;
-            };
+        while let Some(chain) = q.queue.pop_descriptor_chain(&mm) {
             let head = chain.head_index();
             let mut req = Vec::new();
             let mut out: Vec<(u64, u32)> = Vec::new();

@@ -115,7 +115,7 @@ pub fn rust_bindings(m: &ModelSpec) -> String {
                 );
                 let _ = writeln!(
                     methods,
-                    "        /// Drive input `{pn}` ({} bits, least significant word first).\n        #[inline]\n        pub fn set_{pn}(&mut self, v: [u32; {w}]) {{ unsafe {{ hca_{n}_set_{pn}(self.h, v.as_ptr()) }} }}",
+                    "        /// Drive input `{pn}` ({} bits, least significant word first).\n        #[inline]\n        pub fn set_{pn}(&mut self, v: [u32; {w}]) {{\n            // SAFETY: `h` is this value's live model; the shim reads exactly {w} words from `v`.\n            unsafe {{ hca_{n}_set_{pn}(self.h, v.as_ptr()) }}\n        }}",
                     p.width
                 );
             }
@@ -125,7 +125,7 @@ pub fn rust_bindings(m: &ModelSpec) -> String {
             );
             let _ = writeln!(
                 methods,
-                "        /// Sample `{pn}` ({} bits, least significant word first).\n        #[inline]\n        pub fn {pn}(&self) -> [u32; {w}] {{ let mut v = [0u32; {w}]; unsafe {{ hca_{n}_get_{pn}(self.h, v.as_mut_ptr()) }}; v }}",
+                "        /// Sample `{pn}` ({} bits, least significant word first).\n        #[inline]\n        pub fn {pn}(&self) -> [u32; {w}] {{\n            let mut v = [0u32; {w}];\n            // SAFETY: `h` is this value's live model; the shim writes exactly {w} words to `v`.\n            unsafe {{ hca_{n}_get_{pn}(self.h, v.as_mut_ptr()) }};\n            v\n        }}",
                 p.width
             );
         } else {
@@ -133,14 +133,14 @@ pub fn rust_bindings(m: &ModelSpec) -> String {
                 let _ = writeln!(ext, "        fn hca_{n}_set_{pn}(h: *mut Handle, v: u64);");
                 let _ = writeln!(
                     methods,
-                    "        /// Drive input `{pn}` ({} bits; higher bits are dropped).\n        #[inline]\n        pub fn set_{pn}(&mut self, v: u64) {{ unsafe {{ hca_{n}_set_{pn}(self.h, v & {mask}) }} }}",
+                    "        /// Drive input `{pn}` ({} bits; higher bits are dropped).\n        #[inline]\n        pub fn set_{pn}(&mut self, v: u64) {{\n            // SAFETY: `h` is this value's live model.\n            unsafe {{ hca_{n}_set_{pn}(self.h, v & {mask}) }}\n        }}",
                     p.width
                 );
             }
             let _ = writeln!(ext, "        fn hca_{n}_get_{pn}(h: *const Handle) -> u64;");
             let _ = writeln!(
                 methods,
-                "        /// Sample `{pn}` ({} bits).\n        #[inline]\n        pub fn {pn}(&self) -> u64 {{ unsafe {{ hca_{n}_get_{pn}(self.h) }} }}",
+                "        /// Sample `{pn}` ({} bits).\n        #[inline]\n        pub fn {pn}(&self) -> u64 {{\n            // SAFETY: `h` is this value's live model.\n            unsafe {{ hca_{n}_get_{pn}(self.h) }}\n        }}",
                 p.width
             );
         }
@@ -176,12 +176,14 @@ pub mod {n} {{
         h: *mut Handle,
     }}
 
-    // The model is plain C++ state owned by this value; it can move
-    // between threads, but is not shared.
+    // SAFETY: the model is plain C++ state owned by this value and touched
+    // only through `&mut self` or `&self` methods; it can move between
+    // threads, and is never shared (no `Sync`).
     unsafe impl Send for Model {{}}
 
     impl Model {{
         pub fn new() -> Self {{
+            // SAFETY: the shim allocates a model and its context, or returns null.
             let h = unsafe {{ hca_{n}_new() }};
             assert!(!h.is_null(), "Verilator model allocation failed");
             Model {{ h }}
@@ -190,6 +192,7 @@ pub mod {n} {{
         /// Evaluate the design for the inputs driven so far.
         #[inline]
         pub fn eval(&mut self) {{
+            // SAFETY: `h` is this value's live model.
             unsafe {{ hca_{n}_eval(self.h) }}
         }}
 
@@ -197,6 +200,7 @@ pub mod {n} {{
         pub fn trace_open(&mut self, path: &std::path::Path) -> std::io::Result<()> {{
             let c = std::ffi::CString::new(path.as_os_str().as_encoded_bytes())
                 .map_err(|_| std::io::Error::new(std::io::ErrorKind::InvalidInput, "NUL in path"))?;
+            // SAFETY: `h` is live; `c` is a NUL-terminated path that outlives the call.
             match unsafe {{ hca_{n}_trace_open(self.h, c.as_ptr()) }} {{
                 0 => Ok(()),
                 _ => Err(std::io::Error::new(std::io::ErrorKind::Other, format!("cannot open {{}}", path.display()))),
@@ -206,14 +210,17 @@ pub mod {n} {{
         /// Record every signal's value at `time` (no-op without a trace).
         #[inline]
         pub fn trace_dump(&mut self, time: u64) {{
+            // SAFETY: `h` is this value's live model (a no-op without a trace).
             unsafe {{ hca_{n}_trace_dump(self.h, time) }}
         }}
 
         pub fn trace_flush(&mut self) {{
+            // SAFETY: `h` is this value's live model.
             unsafe {{ hca_{n}_trace_flush(self.h) }}
         }}
 
         pub fn trace_close(&mut self) {{
+            // SAFETY: `h` is this value's live model.
             unsafe {{ hca_{n}_trace_close(self.h) }}
         }}
 
@@ -227,6 +234,7 @@ pub mod {n} {{
 
     impl Drop for Model {{
         fn drop(&mut self) {{
+            // SAFETY: `h` is live and freed here once; nothing uses it after drop.
             unsafe {{ hca_{n}_delete(self.h) }}
         }}
     }}

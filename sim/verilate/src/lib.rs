@@ -12,6 +12,8 @@
 //! newer Verilator than Debian ships and ran at half this speed (see
 //! `docs/toolchain.md`).
 
+#![forbid(unsafe_code)]
+
 mod gen;
 
 use std::fmt;
