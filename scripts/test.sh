@@ -10,6 +10,9 @@ cd "$(dirname "$0")/.."
 # outside the clone; its progress goes to stderr.
 ./scripts/build-uml-kernel.sh >/dev/null
 cargo fmt --all -- --check
+# Lints as errors, tests and benches included (release, to share the
+# build with the tests).
+cargo clippy --release --workspace --all-targets --quiet -- -D warnings
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 set +e

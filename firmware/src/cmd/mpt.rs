@@ -99,7 +99,7 @@ impl MlxMpt {
                 format!("page size 2^{}", self.entity_size),
             );
         }
-        if self.mtt_addr % 8 != 0 {
+        if !self.mtt_addr.is_multiple_of(8) {
             return refuse(
                 Status::BadParam,
                 format!("MTT address {:#x}", self.mtt_addr),

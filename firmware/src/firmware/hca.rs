@@ -51,7 +51,7 @@ impl Firmware {
         let base = c.in_modifier;
         let (p, _) = self.state.hca.as_ref().unwrap();
         let qps = 1u64 << p.log_num_qps;
-        if base != 0 && (base % 8 != 0 || base as u64 + 8 > qps) {
+        if base != 0 && (!base.is_multiple_of(8) || base as u64 + 8 > qps) {
             return refuse(
                 Status::BadParam,
                 format!("special QPs at {base:#x} (8-aligned, inside the {qps} QPs)"),

@@ -239,14 +239,10 @@ mod tests {
             for to in QpState::ALL {
                 for t in QpType::ALL {
                     if let Some(r) = rule(from, to, t) {
-                        for bit in 0..BITS {
+                        for (bit, name) in NAMES.iter().enumerate().take(BITS) {
                             let a = 1u32 << bit;
                             if (r.required | r.optional) & a != 0 && a != CUR_STATE {
-                                assert!(
-                                    !attr_fields(a).is_empty(),
-                                    "{} names no field",
-                                    NAMES[bit]
-                                );
+                                assert!(!attr_fields(a).is_empty(), "{name} names no field");
                             }
                         }
                     }

@@ -455,6 +455,10 @@ impl<const IDX: usize, const LINES: usize> Default for TptUnit<IDX, LINES> {
 }
 
 impl<const IDX: usize, const LINES: usize> Logic for TptUnit<IDX, LINES> {
+    // One branch per check and per state, in the order the hardware takes
+    // them (`#[hdl_gen]` turns each into a Verilog `if`): merging branches
+    // that happen to do the same would hide which check fired.
+    #[allow(clippy::if_same_then_else, clippy::collapsible_if)]
     #[hdl_gen]
     fn update(&mut self) {
         dff_setup!(

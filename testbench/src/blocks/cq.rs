@@ -236,16 +236,16 @@ impl CqStimulus {
                 cqe: Self::cqe(rng),
                 solicited: rng.gen(),
             },
-            45..=66 => match {
+            45..=66 => {
                 let n = rng.gen_range(1..8);
-                self.poll(rng, cqn, n)
-            } {
-                Some(r) => r,
-                None => CqReq::SetCi {
-                    cqn,
-                    ci: rng.gen_range(0..=MASK24),
-                },
-            },
+                match self.poll(rng, cqn, n) {
+                    Some(r) => r,
+                    None => CqReq::SetCi {
+                        cqn,
+                        ci: rng.gen_range(0..=MASK24),
+                    },
+                }
+            }
             67..=71 => {
                 let buf = self.fresh_buf();
                 CqReq::Resize {
