@@ -70,6 +70,33 @@ fn query_fw_and_dev_cap_say_what_the_device_is() {
     let mut h = running();
     let (s, out) = h.cmd_out(op::QUERY_DEV_CAP, 0, 0);
     assert_eq!(s, Status::Ok);
+    // The bytes where mlx4's fw.c reads them (`QUERY_DEV_CAP_*_OFFSET`),
+    // checked here without our layout: the facts the driver sizes its
+    // tables and features from.
+    let be16 = |o: usize| u16::from_be_bytes([out[o], out[o + 1]]);
+    let be32 = |o: usize| u32::from_be_bytes(out[o..o + 4].try_into().unwrap());
+    assert!(
+        out[0x13] & 0x1f >= 18,
+        "log max QPs covers mlx4's profile (2^18)"
+    );
+    assert_eq!(out[0x1d] & 0x3f, 19, "log max MPTs: the TPT's 2^19");
+    assert_eq!(be32(0x44) & 0b111, 0b111, "RC, UC and UD (flags at 0x44)");
+    assert_ne!(be32(0x44) & 1 << 18, 0, "atomics");
+    assert_eq!(
+        be32(0x40),
+        0,
+        "no extended flags (0x40): no 64-byte CQEs or EQEs"
+    );
+    assert_eq!(
+        be32(0x94) & (1 << 6 | 1 << 7 | 1 << 11),
+        1 << 6 | 1 << 7 | 1 << 11,
+        "BMME: local and remote invalidate, fast-register"
+    );
+    assert_eq!(
+        (be16(0x82), be16(0x8a), be16(0x90), be16(0x92)),
+        (64, 32, 8, 64),
+        "QPC, CQC, MTT and dMPT entry sizes"
+    );
     let c = caps::QueryDevCapOut::decode(&out);
     assert_eq!(c, caps::device_caps());
     assert_eq!(c.num_ports, 1);
