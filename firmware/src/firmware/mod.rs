@@ -206,7 +206,7 @@ impl Firmware {
     pub fn uar_write(&mut self, offset: u64, data: &[u8], mem: &mut dyn HostMemory) {
         let page = offset / bar0::UAR_PAGE;
         let o = offset % bar0::UAR_PAGE;
-        if data.len() == 4 && (0x800..0x820).contains(&o) && o % 8 == 0 {
+        if data.len() == 4 && (0x800..0x820).contains(&o) && o.is_multiple_of(8) {
             let eqn = page * 4 + (o - 0x800) / 8;
             if let Ok(eqn) = u16::try_from(eqn) {
                 if self.events.is_hw(eqn) {
@@ -414,8 +414,8 @@ impl Firmware {
                 },
             );
         }
-        // Every implemented command takes op modifier 0, but CLOSE_HCA
-        // (1: the driver is panicking).
+        // Every implemented command takes op modifier 0 alone, but these
+        // (docs/firmware.md says the same).
         let opmod_ok = match c.opcode {
             // 1: the driver is panicking.
             op::CLOSE_HCA => c.op_modifier <= 1,
