@@ -12,8 +12,9 @@ use std::collections::BTreeSet;
 /// The TPT block, on whichever backend runs it.
 pub type TptEngine = Box<dyn Transactor<Req = TptReq, Resp = TptResp> + Send>;
 
-/// The TPT's cache lines in the model the firmware builds by default.
-pub const MODEL_LINES: usize = 16;
+/// The TPT's cache lines in the model the firmware builds by default: the
+/// RTL's.
+pub use hca_rtl::tpt::LINES as MODEL_LINES;
 
 pub struct Regions {
     engine: TptEngine,

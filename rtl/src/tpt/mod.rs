@@ -10,7 +10,7 @@ pub mod unit;
 
 pub use layout::MptEntry;
 pub use model::TptModel;
-pub use unit::{TptUnit, TptUnit16};
+pub use unit::{TptUnit, TptUnit16, LINES};
 
 use serde::{Deserialize, Serialize};
 

@@ -27,8 +27,13 @@ use super::{MAX_LOG_PAGE, MIN_LOG_PAGE, NUM_MPTS, NUM_MTTS};
 use crate::icm_layout::{c, c64};
 use rust_hdl::prelude::*;
 
-/// The TPT with a 16-line MPT cache, as built for simulation and synthesis.
-pub type TptUnit16 = TptUnit<4, 16>;
+/// MPT cache lines of the TPT as built for simulation and synthesis,
+/// written once: the model, the firmware and the tools read it.
+pub const LINES: usize = 16;
+
+/// The TPT with a [`LINES`]-line MPT cache, as built for simulation and
+/// synthesis.
+pub type TptUnit16 = TptUnit<4, LINES>;
 
 const S_IDLE: u64 = 0;
 const S_LOOKUP: u64 = 1;

@@ -11,7 +11,7 @@ use hca_testbench::stream::{Pacing, StreamBlock};
 use std::path::Path;
 
 /// Lines in the RTL's MPT cache; the model mirrors them.
-pub const CACHE_LINES: usize = 16;
+pub use hca_rtl::tpt::LINES as CACHE_LINES;
 
 /// ICM tables as the TPT numbers them on its port.
 pub const MPT_TABLE: u8 = 0;
