@@ -65,6 +65,7 @@ pub fn tables() -> Vec<(&'static str, String)> {
         ("port-info", markdown(mad::PortInfo::FIELDS)),
         ("transport-errors", markdown(diag::TransportErrors::FIELDS)),
         ("statuses", statuses),
+        ("commands", crate::firmware::commands::markdown()),
     ]
 }
 

@@ -9,6 +9,7 @@
 //! the number of posts.
 
 use hca_firmware::bar0;
+use hca_firmware::firmware::commands::COMMANDS;
 use hca_firmware::host::{Host, ICM_SIZE, MEM_BASE, MEM_SIZE};
 use hca_firmware::icm::ICM_PAGE;
 use hca_firmware::opcode::{self as op, OPCODES};
@@ -19,40 +20,6 @@ use hca_testbench::stream::Pacing;
 use hca_testbench::Seed;
 use rand::Rng;
 use rand_chacha::ChaCha8Rng;
-
-const IMPLEMENTED: &[u16] = &[
-    op::QUERY_FW,
-    op::MAP_FA,
-    op::UNMAP_FA,
-    op::RUN_FW,
-    op::MOD_STAT_CFG,
-    op::QUERY_DEV_CAP,
-    op::QUERY_PORT,
-    op::SET_ICM_SIZE,
-    op::MAP_ICM_AUX,
-    op::UNMAP_ICM_AUX,
-    op::MAP_ICM,
-    op::UNMAP_ICM,
-    op::INIT_HCA,
-    op::QUERY_HCA,
-    op::QUERY_ADAPTER,
-    op::CLOSE_HCA,
-    op::SW2HW_EQ,
-    op::HW2SW_EQ,
-    op::MAP_EQ,
-    op::NOP,
-    op::CONF_SPECIAL_QP,
-    op::SET_PORT,
-    op::INIT_PORT,
-    op::CLOSE_PORT,
-    op::MAD_IFC,
-    op::DIAG_RPRT,
-    op::SW2HW_MPT,
-    op::HW2SW_MPT,
-    op::QUERY_MPT,
-    op::SW2HW_CQ,
-    op::HW2SW_CQ,
-];
 
 fn posts() -> u64 {
     std::env::var("HCA_FUZZ_POSTS")
@@ -140,7 +107,7 @@ fn fuzz(backend: Backend) {
         let epoch = rng.gen_range(50..2000).min(total - done);
         for _ in 0..epoch {
             let opcode = match rng.gen_range(0..10) {
-                0..=5 => IMPLEMENTED[rng.gen_range(0..IMPLEMENTED.len())],
+                0..=5 => COMMANDS[rng.gen_range(0..COMMANDS.len())].opcode,
                 6..=7 => OPCODES[rng.gen_range(0..OPCODES.len())].0,
                 _ => rng.gen_range(0..0x1000),
             };

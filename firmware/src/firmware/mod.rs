@@ -7,7 +7,7 @@
 //! driver's next read of the status word already sees GO clear.
 
 use crate::bar0::{self, hcr};
-use crate::cmd::{adapter, caps, diag, eq, fw, init_hca, port};
+use crate::cmd::{caps, diag, eq, fw, init_hca, port};
 use crate::cqeq::{self, CqEqEngine, Engine};
 use crate::hostmem::HostMemory;
 use crate::icm::{self, IcmMap, PagePool};
@@ -20,6 +20,7 @@ use crate::trace::CommandRecord;
 use std::time::Instant;
 
 mod boot;
+pub mod commands;
 mod cqs;
 mod eqs;
 mod hca;
@@ -368,43 +369,12 @@ impl Firmware {
     }
 
     /// Run one command: `Ok(Some(v))` puts `v` in the HCR's out_param.
+    /// The command table ([`commands::COMMANDS`]) says which commands
+    /// exist, which op modifiers each takes, which run before RUN_FW, and
+    /// what handles them.
     pub fn execute(&mut self, c: &Command, mem: &mut dyn HostMemory) -> CmdResult<Option<u64>> {
-        let known = op::OPCODES.iter().any(|(o, _)| *o == c.opcode);
-        let implemented = matches!(
-            c.opcode,
-            op::QUERY_FW
-                | op::MAP_FA
-                | op::UNMAP_FA
-                | op::RUN_FW
-                | op::MOD_STAT_CFG
-                | op::QUERY_DEV_CAP
-                | op::QUERY_PORT
-                | op::SET_ICM_SIZE
-                | op::MAP_ICM_AUX
-                | op::UNMAP_ICM_AUX
-                | op::MAP_ICM
-                | op::UNMAP_ICM
-                | op::INIT_HCA
-                | op::QUERY_HCA
-                | op::QUERY_ADAPTER
-                | op::CLOSE_HCA
-                | op::SW2HW_EQ
-                | op::HW2SW_EQ
-                | op::MAP_EQ
-                | op::NOP
-                | op::CONF_SPECIAL_QP
-                | op::SET_PORT
-                | op::INIT_PORT
-                | op::CLOSE_PORT
-                | op::MAD_IFC
-                | op::DIAG_RPRT
-                | op::SW2HW_MPT
-                | op::HW2SW_MPT
-                | op::QUERY_MPT
-                | op::SW2HW_CQ
-                | op::HW2SW_CQ
-        );
-        if !implemented {
+        let Some(spec) = commands::lookup(c.opcode) else {
+            let known = op::OPCODES.iter().any(|(o, _)| *o == c.opcode);
             return refuse(
                 Status::BadOp,
                 if known {
@@ -413,24 +383,8 @@ impl Firmware {
                     format!("unknown opcode {:#05x}", c.opcode)
                 },
             );
-        }
-        // Every implemented command takes op modifier 0 alone, but these
-        // (docs/firmware.md says the same).
-        let opmod_ok = match c.opcode {
-            // 1: the driver is panicking.
-            op::CLOSE_HCA => c.op_modifier <= 1,
-            op::MOD_STAT_CFG => c.op_modifier == 0 || c.op_modifier == fw::MOD_STAT_CFG_QUERY,
-            // 1: no context wanted back.
-            op::HW2SW_EQ => c.op_modifier <= 1,
-            // 1: no mailbox for the entry.
-            op::HW2SW_MPT => c.op_modifier <= 1,
-            // mlx4 never asks for the context back.
-            op::HW2SW_CQ => c.op_modifier == 1,
-            op::MAD_IFC => c.op_modifier & !MAD_IFC_OPMODS == 0,
-            op::DIAG_RPRT => c.op_modifier == diag::TRANSPORT_ERRORS,
-            _ => c.op_modifier == 0,
         };
-        if !opmod_ok {
+        if !spec.op_mods.allows(c.op_modifier) {
             return refuse(
                 Status::BadOp,
                 format!(
@@ -440,56 +394,10 @@ impl Firmware {
             );
         }
         // Before RUN_FW only the boot ROM's commands work.
-        let boot = matches!(
-            c.opcode,
-            op::QUERY_FW | op::MAP_FA | op::UNMAP_FA | op::RUN_FW
-        );
-        if !boot && !self.state.running {
+        if !spec.boot && !self.state.running {
             return refuse(Status::BadSysState, "the firmware is not running (RUN_FW)");
         }
-        match c.opcode {
-            op::QUERY_FW => self.out(mem, c, &fw::query_fw().encode()),
-            op::MAP_FA => self.map_fa(c, mem),
-            op::UNMAP_FA => self.unmap_fa(),
-            op::RUN_FW => self.run_fw(),
-            op::MOD_STAT_CFG => self.mod_stat_cfg(c, mem),
-            op::QUERY_DEV_CAP => self.out(mem, c, &self.caps.encode()),
-            op::QUERY_PORT => self.query_port(c, mem),
-            op::SET_ICM_SIZE => self.set_icm_size(c),
-            op::MAP_ICM_AUX => self.map_icm_aux(c, mem),
-            op::UNMAP_ICM_AUX => self.unmap_icm_aux(),
-            op::MAP_ICM => self.map_icm(c, mem),
-            op::UNMAP_ICM => self.unmap_icm(c),
-            op::INIT_HCA => self.init_hca(c, mem),
-            op::QUERY_HCA => self.query_hca(c, mem),
-            op::QUERY_ADAPTER => self
-                .require_hca()
-                .and_then(|_| self.out(mem, c, &adapter::query_adapter().encode())),
-            op::CLOSE_HCA => self.close_hca(),
-            op::SW2HW_EQ => self.sw2hw_eq(c, mem),
-            op::HW2SW_EQ => self
-                .eq_index(c.in_modifier)
-                .and_then(|n| self.events.hw2sw(n).map(|_| None)),
-            op::MAP_EQ => self.eq_index(c.in_modifier & 0x3ff).and_then(|n| {
-                self.events
-                    .map(n, c.in_param, c.in_modifier >> 31 != 0)
-                    .map(|_| None)
-            }),
-            op::NOP => Ok(None),
-            op::CONF_SPECIAL_QP => self.conf_special_qp(c),
-            op::SET_PORT => self.set_port(c, mem),
-            op::INIT_PORT | op::CLOSE_PORT => self.port_up(c),
-            op::MAD_IFC => self.mad_ifc(c, mem),
-            op::DIAG_RPRT => self.diag_rprt(c, mem),
-            op::SW2HW_MPT => self.sw2hw_mpt(c, mem),
-            op::HW2SW_MPT => self.hw2sw_mpt(c, mem),
-            op::QUERY_MPT => self.query_mpt(c, mem),
-            op::SW2HW_CQ => self.sw2hw_cq(c, mem),
-            op::HW2SW_CQ => self
-                .cq_index(c.in_modifier)
-                .and_then(|n| self.events.hw2sw_cq(n).map(|_| None)),
-            _ => unreachable!("checked above"),
-        }
+        (spec.run)(self, c, mem)
     }
 
     /// Write an output mailbox at the command's out_param.
