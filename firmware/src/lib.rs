@@ -8,22 +8,20 @@
 
 #![forbid(unsafe_code)]
 
-pub mod bar0;
 pub mod cmd;
 pub mod cqeq;
 pub mod docs;
 pub mod firmware;
 pub mod host;
-pub mod hostmem;
 pub mod icm;
-pub mod mailbox;
-pub mod opcode;
 pub mod sma;
-pub mod status;
 pub mod tpt;
 pub mod trace;
 
 pub use firmware::{Command, Firmware};
+// What the firmware shares with the driver lives in the ABI crate; the
+// old paths (`crate::status`, `crate::mailbox_layout!`, ...) stay.
+pub use hca_abi::{bar0, hostmem, mailbox, mailbox_layout, opcode, status};
 pub use hostmem::{DmaError, FlatMemory, HostMemory};
 pub use status::Status;
 pub use trace::CommandRecord;

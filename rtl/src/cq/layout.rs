@@ -13,7 +13,7 @@ pub const WORDS: usize = 4;
 pub const ENTRY_BYTES: u64 = 32;
 
 pub mod cqc {
-    crate::icm_layout! {
+    hca_abi::icm_layout! {
         /// A CQ's context. All zero is a CQ software owns.
         Cqc, super::WORDS, {
         /// [`super::super::CqState`] code.
@@ -44,7 +44,7 @@ pub mod cqc {
 }
 
 pub mod eqc {
-    crate::icm_layout! {
+    hca_abi::icm_layout! {
         /// An EQ's context. All zero is an EQ software owns.
         Eqc, super::WORDS, {
         /// [`super::super::EqState`] code.
@@ -67,7 +67,7 @@ pub mod eqc {
 }
 
 pub mod cqe {
-    crate::icm_layout! {
+    hca_abi::icm_layout! {
         /// A CQE (`struct mlx4_cqe`, 32 bytes).
         Cqe, super::WORDS, {
         /// 0x00: the local QP (low 24 bits of vlan_my_qpn).
@@ -100,7 +100,7 @@ pub mod cqe {
 }
 
 pub mod eqe {
-    crate::icm_layout! {
+    hca_abi::icm_layout! {
         /// An EQE (`struct mlx4_eqe`, 32 bytes); the event data is kept as
         /// the four slots every event type's fields fall in.
         Eqe, super::WORDS, {

@@ -12,7 +12,7 @@ pub const WORDS: usize = 8;
 /// Bytes between consecutive QPNs' entries in ICM.
 pub const ENTRY_BYTES: u64 = 64;
 
-crate::icm_layout! {
+hca_abi::icm_layout! {
     /// One QP's context. All zero is a QP in RESET.
     QpContext, WORDS, {
     /// [`super::QpState`] code.

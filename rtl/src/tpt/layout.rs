@@ -5,7 +5,7 @@ pub use crate::icm_layout::Field;
 /// Words in one MPT entry (32 of the 64 bytes mlx4 sizes an entry at).
 pub const WORDS: usize = 4;
 
-crate::icm_layout! {
+hca_abi::icm_layout! {
     /// One memory region's entry. All zero is a free (software-owned) entry.
     MptEntry, WORDS, {
     /// [`super::MptState`] code.
