@@ -3,6 +3,7 @@
 //! behind BAR0, and the MSI messages the device sends back.
 
 use super::config::{ConfigSpace, MSIX_ENABLE, MSIX_FUNCTION_MASK};
+use super::function::{inside, PciFunction};
 use super::msix::{MsiMessage, Msix};
 use hca_firmware::{CommandRecord, Firmware, HostMemory};
 
@@ -128,11 +129,6 @@ impl HcaPci {
         std::mem::take(&mut self.events)
     }
 
-    /// MSI messages to send, oldest first.
-    pub fn take_msis(&mut self) -> Vec<MsiMessage> {
-        std::mem::take(&mut self.msis)
-    }
-
     fn warn(&mut self, what: String) {
         self.stats.malformed += 1;
         self.events.push(DeviceEvent::Warning(what));
@@ -155,17 +151,11 @@ impl HcaPci {
         };
         let data = &req[HEADER..];
         let size = m.size as usize;
-        let limit = match (m.op, m.bar) {
-            (op::CFG_READ | op::CFG_WRITE, _) => super::config::SIZE as u64,
-            (_, 0) => hca_firmware::bar0::BAR0_SIZE,
-            (_, 2) => hca_firmware::bar0::BAR2_SIZE,
-            _ => 0,
+        let limit = match m.op {
+            op::CFG_READ | op::CFG_WRITE => self.config_size(),
+            _ => self.bar_size(m.bar),
         };
-        let inside = m
-            .addr
-            .checked_add(m.size as u64)
-            .is_some_and(|end| end <= limit);
-        if !inside
+        if !inside(m.addr, size, limit)
             && matches!(
                 m.op,
                 op::CFG_READ | op::CFG_WRITE | op::MMIO_READ | op::MMIO_WRITE
@@ -200,10 +190,8 @@ impl HcaPci {
                 }
                 let mut out = vec![0xff; n];
                 if m.op == op::CFG_READ {
-                    self.stats.config_reads += 1;
-                    self.config.read(m.addr, &mut out);
+                    self.config_read(m.addr, &mut out);
                 } else {
-                    self.stats.mmio_reads += 1;
                     self.mmio_read(m.bar, m.addr, &mut out);
                 }
                 out
@@ -219,13 +207,8 @@ impl HcaPci {
                     return Vec::new();
                 }
                 if m.op == op::CFG_WRITE {
-                    self.stats.config_writes += 1;
-                    let before = self.config_view();
-                    self.config.write(m.addr, &data[..size]);
-                    self.note_config(before);
-                    self.flush_msix();
+                    self.config_write(m.addr, &data[..size]);
                 } else {
-                    self.stats.mmio_writes += 1;
                     self.mmio_write(m.bar, m.addr, &data[..size], mem);
                 }
                 Vec::new()
@@ -270,7 +253,7 @@ impl HcaPci {
         }
     }
 
-    fn mmio_read(&mut self, bar: u8, addr: u64, out: &mut [u8]) {
+    fn bar_read(&mut self, bar: u8, addr: u64, out: &mut [u8]) {
         match bar {
             0 if Msix::owns(addr) => self.msix.read(addr, out),
             0 => self.fw.mmio_read(addr, out),
@@ -283,7 +266,7 @@ impl HcaPci {
         }
     }
 
-    fn mmio_write(&mut self, bar: u8, addr: u64, data: &[u8], mem: &mut dyn HostMemory) {
+    fn bar_write(&mut self, bar: u8, addr: u64, data: &[u8], mem: &mut dyn HostMemory) {
         match bar {
             0 if Msix::owns(addr) => {
                 if self.msix.write(addr, data) {
@@ -328,5 +311,74 @@ impl HcaPci {
         self.stats.msis += 1;
         self.events.push(DeviceEvent::Msi(m));
         self.msis.push(m);
+    }
+}
+
+impl PciFunction for HcaPci {
+    fn config_size(&self) -> u64 {
+        super::config::SIZE as u64
+    }
+
+    fn bar_size(&self, bar: u8) -> u64 {
+        match bar {
+            0 => hca_firmware::bar0::BAR0_SIZE,
+            2 => hca_firmware::bar0::BAR2_SIZE,
+            _ => 0,
+        }
+    }
+
+    fn config_read(&mut self, offset: u64, buf: &mut [u8]) {
+        self.stats.config_reads += 1;
+        if !inside(offset, buf.len(), self.config_size()) {
+            self.warn(format!(
+                "config read of {} bytes at {offset:#x} is outside config space",
+                buf.len()
+            ));
+        }
+        self.config.read(offset, buf);
+    }
+
+    fn config_write(&mut self, offset: u64, data: &[u8]) {
+        self.stats.config_writes += 1;
+        if !inside(offset, data.len(), self.config_size()) {
+            self.warn(format!(
+                "config write of {} bytes at {offset:#x} is outside config space",
+                data.len()
+            ));
+            return;
+        }
+        let before = self.config_view();
+        self.config.write(offset, data);
+        self.note_config(before);
+        self.flush_msix();
+    }
+
+    fn mmio_read(&mut self, bar: u8, offset: u64, buf: &mut [u8]) {
+        self.stats.mmio_reads += 1;
+        if !inside(offset, buf.len(), self.bar_size(bar)) {
+            self.warn(format!(
+                "read of {} bytes at {offset:#x} is outside BAR{bar}",
+                buf.len()
+            ));
+            buf.fill(0xff);
+            return;
+        }
+        self.bar_read(bar, offset, buf);
+    }
+
+    fn mmio_write(&mut self, bar: u8, offset: u64, data: &[u8], mem: &mut dyn HostMemory) {
+        self.stats.mmio_writes += 1;
+        if !inside(offset, data.len(), self.bar_size(bar)) {
+            self.warn(format!(
+                "write of {} bytes at {offset:#x} is outside BAR{bar}",
+                data.len()
+            ));
+            return;
+        }
+        self.bar_write(bar, offset, data, mem);
+    }
+
+    fn take_msis(&mut self) -> Vec<MsiMessage> {
+        std::mem::take(&mut self.msis)
     }
 }

@@ -11,6 +11,7 @@ use super::memory::GuestMem;
 use super::proto::{self, MemRegion};
 use crate::pci::device::{DeviceEvent, HcaPci, PciMsg};
 use crate::pci::msix::MsiMessage;
+use crate::pci::PciFunction;
 use hca_firmware::HostMemory;
 use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
 use nix::sys::socket::{recvmsg, ControlMessageOwned, MsgFlags};
