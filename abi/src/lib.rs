@@ -11,6 +11,7 @@
 #![forbid(unsafe_code)]
 
 pub mod bar0;
+pub mod cmd;
 pub mod entries;
 pub mod hostmem;
 pub mod icm_layout;

@@ -3,14 +3,12 @@
 
 pub mod adapter;
 pub mod caps;
-pub mod cq;
-pub mod diag;
-pub mod eq;
 pub mod fw;
 pub mod init_hca;
-pub mod mad;
 pub mod mpt;
-pub mod port;
+
+// The mailboxes the driver reads the same way live in the ABI crate.
+pub use hca_abi::cmd::{cq, diag, eq, mad, port};
 
 #[cfg(test)]
 mod tests {
