@@ -19,15 +19,13 @@
 #![forbid(unsafe_code)]
 
 pub mod blocks;
-pub mod clock;
 pub mod differential;
-pub mod dut;
-pub mod icm;
 pub mod runner;
 pub mod scoreboard;
 pub mod seed;
-pub mod stream;
-pub mod transactor;
 
-pub use dut::{Dut, Unsettled};
+// The driving machinery the device shares with the tests lives in
+// `hca-engines`; it is re-exported here under its old paths.
+pub use hca_engines::{clock, dut, icm, stream, transactor};
+pub use hca_engines::{Dut, Unsettled};
 pub use seed::Seed;

@@ -4,8 +4,8 @@ use crate::backend::rtl::RtlSim;
 use crate::backend::verilator::Verilated;
 use crate::backend::Backend;
 use crate::verilated;
+use hca_engines::stream::{Pacing, StreamBlock};
 use hca_rtl::atomic::{AtomicModel, AtomicReq, AtomicResp, AtomicStatus, AtomicUnit};
-use hca_testbench::stream::{Pacing, StreamBlock};
 use std::path::Path;
 
 crate::bind_block! {

@@ -5,10 +5,10 @@ use crate::backend::rtl::RtlSim;
 use crate::backend::verilator::Verilated;
 use crate::backend::Backend;
 use crate::verilated;
+use hca_engines::icm::{IcmBeat, IcmBfm};
+use hca_engines::stream::{Pacing, StreamBlock};
 use hca_rtl::cq::unit::{kind, op};
 use hca_rtl::cq::{CqModel, CqReq, CqResp, CqUnit16, Cqc, DmaWrite, Eqc};
-use hca_testbench::icm::{IcmBeat, IcmBfm};
-use hca_testbench::stream::{Pacing, StreamBlock};
 use std::path::Path;
 
 crate::bind_block! {

@@ -6,10 +6,10 @@ pub mod qpc;
 pub mod tpt;
 pub mod wide_adder;
 
+use hca_engines::stream::{Pacing, StreamBlock};
+use hca_engines::transactor::StreamTransactor;
+use hca_engines::Dut;
 use hca_rtl::Transactor;
-use hca_testbench::stream::{Pacing, StreamBlock};
-use hca_testbench::transactor::StreamTransactor;
-use hca_testbench::Dut;
 use std::path::Path;
 
 /// A block at transaction level, on any backend.

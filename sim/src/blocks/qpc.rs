@@ -4,11 +4,11 @@ use crate::backend::rtl::RtlSim;
 use crate::backend::verilator::Verilated;
 use crate::backend::Backend;
 use crate::verilated;
+use hca_engines::icm::{IcmBeat, IcmBfm};
+use hca_engines::stream::{Pacing, StreamBlock};
 use hca_rtl::qpc::layout::{QpContext, WORDS};
 use hca_rtl::qpc::model::attrs_as_context;
 use hca_rtl::qpc::{attr, QpcModel, QpcOp, QpcReq, QpcResp, QpcUnit16, MASK24};
-use hca_testbench::icm::{IcmBeat, IcmBfm};
-use hca_testbench::stream::{Pacing, StreamBlock};
 use std::path::Path;
 
 crate::bind_block! {

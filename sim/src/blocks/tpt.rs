@@ -4,10 +4,10 @@ use crate::backend::rtl::RtlSim;
 use crate::backend::verilator::Verilated;
 use crate::backend::Backend;
 use crate::verilated;
+use hca_engines::icm::{IcmBeat, IcmBfm};
+use hca_engines::stream::{Pacing, StreamBlock};
 use hca_rtl::tpt::layout::{MptEntry, WORDS};
 use hca_rtl::tpt::{key_tag, MptState, TptModel, TptOp, TptReq, TptResp, TptUnit16};
-use hca_testbench::icm::{IcmBeat, IcmBfm};
-use hca_testbench::stream::{Pacing, StreamBlock};
 use std::path::Path;
 
 /// Lines in the RTL's MPT cache; the model mirrors them.

@@ -5,10 +5,10 @@
 use crate::blocks::atomic::open;
 use crate::Backend;
 use anyhow::{anyhow, bail, Result};
+use hca_engines::stream::Pacing;
 use hca_rtl::atomic::{AtomicModel, AtomicOp, AtomicReq, AtomicResp, AtomicUnit, MEM_BYTES};
 use hca_rtl::Transactor;
 use hca_testbench::blocks::atomic::AtomicStimulus;
-use hca_testbench::stream::Pacing;
 use hca_testbench::Seed;
 use rand::{Rng, SeedableRng};
 use rust_hdl::prelude::*;

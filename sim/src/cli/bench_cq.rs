@@ -5,10 +5,10 @@ use crate::backend::verilator::Verilated;
 use crate::blocks::cq::CqStreams;
 use crate::verilated;
 use anyhow::{bail, Result};
+use hca_engines::stream::Pacing;
+use hca_engines::transactor::StreamTransactor;
 use hca_rtl::cq::{status, Arm, CqReq, CqResp, Cqe};
 use hca_rtl::Transactor;
-use hca_testbench::stream::Pacing;
-use hca_testbench::transactor::StreamTransactor;
 
 type Dut = StreamTransactor<Verilated<verilated::cq::Model>, CqStreams>;
 

@@ -6,10 +6,10 @@
 use crate::backend::Backend;
 use crate::blocks::cq;
 use anyhow::{bail, Result};
+use hca_engines::stream::Pacing;
 use hca_firmware::host::Host;
 use hca_firmware::opcode as op;
 use hca_firmware::{Command, Firmware, Status};
-use hca_testbench::stream::Pacing;
 use std::time::Instant;
 
 const EQ: u32 = 5;

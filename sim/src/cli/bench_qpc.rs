@@ -6,11 +6,11 @@ use crate::backend::verilator::Verilated;
 use crate::blocks::qpc::QpcStreams;
 use crate::verilated;
 use anyhow::{bail, Result};
+use hca_engines::stream::Pacing;
+use hca_engines::transactor::StreamTransactor;
 use hca_rtl::qpc::table::rule;
 use hca_rtl::qpc::{attr, status, QpAttrs, QpState, QpType, QpcReq};
 use hca_rtl::Transactor;
-use hca_testbench::stream::Pacing;
-use hca_testbench::transactor::StreamTransactor;
 
 type Dut = StreamTransactor<Verilated<verilated::qpc::Model>, QpcStreams>;
 

@@ -7,11 +7,11 @@ use crate::backend::verilator::Verilated;
 use crate::blocks::tpt::{TptStreams, CACHE_LINES};
 use crate::verilated;
 use anyhow::{bail, Result};
+use hca_engines::stream::Pacing;
+use hca_engines::transactor::StreamTransactor;
 use hca_rtl::tpt::layout::MptEntry;
 use hca_rtl::tpt::{access, status, MptKind, MptState, TptReq};
 use hca_rtl::Transactor;
-use hca_testbench::stream::Pacing;
-use hca_testbench::transactor::StreamTransactor;
 
 type Dut = StreamTransactor<Verilated<verilated::tpt::Model>, TptStreams>;
 

@@ -4,8 +4,8 @@
 
 use crate::Backend;
 use anyhow::Result;
+use hca_engines::stream::Pacing;
 use hca_testbench::runner::wave_path;
-use hca_testbench::stream::Pacing;
 use hca_testbench::Seed;
 use indicatif::{ProgressBar, ProgressStyle};
 use std::path::{Path, PathBuf};
