@@ -1,15 +1,12 @@
 #![forbid(unsafe_code)]
 use anyhow::{bail, Context, Result};
 use clap::Parser;
-use hca_sim::cli::jsonl::Totals;
 use hca_sim::cli::out;
-use hca_sim::cli::{self, BenchCmd, BlockArgs, BlockCmd, Cli, Command, FirmwareCmd, RtlCmd};
-use hca_sim::Backend;
+use hca_sim::cli::{self, BenchCmd, Cli, Command, FirmwareCmd, RtlCmd};
 use hca_sim::{errln, out, outln};
 use hca_testbench::seed::parse_u64;
 use hca_testbench::Seed;
-use std::io::{stdin, stdout, StdinLock, StdoutLock, Write};
-use std::path::Path;
+use std::io::{stdin, stdout, IsTerminal, Write};
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
@@ -35,7 +32,18 @@ fn main() -> ExitCode {
 /// Help, the version, or a usage error, as clap renders them; a stream
 /// that cannot take them is an error like any other.
 fn usage(e: clap::Error) -> ExitCode {
-    let text = e.render().ansi().to_string();
+    // Colours only for a terminal, as clap itself chooses.
+    let tty = if e.use_stderr() {
+        std::io::stderr().is_terminal()
+    } else {
+        std::io::stdout().is_terminal()
+    };
+    let styled = e.render();
+    let text = if tty {
+        styled.ansi().to_string()
+    } else {
+        styled.to_string()
+    };
     if e.use_stderr() {
         let _ = write!(std::io::stderr(), "{text}");
         return ExitCode::from(2);
@@ -71,33 +79,22 @@ fn run(cli: Cli) -> Result<bool> {
                 wave_dir,
             })
         }
-        Command::Block { block } => {
-            type Serve = fn(
-                Backend,
-                Option<&Path>,
-                Option<u64>,
-                StdinLock<'static>,
-                StdoutLock<'static>,
-            ) -> Result<(Totals, u64)>;
-            let (name, args, serve): (&str, &BlockArgs, Serve) = match &block {
-                BlockCmd::Atomic(a) => ("atomic", a, cli::block_atomic::serve),
-                BlockCmd::Qpc(a) => ("qpc", a, cli::block_qpc::serve),
-                BlockCmd::Tpt(a) => ("tpt", a, cli::block_tpt::serve),
-                BlockCmd::Cq(a) => ("cq", a, cli::block_cq::serve),
-            };
+        Command::Block { block, args } => {
+            let entry =
+                cli::registry::find(&block).with_context(|| format!("unknown block `{block}`"))?;
             if args.vcd.is_some() && !args.backend.is_clocked() {
                 bail!("--vcd needs a clocked backend (rtl or verilator): the model is untimed");
             }
             let vcd = args.vcd.as_deref();
-            let (t, cycles) = serve(
+            let (t, cycles) = (entry.serve)(
                 args.backend,
                 vcd,
                 args.max_cycles,
-                stdin().lock(),
-                stdout().lock(),
+                &mut stdin().lock(),
+                &mut stdout().lock(),
             )?;
             errln!(
-                "hca block {name}: {} transactions ({} answered with an error), {} cycles on {}{}",
+                "hca block {block}: {} transactions ({} answered with an error), {} cycles on {}{}",
                 t.lines,
                 t.errors,
                 cycles,

@@ -12,6 +12,7 @@ pub mod block_tpt;
 pub mod json;
 pub mod jsonl;
 pub mod out;
+pub mod registry;
 pub mod rtl;
 pub mod run;
 pub mod uml;
@@ -49,8 +50,11 @@ pub enum Command {
     /// Drive one block with JSON Lines transactions on stdin; one response
     /// per line on stdout.
     Block {
-        #[command(subcommand)]
-        block: BlockCmd,
+        /// The block (its JSON schema is in docs/blocks/<block>.md).
+        #[arg(value_parser = clap::builder::PossibleValuesParser::new(hca_rtl::registry::BLOCKS.iter().copied()))]
+        block: String,
+        #[command(flatten)]
+        args: BlockArgs,
     },
     /// The blocks' emitted Verilog: write it, lint it, synthesize it.
     Rtl {
@@ -108,18 +112,6 @@ pub struct BlockArgs {
     /// is reset.
     #[arg(long, value_name = "CYCLES")]
     pub max_cycles: Option<u64>,
-}
-
-#[derive(Subcommand, Debug)]
-pub enum BlockCmd {
-    /// The atomic unit (schema in docs/blocks/atomic.md).
-    Atomic(BlockArgs),
-    /// The QP context block (schema in docs/blocks/qpc.md).
-    Qpc(BlockArgs),
-    /// The translation and protection table (schema in docs/blocks/tpt.md).
-    Tpt(BlockArgs),
-    /// The CQ and EQ engine (schema in docs/blocks/cq.md).
-    Cq(BlockArgs),
 }
 
 #[derive(Subcommand, Debug)]

@@ -18,16 +18,17 @@ pub struct RunArgs {
 }
 
 /// What one block's run on one backend covered.
-struct Outcome {
+pub struct Outcome {
     ops: u64,
     refused: u64,
     cycles: u64,
     mix: String,
 }
 
-type BlockRun = fn(Backend, Option<&Path>, Seed, u64, &dyn Fn(u64)) -> Result<Outcome, String>;
+/// One block's random run on one backend (`cli::registry` names them).
+pub type BlockRun = fn(Backend, Option<&Path>, Seed, u64, &dyn Fn(u64)) -> Result<Outcome, String>;
 
-fn atomic(
+pub(super) fn atomic(
     backend: Backend,
     wave: Option<&Path>,
     seed: Seed,
@@ -50,7 +51,7 @@ fn atomic(
     })
 }
 
-fn qpc(
+pub(super) fn qpc(
     backend: Backend,
     wave: Option<&Path>,
     seed: Seed,
@@ -73,7 +74,7 @@ fn qpc(
     })
 }
 
-fn tpt(
+pub(super) fn tpt(
     backend: Backend,
     wave: Option<&Path>,
     seed: Seed,
@@ -104,7 +105,7 @@ fn tpt(
     })
 }
 
-fn cq(
+pub(super) fn cq(
     backend: Backend,
     wave: Option<&Path>,
     seed: Seed,
@@ -133,13 +134,6 @@ fn cq(
     })
 }
 
-const BLOCKS: [(&str, &str, BlockRun); 4] = [
-    ("atomic", "atomic unit", atomic),
-    ("qpc", "QP context block", qpc),
-    ("tpt", "TPT", tpt),
-    ("cq", "CQ and EQ engine", cq),
-];
-
 struct Row {
     block: &'static str,
     backend: Backend,
@@ -158,7 +152,8 @@ pub fn run(args: &RunArgs) -> Result<bool> {
     );
     std::fs::create_dir_all(&args.wave_dir)?;
     let mut rows = Vec::new();
-    for (block, title, run_block) in BLOCKS {
+    for entry in super::registry::BLOCKS {
+        let (block, title, run_block) = (entry.name, entry.title, entry.run);
         for backend in Backend::ALL {
             // The Verilator build records the waveform: the same signals as
             // the rust-hdl simulation's, at a fraction of the cost.
