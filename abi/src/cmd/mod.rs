@@ -1,12 +1,17 @@
 //! Command mailboxes and their constants both sides read the same way,
 //! each defined once with [`crate::mailbox_layout!`]: the EQ and CQ
 //! contexts, SET_PORT's InfiniBand form, DIAG_RPRT's counters, and the MAD
-//! header and SMP attributes MAD_IFC carries. The mailboxes whose values are
-//! the firmware's own (QUERY_FW, QUERY_DEV_CAP, INIT_HCA, the MPT entry)
-//! stay in `hca-firmware`'s `cmd` for now, beside the values.
+//! header and SMP attributes MAD_IFC carries, QUERY_FW, MOD_STAT_CFG,
+//! QUERY_DEV_CAP, QUERY_PORT, QUERY_ADAPTER and INIT_HCA. The values the
+//! firmware answers with stay in `hca-firmware`'s `cmd`, and so does mlx4's
+//! MPT entry, whose translation to the TPT's entry is the firmware's.
 
+pub mod adapter;
+pub mod caps;
 pub mod cq;
 pub mod diag;
 pub mod eq;
+pub mod fw;
+pub mod init_hca;
 pub mod mad;
 pub mod port;
