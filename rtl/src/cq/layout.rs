@@ -9,8 +9,8 @@
 
 /// Words in a context or an entry.
 pub const WORDS: usize = 4;
-/// Bytes of a CQE or EQE in host memory.
-pub const ENTRY_BYTES: u64 = 32;
+/// Bytes of a CQE or EQE in host memory (defined with them, in the ABI).
+pub use hca_abi::entries::ENTRY_BYTES;
 
 pub mod cqc {
     hca_abi::icm_layout! {
