@@ -151,33 +151,8 @@ impl HcaPci {
         };
         let data = &req[HEADER..];
         let size = m.size as usize;
-        let limit = match m.op {
-            op::CFG_READ | op::CFG_WRITE => self.config_size(),
-            _ => self.bar_size(m.bar),
-        };
-        if !inside(m.addr, size, limit)
-            && matches!(
-                m.op,
-                op::CFG_READ | op::CFG_WRITE | op::MMIO_READ | op::MMIO_WRITE
-            )
-        {
-            self.warn(format!(
-                "op {} of {size} bytes at {:#x} is outside {} ({limit:#x} bytes)",
-                m.op,
-                m.addr,
-                if m.op <= op::CFG_WRITE {
-                    "config space".to_string()
-                } else {
-                    format!("BAR{}", m.bar)
-                }
-            ));
-            let n = if matches!(m.op, op::CFG_READ | op::MMIO_READ) {
-                size.min(reply_room).min(MAX_READ)
-            } else {
-                0
-            };
-            return vec![0xff; n];
-        }
+        // Accesses outside config space or a BAR are the PciFunction's to
+        // refuse (ones read back, nothing written, a warning).
         match m.op {
             op::CFG_READ | op::MMIO_READ => {
                 let mut n = size.min(reply_room).min(MAX_READ);
@@ -334,6 +309,9 @@ impl PciFunction for HcaPci {
                 "config read of {} bytes at {offset:#x} is outside config space",
                 buf.len()
             ));
+            // As a bus answers a bad access: all of it reads as ones.
+            buf.fill(0xff);
+            return;
         }
         self.config.read(offset, buf);
     }
