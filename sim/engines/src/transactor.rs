@@ -157,8 +157,10 @@ where
         }
         let mut out = Vec::with_capacity(reqs.len());
         let mut idle = 0u64;
-        // The cycles charged to the oldest request not yet answered.
+        // The cycles charged to the oldest request not yet answered, and
+        // its bound (worked out once per request).
         let mut charged = 0u64;
+        let mut bound = None;
         while out.len() < reqs.len() {
             let req = driver.present(&mut self.rng, self.pacing.idle_pct).cloned();
             // The oldest request not yet answered is being worked on once it
@@ -180,9 +182,10 @@ where
                 self.monitor.record();
                 out.push(r);
                 charged = 0;
+                bound = None;
             } else if was_outstanding {
                 let head = &reqs[out.len()];
-                let bound = self.bound(head);
+                let bound = *bound.get_or_insert_with(|| self.bound(head));
                 if charged > bound {
                     return Err(TransactorError::Overrun {
                         block: B::NAME,
