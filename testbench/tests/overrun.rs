@@ -19,10 +19,17 @@ const SEED: u64 = 0x5eed;
 
 /// Run `first` with a bound of 0 cycles: an overrun on a clocked backend,
 /// answered on the model. Then, with the block's own bound back, `then`
-/// answers as the model does.
-fn overrun_then_recover<T, R>(backend: Backend, block: &str, dut: &mut T, first: R, then: &[R])
-where
+/// answers as a fresh `model` does (the overrun left nothing behind).
+fn overrun_then_recover<T, M, R>(
+    backend: Backend,
+    block: &str,
+    dut: &mut T,
+    model: &mut M,
+    first: R,
+    then: &[R],
+) where
     T: Transactor<Req = R> + ?Sized,
+    M: Transactor<Req = R, Resp = T::Resp> + ?Sized,
     T::Resp: PartialEq + Debug,
     R: Clone + Debug,
 {
@@ -61,21 +68,27 @@ where
     let got = dut
         .transact(then)
         .expect("the block answers again after its reset");
-    assert_eq!(got.len(), then.len());
+    let want = model.transact(then).expect("model");
+    assert_eq!(
+        got, want,
+        "{backend}: after the reset the block answers as a fresh model"
+    );
 }
 
 on_every_backend! {
     fn atomic_unit(backend: Backend) {
         let mut dut = atomic::open(backend, None, Pacing::RANDOM, SEED).expect("open");
         let reqs = [AtomicReq::write(8, 5), AtomicReq::fadd(8, 2), AtomicReq::read(8)];
-        overrun_then_recover(backend, "atomic", &mut dut, AtomicReq::read(0), &reqs);
+        let mut model = atomic::open(Backend::Model, None, Pacing::RANDOM, SEED).expect("model");
+        overrun_then_recover(backend, "atomic", &mut dut, &mut model, AtomicReq::read(0), &reqs);
     }
 }
 
 on_every_backend! {
     fn qp_context(backend: Backend) {
         let mut dut = qpc::open(backend, None, Pacing::RANDOM, SEED).expect("open");
-        overrun_then_recover(backend, "QPC", &mut dut, QpcReq::query(3), &[QpcReq::query(3)]);
+        let mut model = qpc::open(Backend::Model, None, Pacing::RANDOM, SEED).expect("model");
+        overrun_then_recover(backend, "QPC", &mut dut, &mut model, QpcReq::query(3), &[QpcReq::query(3)]);
     }
 }
 
@@ -83,14 +96,16 @@ on_every_backend! {
     fn cq_eq_engine(backend: Backend) {
         let mut dut = cq::open(backend, None, Pacing::RANDOM, SEED).expect("open");
         let hw2sw = CqReq::Hw2SwCq { cqn: 1 };
-        overrun_then_recover(backend, "CQ/EQ engine", &mut dut, hw2sw, &[hw2sw]);
+        let mut model = cq::open(Backend::Model, None, Pacing::RANDOM, SEED).expect("model");
+        overrun_then_recover(backend, "CQ/EQ engine", &mut dut, &mut model, hw2sw, &[hw2sw]);
     }
 }
 
 on_every_backend! {
     fn translation_table(backend: Backend) {
         let mut dut = tpt::open(backend, None, Pacing::RANDOM, SEED).expect("open");
-        overrun_then_recover(backend, "TPT", &mut dut, TptReq::query(4), &[TptReq::query(4)]);
+        let mut model = tpt::open(Backend::Model, None, Pacing::RANDOM, SEED).expect("model");
+        overrun_then_recover(backend, "TPT", &mut dut, &mut model, TptReq::query(4), &[TptReq::query(4)]);
         // After the reset the TPT answers as its model does.
         let r = dut.transact(&[TptReq::lookup(4 << 8, 0, 0, 8, 0)]).expect("lookup");
         assert_eq!(r[0].status, status::NOT_VALID);
