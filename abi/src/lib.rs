@@ -1,8 +1,9 @@
 //! What the two sides of the PCIe link agree on, and nothing that runs on
 //! either: the layout macros (ICM contexts as 64-bit words, command
 //! mailboxes as big-endian bytes, each with its overlap checks), mlx4's
-//! command statuses and opcodes, the BAR0 map, and the host memory trait
-//! through which the device touches the driver's memory.
+//! command statuses and opcodes, the BAR0 map, the host memory trait
+//! through which the device touches the driver's memory, and the memory
+//! interface through which every block reaches ICM and DMA.
 //!
 //! It has no rust-hdl: the RTL blocks, the firmware, the device and the
 //! project's own driver all depend on it, and the driver on nothing else
@@ -16,8 +17,10 @@ pub mod entries;
 pub mod hostmem;
 pub mod icm_layout;
 pub mod mailbox;
+pub mod memory;
 pub mod opcode;
 pub mod status;
 
 pub use hostmem::{DmaError, FlatMemory, HostMemory};
+pub use memory::{BlockMemory, MemFault, NoMemory, SparseIcm};
 pub use status::{CmdResult, Status};

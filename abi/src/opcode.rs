@@ -113,6 +113,7 @@ pub const SET_PORT: u16 = 0x00c;
 pub const SW2HW_MPT: u16 = 0x00d;
 pub const QUERY_MPT: u16 = 0x00e;
 pub const HW2SW_MPT: u16 = 0x00f;
+pub const SYNC_TPT: u16 = 0x02f;
 pub const CONF_SPECIAL_QP: u16 = 0x023;
 pub const MAD_IFC: u16 = 0x024;
 pub const DIAG_RPRT: u16 = 0x030;

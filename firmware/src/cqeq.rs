@@ -11,6 +11,7 @@ use crate::cmd::cq::CqContext;
 use crate::cmd::eq::{EqContext, MTT_ENTRY_BYTES, MTT_PRESENT, STATE_ARMED};
 use crate::hostmem::HostMemory;
 use crate::icm::{IcmMap, ICM_PAGE_SHIFT};
+use crate::icm_window::{self, IcmTable, IcmWindow};
 use crate::status::Status;
 use crate::status::{refuse, CmdResult};
 use hca_rtl::cq::{self, CqModel, CqReq, CqResp, Eqe};
@@ -33,6 +34,14 @@ pub fn eq_va(eqn: u16) -> u64 {
 
 pub fn cq_va(cqn: u32) -> u64 {
     CQ_VA | (cqn as u64) << CQ_SHIFT
+}
+
+/// Where the engine's memory is: the ICM page table, and the engine's
+/// tables in ICM (the CQ contexts).
+#[derive(Clone, Copy)]
+pub struct Placement<'a> {
+    pub icm: &'a IcmMap,
+    pub tables: &'a [IcmTable],
 }
 
 /// The host pages behind one queue.
@@ -84,11 +93,14 @@ impl CqEqEngine {
         self.engine.cycles()
     }
 
-    fn one(&mut self, req: CqReq) -> CmdResult<CqResp> {
+    /// One request on the engine's memory; a fault there fails it.
+    fn one(&mut self, req: CqReq, at: Placement, mem: &mut dyn HostMemory) -> CmdResult<CqResp> {
+        let mut w = IcmWindow::new(at.icm, at.tables, mem);
         let mut r = self
             .engine
-            .transact(&[req])
+            .transact(&[req], &mut w)
             .map_err(|e| (Status::InternalErr, format!("CQ/EQ engine: {e}")))?;
+        icm_window::check(&mut w, "CQ/EQ engine")?;
         r.pop().ok_or_else(|| {
             (
                 Status::InternalErr,
@@ -185,7 +197,7 @@ impl CqEqEngine {
         eqn: u16,
         ctx: &EqContext,
         mtt_base: u64,
-        icm: &IcmMap,
+        at: Placement,
         mem: &mut dyn HostMemory,
     ) -> CmdResult<()> {
         if self.eqs.contains_key(&eqn) {
@@ -204,24 +216,29 @@ impl CqEqEngine {
             mtt_base + ctx.mtt_offset(),
             npages,
             page_shift,
-            icm,
+            at.icm,
             mem,
         )?;
-        let r = self.one(CqReq::Sw2HwEq {
-            eqn,
-            buf: eq_va(eqn),
-            log_size: ctx.log_eq_size,
-            vector: ctx.intr,
-        })?;
+        let r = self.one(
+            CqReq::Sw2HwEq {
+                eqn,
+                buf: eq_va(eqn),
+                log_size: ctx.log_eq_size,
+                vector: ctx.intr,
+            },
+            at,
+            mem,
+        )?;
         engine_status(r.status, "SW2HW_EQ")?;
         // From here a failure hands the EQ back to software in the engine
         // too: a refused command changes nothing.
-        let started = self.hand_over(eqn, ctx, &pages, page_shift, bytes, mem);
+        let ring = RingBuf { pages, page_shift };
+        let started = self.hand_over(eqn, ctx, &ring, bytes, at, mem);
         if let Err(e) = started {
-            let _ = self.one(CqReq::Hw2SwEq { eqn });
+            let _ = self.one(CqReq::Hw2SwEq { eqn }, at, mem);
             return Err(e);
         }
-        self.eqs.insert(eqn, RingBuf { pages, page_shift });
+        self.eqs.insert(eqn, ring);
         Ok(())
     }
 
@@ -231,9 +248,9 @@ impl CqEqEngine {
         &mut self,
         eqn: u16,
         ctx: &EqContext,
-        pages: &[u64],
-        page_shift: u32,
+        ring: &RingBuf,
         bytes: u64,
+        at: Placement,
         mem: &mut dyn HostMemory,
     ) -> CmdResult<()> {
         let hw = Eqe {
@@ -241,29 +258,40 @@ impl CqEqEngine {
             ..Default::default()
         }
         .pack();
-        Self::owner_init(pages, page_shift, bytes, hw, mem)?;
+        Self::owner_init(&ring.pages, ring.page_shift, bytes, hw, mem)?;
         if ctx.state() == STATE_ARMED {
-            let r = self.one(CqReq::EqDoorbell {
-                eqn,
-                ci: ctx.consumer_index,
-                arm: true,
-            })?;
+            let r = self.one(
+                CqReq::EqDoorbell {
+                    eqn,
+                    ci: ctx.consumer_index,
+                    arm: true,
+                },
+                at,
+                mem,
+            )?;
             engine_status(r.status, "arming the new EQ")?;
         }
         Ok(())
     }
 
     /// HW2SW_EQ.
-    pub fn hw2sw(&mut self, eqn: u16) -> CmdResult<()> {
-        let r = self.one(CqReq::Hw2SwEq { eqn })?;
+    pub fn hw2sw(&mut self, eqn: u16, at: Placement, mem: &mut dyn HostMemory) -> CmdResult<()> {
+        let r = self.one(CqReq::Hw2SwEq { eqn }, at, mem)?;
         engine_status(r.status, "HW2SW_EQ")?;
         self.eqs.remove(&eqn);
         Ok(())
     }
 
     /// MAP_EQ.
-    pub fn map(&mut self, eqn: u16, mask: u64, unmap: bool) -> CmdResult<()> {
-        let r = self.one(CqReq::MapEq { eqn, mask, unmap })?;
+    pub fn map(
+        &mut self,
+        eqn: u16,
+        mask: u64,
+        unmap: bool,
+        at: Placement,
+        mem: &mut dyn HostMemory,
+    ) -> CmdResult<()> {
+        let r = self.one(CqReq::MapEq { eqn, mask, unmap }, at, mem)?;
         engine_status(r.status, "MAP_EQ")
     }
 
@@ -274,16 +302,17 @@ impl CqEqEngine {
         eqn: u16,
         ci: u32,
         arm: bool,
+        at: Placement,
         mem: &mut dyn HostMemory,
     ) -> CmdResult<Vec<u16>> {
-        let r = self.one(CqReq::EqDoorbell { eqn, ci, arm })?;
+        let r = self.one(CqReq::EqDoorbell { eqn, ci, arm }, at, mem)?;
         engine_status(r.status, "EQ doorbell")?;
         self.land(&r, mem)
     }
 
     /// Post an event: an EQE on the EQ mapped for its type.
-    pub fn post(&mut self, eqe: Eqe, mem: &mut dyn HostMemory) -> CmdResult<Posted> {
-        let r = self.one(CqReq::Event { eqe })?;
+    pub fn post(&mut self, eqe: Eqe, at: Placement, mem: &mut dyn HostMemory) -> CmdResult<Posted> {
+        let r = self.one(CqReq::Event { eqe }, at, mem)?;
         let vectors = self.land(&r, mem)?;
         Ok(Posted {
             vectors,
@@ -299,7 +328,7 @@ impl CqEqEngine {
         cqn: u32,
         ctx: &CqContext,
         mtt_base: u64,
-        icm: &IcmMap,
+        at: Placement,
         mem: &mut dyn HostMemory,
     ) -> CmdResult<()> {
         if self.cqs.contains_key(&cqn) {
@@ -325,15 +354,19 @@ impl CqEqEngine {
             mtt_base + ctx.mtt_offset(),
             npages,
             page_shift,
-            icm,
+            at.icm,
             mem,
         )?;
-        let r = self.one(CqReq::Sw2HwCq {
-            cqn,
-            buf: cq_va(cqn),
-            log_size: ctx.log_size,
-            eqn,
-        })?;
+        let r = self.one(
+            CqReq::Sw2HwCq {
+                cqn,
+                buf: cq_va(cqn),
+                log_size: ctx.log_size,
+                eqn,
+            },
+            at,
+            mem,
+        )?;
         engine_status(r.status, "SW2HW_CQ")?;
         let hw = cq::Cqe {
             owner: true,
@@ -341,7 +374,7 @@ impl CqEqEngine {
         }
         .pack();
         if let Err(e) = Self::owner_init(&pages, page_shift, bytes, hw, mem) {
-            let _ = self.one(CqReq::Hw2SwCq { cqn });
+            let _ = self.one(CqReq::Hw2SwCq { cqn }, at, mem);
             return Err(e);
         }
         self.cqs.insert(cqn, RingBuf { pages, page_shift });
@@ -349,8 +382,8 @@ impl CqEqEngine {
     }
 
     /// HW2SW_CQ.
-    pub fn hw2sw_cq(&mut self, cqn: u32) -> CmdResult<()> {
-        let r = self.one(CqReq::Hw2SwCq { cqn })?;
+    pub fn hw2sw_cq(&mut self, cqn: u32, at: Placement, mem: &mut dyn HostMemory) -> CmdResult<()> {
+        let r = self.one(CqReq::Hw2SwCq { cqn }, at, mem)?;
         engine_status(r.status, "HW2SW_CQ")?;
         self.cqs.remove(&cqn);
         Ok(())
@@ -365,14 +398,19 @@ impl CqEqEngine {
         cmd: u8,
         sn: u8,
         ci: u32,
+        at: Placement,
         mem: &mut dyn HostMemory,
     ) -> CmdResult<Vec<u16>> {
-        let r = self.one(CqReq::ArmCq {
-            cqn,
-            arm: cmd,
-            sn,
-            ci,
-        })?;
+        let r = self.one(
+            CqReq::ArmCq {
+                cqn,
+                arm: cmd,
+                sn,
+                ci,
+            },
+            at,
+            mem,
+        )?;
         engine_status(r.status, "CQ arm doorbell")?;
         self.land(&r, mem)
     }
@@ -386,16 +424,18 @@ impl CqEqEngine {
         self.cqs.contains_key(&cqn)
     }
 
-    /// Forget every CQ and EQ (reset, CLOSE_HCA): the engine's contexts go
-    /// too.
-    pub fn clear(&mut self) {
-        for cqn in self.hw_cqs() {
-            let _ = self.hw2sw_cq(cqn);
-        }
-        let eqns: Vec<u16> = self.eqs.keys().copied().collect();
-        for eqn in eqns {
-            let _ = self.hw2sw(eqn);
-        }
+    /// Forget every CQ and EQ (reset, CLOSE_HCA): the engine is reset, its
+    /// EQ contexts and cached CQ contexts lost; the CQ contexts in ICM go
+    /// with the ICM mapping.
+    pub fn clear(&mut self) -> CmdResult<()> {
+        self.cqs.clear();
+        self.eqs.clear();
+        self.engine.reset().map_err(|e| {
+            (
+                Status::InternalErr,
+                format!("resetting the CQ/EQ engine: {e}"),
+            )
+        })
     }
 
     /// The EQs the hardware owns.

@@ -243,7 +243,10 @@ impl Host {
 
     /// The driver's bring-up up to INIT_HCA: QUERY_FW, MAP_FA, RUN_FW,
     /// QUERY_DEV_CAP, SET_ICM_SIZE, MAP_ICM_AUX, MAP_ICM for the EQ
-    /// contexts and the first MTT page, INIT_HCA. Panics on any failure.
+    /// contexts, the first MTT pages and the tables the blocks keep their
+    /// contexts in (the QPC, CQC and dMPT tables whole: mlx4 maps a table's
+    /// chunks as it allocates objects in them), INIT_HCA. Panics on any
+    /// failure.
     pub fn bring_up(&mut self) {
         let (s, fw) = self.cmd_out(op::QUERY_FW, 0, 0);
         assert_eq!(s, Status::Ok);
@@ -272,6 +275,15 @@ impl Host {
         let p = Self::init_hca_params();
         assert_eq!(self.map_icm(p.eqc_base, 1), Status::Ok);
         assert_eq!(self.map_icm(p.mtt_base, 4), Status::Ok);
+        let caps = crate::cmd::caps::device_caps();
+        for (base, log, entry) in [
+            (p.qpc_base, p.log_num_qps, caps.qpc_entry_sz),
+            (p.cqc_base, p.log_num_cqs, caps.cqc_entry_sz),
+            (p.dmpt_base, p.log_mpt_sz, caps.dmpt_entry_sz),
+        ] {
+            let pages = ((entry as u64) << log).div_ceil(ICM_PAGE);
+            assert_eq!(self.map_icm(base, pages), Status::Ok);
+        }
         assert_eq!(self.cmd_in(op::INIT_HCA, 0, &p.encode(), 0), Status::Ok);
         self.init = Some(p);
     }

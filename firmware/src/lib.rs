@@ -14,6 +14,7 @@ pub mod docs;
 pub mod firmware;
 pub mod host;
 pub mod icm;
+pub mod icm_window;
 pub mod sma;
 pub mod tpt;
 pub mod trace;

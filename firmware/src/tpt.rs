@@ -1,9 +1,13 @@
 //! Memory regions: the firmware's side of the TPT block. SW2HW_MPT hands
 //! an entry to the TPT (on whichever backend runs it), HW2SW_MPT and
-//! QUERY_MPT take it back or read it, in mlx4's MPT mailbox format.
+//! QUERY_MPT take it back or read it, in mlx4's MPT mailbox format. The
+//! TPT keeps its MPT and MTT tables in the ICM the driver mapped (each
+//! call is given the block's memory, [`crate::icm_window::IcmWindow`]).
 
 use crate::cmd::mpt::MlxMpt;
+use crate::icm_window;
 use crate::status::{CmdResult, Status};
+use hca_abi::memory::BlockMemory;
 use hca_rtl::tpt::layout::MptEntry;
 use hca_rtl::tpt::{status, TptModel, TptReq, TptResp};
 use hca_rtl::transactor::Transactor;
@@ -44,35 +48,37 @@ impl Regions {
         self.engine.backend()
     }
 
-    fn one(&mut self, req: TptReq) -> CmdResult<TptResp> {
+    /// One request; a fault in the block's memory fails it.
+    fn one(&mut self, req: TptReq, mem: &mut dyn BlockMemory) -> CmdResult<TptResp> {
         let mut r = self
             .engine
-            .transact(&[req])
+            .transact(&[req], mem)
             .map_err(|e| (Status::InternalErr, format!("TPT: {e}")))?;
+        icm_window::check(mem, "TPT")?;
         r.pop()
             .ok_or_else(|| (Status::InternalErr, "TPT gave no response".to_string()))
     }
 
     /// SW2HW_MPT of MPT `index`.
-    pub fn sw2hw(&mut self, index: u32, m: &MlxMpt) -> CmdResult<()> {
+    pub fn sw2hw(&mut self, index: u32, m: &MlxMpt, mem: &mut dyn BlockMemory) -> CmdResult<()> {
         let e = m.to_entry(index)?;
-        let r = self.one(TptReq::sw2hw(index, e))?;
+        let r = self.one(TptReq::sw2hw(index, e), mem)?;
         engine_status(r.status, "SW2HW_MPT")?;
         self.hw.insert(index);
         Ok(())
     }
 
     /// HW2SW_MPT: the entry as it was.
-    pub fn hw2sw(&mut self, index: u32) -> CmdResult<MlxMpt> {
-        let r = self.one(TptReq::hw2sw(index))?;
+    pub fn hw2sw(&mut self, index: u32, mem: &mut dyn BlockMemory) -> CmdResult<MlxMpt> {
+        let r = self.one(TptReq::hw2sw(index), mem)?;
         engine_status(r.status, "HW2SW_MPT")?;
         self.hw.remove(&index);
         Ok(MlxMpt::from_entry(index, &r.entry))
     }
 
     /// QUERY_MPT.
-    pub fn query(&mut self, index: u32) -> CmdResult<MlxMpt> {
-        let r = self.one(TptReq::query(index))?;
+    pub fn query(&mut self, index: u32, mem: &mut dyn BlockMemory) -> CmdResult<MlxMpt> {
+        let r = self.one(TptReq::query(index), mem)?;
         engine_status(r.status, "QUERY_MPT")?;
         Ok(MlxMpt::from_entry(index, &r.entry))
     }
@@ -82,18 +88,26 @@ impl Regions {
         self.hw.iter().copied().collect()
     }
 
-    /// Hand every entry back (reset, CLOSE_HCA).
-    pub fn clear(&mut self) {
-        for i in self.hw_mpts() {
-            let _ = self.hw2sw(i);
-        }
+    /// Forget every entry (reset, CLOSE_HCA): the TPT is reset, its cache
+    /// lost; the ICM it wrote goes with the ICM mapping.
+    pub fn clear(&mut self) -> CmdResult<()> {
+        self.hw.clear();
+        self.engine
+            .reset()
+            .map_err(|e| (Status::InternalErr, format!("resetting the TPT: {e}")))
     }
 
     /// The TPT's view of an entry (tests, tools).
-    pub fn entry(&mut self, index: u32) -> Option<MptEntry> {
-        self.one(TptReq::query(index))
+    pub fn entry(&mut self, index: u32, mem: &mut dyn BlockMemory) -> Option<MptEntry> {
+        self.one(TptReq::query(index), mem)
             .ok()
             .filter(|r| r.status == status::OK)
             .map(|r| r.entry)
+    }
+
+    /// Any request, for tools and tests that drive the TPT as the
+    /// transport engine will (a lookup, SYNC_TPT).
+    pub fn request(&mut self, req: TptReq, mem: &mut dyn BlockMemory) -> CmdResult<TptResp> {
+        self.one(req, mem)
     }
 }

@@ -615,7 +615,7 @@ fn memory_regions_on_the_tpt() {
     h.bring_up();
     let m = dma_mr(1, 0x5a);
     assert_eq!(h.cmd_in(op::SW2HW_MPT, 0, &m.encode(), 1), Status::Ok);
-    let e = h.fw.mpt(1).expect("the TPT holds it");
+    let e = h.fw.mpt(1, &mut h.mem).expect("the TPT holds it");
     assert_eq!(
         (e.kind, e.tag, e.pd, e.len),
         (hca_rtl::tpt::MptKind::Physical as u8, 0x5a, 7, u64::MAX)
@@ -671,7 +671,7 @@ fn memory_regions_on_the_tpt() {
     let (s, out) = h.cmd_out(op::HW2SW_MPT, 0, 1);
     assert_eq!(s, Status::Ok);
     assert_eq!(MlxMpt::decode(&out).key, m.key);
-    assert!(h.fw.mpt(1).is_none());
+    assert!(h.fw.mpt(1, &mut h.mem).is_none());
     refused(&mut h, Status::BadResState, |h| {
         h.cmd(op::HW2SW_MPT, 1, 0, 1)
     });
@@ -680,5 +680,5 @@ fn memory_regions_on_the_tpt() {
     // CLOSE_HCA hands every region back.
     assert_eq!(h.cmd_in(op::SW2HW_MPT, 0, &m.encode(), 1), Status::Ok);
     assert_eq!(h.cmd(op::CLOSE_HCA, 0, 0, 0), Status::Ok);
-    assert!(h.fw.mpt(1).is_none());
+    assert!(h.fw.mpt(1, &mut h.mem).is_none());
 }

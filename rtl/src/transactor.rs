@@ -1,5 +1,7 @@
 //! The contract every block implementation meets.
 
+pub use hca_abi::memory::BlockMemory;
+
 /// A block seen at transaction level: requests in, one response per
 /// request out, in issue order.
 ///
@@ -12,8 +14,15 @@ pub trait Transactor {
     type Resp;
 
     /// Issue `reqs` in order, as fast as the block accepts them, and return
-    /// their responses in the same order.
-    fn transact(&mut self, reqs: &[Self::Req]) -> Result<Vec<Self::Resp>, TransactorError>;
+    /// their responses in the same order. The block's ICM and DMA ports
+    /// reach `mem` (every backend alike: the model reads and writes its
+    /// contexts there too), which outlives the call: the contexts stay in
+    /// it between transactions, as they stay in ICM.
+    fn transact(
+        &mut self,
+        reqs: &[Self::Req],
+        mem: &mut dyn BlockMemory,
+    ) -> Result<Vec<Self::Resp>, TransactorError>;
 
     /// Short name of the implementation (`model`, `rtl`, `verilator`).
     fn backend(&self) -> &'static str;
@@ -25,6 +34,11 @@ pub trait Transactor {
     /// instead of its documented bound (`None`: the bound). An untimed
     /// model ignores it.
     fn set_cycle_limit(&mut self, _limit: Option<u64>) {}
+
+    /// Reset the block (the device's reset, CLOSE_HCA): what it holds on
+    /// chip (cache lines, on-chip contexts) is lost; its memory keeps what
+    /// was written to it.
+    fn reset(&mut self) -> Result<(), TransactorError>;
 }
 
 /// Why a clocked implementation could not complete a transaction.
@@ -69,8 +83,12 @@ impl<T: Transactor + ?Sized> Transactor for Box<T> {
     type Req = T::Req;
     type Resp = T::Resp;
 
-    fn transact(&mut self, reqs: &[Self::Req]) -> Result<Vec<Self::Resp>, TransactorError> {
-        (**self).transact(reqs)
+    fn transact(
+        &mut self,
+        reqs: &[Self::Req],
+        mem: &mut dyn BlockMemory,
+    ) -> Result<Vec<Self::Resp>, TransactorError> {
+        (**self).transact(reqs, mem)
     }
 
     fn backend(&self) -> &'static str {
@@ -83,5 +101,45 @@ impl<T: Transactor + ?Sized> Transactor for Box<T> {
 
     fn set_cycle_limit(&mut self, limit: Option<u64>) {
         (**self).set_cycle_limit(limit)
+    }
+
+    fn reset(&mut self) -> Result<(), TransactorError> {
+        (**self).reset()
+    }
+}
+
+/// A block with a memory of its own for its ICM and DMA ports (a map: see
+/// [`hca_abi::memory::SparseIcm`]), for tools, benches and tests that
+/// drive one block alone. It derefs to the block.
+pub struct WithMemory<T> {
+    pub block: T,
+    pub mem: hca_abi::memory::SparseIcm,
+}
+
+impl<T: Transactor> WithMemory<T> {
+    pub fn new(block: T) -> Self {
+        WithMemory {
+            block,
+            mem: Default::default(),
+        }
+    }
+
+    /// [`Transactor::transact`] on the block's own memory.
+    pub fn transact(&mut self, reqs: &[T::Req]) -> Result<Vec<T::Resp>, TransactorError> {
+        self.block.transact(reqs, &mut self.mem)
+    }
+}
+
+impl<T> std::ops::Deref for WithMemory<T> {
+    type Target = T;
+
+    fn deref(&self) -> &T {
+        &self.block
+    }
+}
+
+impl<T> std::ops::DerefMut for WithMemory<T> {
+    fn deref_mut(&mut self) -> &mut T {
+        &mut self.block
     }
 }

@@ -33,7 +33,7 @@ fn regions(backend: Backend) {
         ..Default::default()
     };
     assert_eq!(h.cmd_in(op::SW2HW_MPT, 0, &m.encode(), 1), Status::Ok);
-    let e = h.fw.mpt(1).expect("held");
+    let e = h.fw.mpt(1, &mut h.mem).expect("held");
     assert_eq!(
         (e.kind, e.tag, e.access),
         (MptKind::Physical as u8, 0x77, 0x1f)
@@ -49,7 +49,7 @@ fn regions(backend: Backend) {
     assert_eq!(h.cmd(op::HW2SW_MPT, 1, 0, 9), Status::BadResState);
     assert_eq!(h.fw.state_digest(), before);
     assert_eq!(h.cmd(op::HW2SW_MPT, 1, 0, 1), Status::Ok);
-    assert!(h.fw.mpt(1).is_none());
+    assert!(h.fw.mpt(1, &mut h.mem).is_none());
 }
 
 hca_sim::on_every_backend! {

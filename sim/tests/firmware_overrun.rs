@@ -10,6 +10,7 @@ use hca_firmware::host::Host;
 use hca_firmware::opcode as op;
 use hca_firmware::{Firmware, Status};
 use hca_rtl::tpt::{TptReq, TptResp};
+use hca_rtl::transactor::BlockMemory;
 use hca_rtl::{Transactor, TransactorError};
 use hca_sim::blocks::{cq, tpt};
 use hca_testbench::stream::Pacing;
@@ -25,10 +26,18 @@ impl Transactor for Limited {
     type Req = TptReq;
     type Resp = TptResp;
 
-    fn transact(&mut self, reqs: &[TptReq]) -> Result<Vec<TptResp>, TransactorError> {
+    fn transact(
+        &mut self,
+        reqs: &[TptReq],
+        mem: &mut dyn BlockMemory,
+    ) -> Result<Vec<TptResp>, TransactorError> {
         self.inner
             .set_cycle_limit(*self.limit.lock().expect("limit"));
-        self.inner.transact(reqs)
+        self.inner.transact(reqs, mem)
+    }
+
+    fn reset(&mut self) -> Result<(), TransactorError> {
+        self.inner.reset()
     }
 
     fn backend(&self) -> &'static str {
@@ -79,7 +88,7 @@ hca_sim::on_every_backend! {
             assert_eq!(s, Status::InternalErr);
             let detail = trace[0].detail.clone().unwrap_or_default();
             assert!(detail.contains("TPT") && detail.contains("its bound is 0"), "{detail}");
-            assert!(h.fw.mpt(1).is_none(), "nothing registered");
+            assert!(h.fw.mpt(1, &mut h.mem).is_none(), "nothing registered");
         } else {
             assert_eq!(s, Status::Ok, "the model has no cycles to bound");
         }
@@ -93,6 +102,6 @@ hca_sim::on_every_backend! {
         // With the bound back, the reset TPT takes the next command.
         *limit.lock().unwrap() = None;
         assert_eq!(h.cmd_in(op::SW2HW_MPT, 0, &dma_region(2 | 0x10 << 24), 2), Status::Ok);
-        assert!(h.fw.mpt(2).is_some());
+        assert!(h.fw.mpt(2, &mut h.mem).is_some());
     }
 }

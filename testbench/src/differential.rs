@@ -3,16 +3,36 @@
 //! randomly sized back-to-back batches, every response checked in order.
 
 use crate::scoreboard::{Mismatch, Scoreboard};
+use hca_abi::memory::{BlockMemory, SparseIcm};
 use hca_rtl::Transactor;
 use rand::Rng;
 use std::fmt::Debug;
 
+/// A model with the memory its block's ports reach (ICM, DMA): the
+/// reference side of a differential run. The design under test has a
+/// memory of its own.
+#[derive(Clone, Debug, Default)]
+pub struct Golden<M> {
+    pub model: M,
+    pub icm: SparseIcm,
+}
+
+impl<M> Golden<M> {
+    pub fn new(model: M) -> Self {
+        Golden {
+            model,
+            icm: SparseIcm::new(),
+        }
+    }
+}
+
 /// Send `n` requests from `next` (which returns each request with the
-/// model's response to it) through `dut`, in batches of 1 to 256, and
-/// compare every response. `progress` gets the running total after each
+/// model's response to it) through `dut`, whose ports reach `mem`, in
+/// batches of 1 to 256, and compare every response. `progress` gets the running total after each
 /// batch; `done` is the number checked before this call (for messages).
 pub fn run_batches<T, R>(
     dut: &mut T,
+    mem: &mut dyn BlockMemory,
     rng: &mut R,
     n: u64,
     done: u64,
@@ -36,7 +56,7 @@ where
             batch.push(req);
         }
         let got = dut
-            .transact(&batch)
+            .transact(&batch, mem)
             .map_err(|e| format!("after {} checked transactions: {e}", done + board.checked()))?;
         for r in got {
             board
@@ -75,12 +95,21 @@ pub trait Stimulus {
 
     /// Record the cycles the design has run so far.
     fn finish(stats: &mut Self::Stats, cycles: u64);
+
+    /// The model's memory, if the design's ICM must equal it at the end of
+    /// every run (a block whose writes reach ICM when the model's do: one
+    /// without a write-back cache).
+    fn memory(_model: &Self::Model) -> Option<&SparseIcm> {
+        None
+    }
 }
 
 /// A differential run that can be continued: the model, the stimulus and
 /// the tallies persist between calls, as the design's state does.
 pub struct Differential<S: Stimulus> {
     model: S::Model,
+    /// What the design's ports reach.
+    dut_mem: SparseIcm,
     stim: S,
     stats: S::Stats,
     queue: Vec<S::Req>,
@@ -92,6 +121,7 @@ impl<S: Stimulus> Differential<S> {
     pub fn new(model: S::Model, stim: S) -> Self {
         Differential {
             model,
+            dut_mem: SparseIcm::new(),
             stim,
             stats: S::Stats::default(),
             queue: Vec::new(),
@@ -120,8 +150,10 @@ impl<S: Stimulus> Differential<S> {
             &mut self.queue,
             &mut self.complaint,
         );
+        let dut_mem = &mut self.dut_mem;
         run_batches(
             dut,
+            dut_mem,
             rng,
             n,
             self.sent,
@@ -143,11 +175,25 @@ impl<S: Stimulus> Differential<S> {
         if let Some(c) = &self.complaint {
             return Err(format!("checker: {c}"));
         }
+        if let Some((t, e, w, want, got)) =
+            S::memory(&self.model).and_then(|m| m.first_difference(&self.dut_mem))
+        {
+            return Err(format!(
+                "after {} requests ICM differs: table {t} entry {e:#x} word {w}: \
+                 the model wrote {want:#x}, the design {got:#x}",
+                self.sent
+            ));
+        }
         S::finish(&mut self.stats, dut.cycles());
         Ok(())
     }
 
     pub fn stats(&self) -> &S::Stats {
         &self.stats
+    }
+
+    /// The memory the design's ports reached.
+    pub fn dut_memory(&self) -> &SparseIcm {
+        &self.dut_mem
     }
 }

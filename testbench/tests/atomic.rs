@@ -3,6 +3,8 @@
 
 mod common;
 
+use hca_abi::NoMemory;
+use hca_rtl::transactor::WithMemory;
 use hca_sim::on_every_backend;
 
 use hca_rtl::atomic::{AtomicReq as R, AtomicResp, AtomicStatus, MEM_BYTES};
@@ -39,7 +41,9 @@ fn directed(test: &str, backend: Backend, steps: &[(R, AtomicResp)]) {
         run_replayable(test, backend.name(), seed, &common::wave_dir(), |wave| {
             let mut dut: AtomicTransactor =
                 open(backend, wave, pacing, seed.0).map_err(|e| e.to_string())?;
-            let got = dut.transact(&reqs).map_err(|e| e.to_string())?;
+            let got = dut
+                .transact(&reqs, &mut NoMemory::default())
+                .map_err(|e| e.to_string())?;
             for (i, (g, w)) in got.iter().zip(&want).enumerate() {
                 if g != w {
                     return Err(format!(
@@ -192,7 +196,7 @@ on_every_backend! {
         // Back to back and never stalled, n operations take n clocks plus
         // the pipeline's fill (a cycle count, not a time).
         let n = 1000;
-        let mut dut = open(backend, None, Pacing::FULL_SPEED, 0).expect("open");
+        let mut dut = WithMemory::new(open(backend, None, Pacing::FULL_SPEED, 0).expect("open"));
         let zeros: Vec<R> = (0..7).map(|w| R::write(8 * w, 0)).collect();
         dut.transact(&zeros).expect("clear");
         let start = dut.cycles();

@@ -4,6 +4,7 @@
 
 mod common;
 
+use hca_rtl::transactor::WithMemory;
 use hca_sim::on_every_backend;
 
 use hca_sim::blocks::cq::open;
@@ -30,23 +31,22 @@ on_every_backend! {
 }
 
 use hca_rtl::cq::{event, status, Arm, CqReq, CqResp, Cqe, Eqe, CQE_OPCODE_RESIZE};
-use hca_rtl::Transactor;
 use hca_sim::blocks::cq::CqTransactor;
 use hca_sim::Backend;
 
 const EQ_BUF: u64 = 0x1000_0000;
 const CQ_BUF: u64 = 0x2000_0000;
 
-fn run(dut: &mut CqTransactor, r: CqReq) -> CqResp {
+fn run(dut: &mut WithMemory<CqTransactor>, r: CqReq) -> CqResp {
     dut.transact(&[r]).expect("transact").remove(0)
 }
 
 /// An engine with EQ `eqn` (2^log entries, `vector`) taking `types`, armed.
-fn engine(backend: Backend) -> CqTransactor {
-    open(backend, None, Pacing::RANDOM, 11).expect("open")
+fn engine(backend: Backend) -> WithMemory<CqTransactor> {
+    WithMemory::new(open(backend, None, Pacing::RANDOM, 11).expect("open"))
 }
 
-fn add_eq(dut: &mut CqTransactor, eqn: u16, log_size: u8, vector: u8, types: &[u8]) {
+fn add_eq(dut: &mut WithMemory<CqTransactor>, eqn: u16, log_size: u8, vector: u8, types: &[u8]) {
     let buf = EQ_BUF + eqn as u64 * 0x10_0000;
     assert_eq!(
         run(
@@ -88,7 +88,7 @@ fn add_eq(dut: &mut CqTransactor, eqn: u16, log_size: u8, vector: u8, types: &[u
     );
 }
 
-fn add_cq(dut: &mut CqTransactor, cqn: u32, log_size: u8, eqn: u16) {
+fn add_cq(dut: &mut WithMemory<CqTransactor>, cqn: u32, log_size: u8, eqn: u16) {
     let buf = CQ_BUF + cqn as u64 * 0x10_0000;
     assert_eq!(
         run(
@@ -132,7 +132,7 @@ fn cqes(r: &CqResp) -> Vec<(u64, Cqe)> {
         .collect()
 }
 
-fn complete(dut: &mut CqTransactor, cqn: u32, qpn: u32, solicited: bool) -> CqResp {
+fn complete(dut: &mut WithMemory<CqTransactor>, cqn: u32, qpn: u32, solicited: bool) -> CqResp {
     run(
         dut,
         CqReq::Complete {

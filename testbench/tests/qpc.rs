@@ -4,6 +4,7 @@
 
 mod common;
 
+use hca_rtl::transactor::WithMemory;
 use hca_sim::on_every_backend;
 
 use hca_rtl::qpc::table::rule;
@@ -62,7 +63,7 @@ fn good_attrs(t: QpType, psn: u32) -> QpAttrs {
 
 /// A QP on one backend, driven request by request.
 struct Qp {
-    dut: QpcTransactor,
+    dut: WithMemory<QpcTransactor>,
     qpn: u32,
     t: QpType,
 }
@@ -179,7 +180,7 @@ fn the_rtl_table_agrees_with_the_ibta() {
 
 on_every_backend! {
     fn transition_matrix(backend: Backend) {
-        let mut dut = open(backend, None, Pacing::RANDOM, 1).expect("open");
+        let mut dut = WithMemory::new(open(backend, None, Pacing::RANDOM, 1).expect("open"));
         let mut qpn = 0x100;
         let mut cases = 0;
         for t in QpType::ALL {
@@ -234,7 +235,7 @@ on_every_backend! {
 on_every_backend! {
     fn ibta_spot_checks(backend: Backend) {
         // Facts read from the IBTA table directly, not through ours.
-        let mut qp = Qp { dut: open(backend, None, Pacing::FULL_SPEED, 1).expect("open"), qpn: 9, t: QpType::Rc };
+        let mut qp = Qp { dut: WithMemory::new(open(backend, None, Pacing::FULL_SPEED, 1).expect("open")), qpn: 9, t: QpType::Rc };
         let a = good_attrs(QpType::Rc, 0);
         assert_eq!(qp.run(QpcReq::modify(9, QpState::Rts, attr::STATE, a)).status, status::BAD_QP_STATE);
         assert_eq!(qp.run(QpcReq::modify(9, QpState::Err, attr::STATE, a)).status, status::BAD_QP_STATE);
@@ -264,7 +265,7 @@ on_every_backend! {
 
 on_every_backend! {
     fn psn_arithmetic_across_the_wrap(backend: Backend) {
-        let dut = open(backend, None, Pacing::RANDOM, 3).expect("open");
+        let dut = WithMemory::new(open(backend, None, Pacing::RANDOM, 3).expect("open"));
         let mut rc = Qp { dut, qpn: 0x42, t: QpType::Rc };
         let a = good_attrs(QpType::Rc, MASK24 - 1);
         for s in [QpState::Init, QpState::Rtr, QpState::Rts] {
@@ -302,7 +303,7 @@ on_every_backend! {
 
 on_every_backend! {
     fn retries_run_out_into_err(backend: Backend) {
-        let mut qp = Qp { dut: open(backend, None, Pacing::RANDOM, 4).expect("open"), qpn: 0x55, t: QpType::Rc };
+        let mut qp = Qp { dut: WithMemory::new(open(backend, None, Pacing::RANDOM, 4).expect("open")), qpn: 0x55, t: QpType::Rc };
         let a = QpAttrs { retry_cnt: 2, rnr_retry: 7, ..good_attrs(QpType::Rc, 0) };
         for s in [QpState::Init, QpState::Rtr, QpState::Rts] {
             qp.go(s, a);
@@ -326,7 +327,7 @@ on_every_backend! {
     fn contexts_survive_eviction(backend: Backend) {
         // 64 QPs on one cache line: each one's context must come back from
         // ICM exactly as it was left.
-        let mut dut = open(backend, None, Pacing::RANDOM, 5).expect("open");
+        let mut dut = WithMemory::new(open(backend, None, Pacing::RANDOM, 5).expect("open"));
         let qpns: Vec<u32> = (0..64).map(|i| (i << 4) | 3).collect();
         let mut want = Vec::new();
         for (i, &q) in qpns.iter().enumerate() {

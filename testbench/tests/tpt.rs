@@ -4,6 +4,7 @@
 
 mod common;
 
+use hca_rtl::transactor::WithMemory;
 use hca_sim::on_every_backend;
 
 use hca_rtl::tpt::layout::MptEntry;
@@ -62,8 +63,8 @@ fn region(
 
 /// A fresh TPT on `backend` with `entry` registered at `index` and its MTT
 /// pointing page `p` at `0x1_0000_0000 + p * 0x10_0000`.
-fn with_region(backend: Backend, index: u32, entry: MptEntry) -> TptTransactor {
-    let mut dut = open(backend, None, Pacing::RANDOM, 7).expect("open");
+fn with_region(backend: Backend, index: u32, entry: MptEntry) -> WithMemory<TptTransactor> {
+    let mut dut = WithMemory::new(open(backend, None, Pacing::RANDOM, 7).expect("open"));
     let mut setup: Vec<TptReq> = (0..16)
         .map(|p| TptReq::write_mtt(entry.mtt_base + p, 0x1_0000_0000 + p as u64 * 0x10_0000))
         .collect();
@@ -74,7 +75,7 @@ fn with_region(backend: Backend, index: u32, entry: MptEntry) -> TptTransactor {
     dut
 }
 
-fn one(dut: &mut TptTransactor, r: TptReq) -> TptResp {
+fn one(dut: &mut WithMemory<TptTransactor>, r: TptReq) -> TptResp {
     dut.transact(&[r]).expect("transact").remove(0)
 }
 
@@ -273,7 +274,7 @@ on_every_backend! {
         let key = 9 << 8 | 0x11;
         // The repro: a region whose start plus length wraps is
         // refused (and so not used by the lookup that hung the RTL).
-        let mut dut = open(backend, None, Pacing::RANDOM, 11).expect("open");
+        let mut dut = WithMemory::new(open(backend, None, Pacing::RANDOM, 11).expect("open"));
         for (va, len) in [(0x800, top), (2, top), (top - 4095, 4097), (top, 2)] {
             let r = one(&mut dut, TptReq::sw2hw(9, phys(va, len)));
             assert_eq!(r.status, status::BAD_PARAM, "va {va:#x} len {len:#x}");
@@ -284,7 +285,7 @@ on_every_backend! {
         // mlx4's DMA region: start 0, length 2^64 - 1, so its last byte is
         // 2^64 - 2.
         let mut dut = with_region(backend, 9, phys(0, top));
-        let look = |dut: &mut TptTransactor, va: u64, len: u32| {
+        let look = |dut: &mut WithMemory<TptTransactor>, va: u64, len: u32| {
             let r = one(dut, TptReq::lookup(key, PD, va, len, 0));
             (r.status, r.pages)
         };
@@ -319,7 +320,7 @@ on_every_backend! {
     fn a_wrapping_range_never_translates(backend: Backend) {
         // The host may write anything into ICM (an FMR map): a region whose
         // start plus length wraps still never lets an access cross 2^64.
-        let mut dut = open(backend, None, Pacing::RANDOM, 13).expect("open");
+        let mut dut = WithMemory::new(open(backend, None, Pacing::RANDOM, 13).expect("open"));
         let e = MptEntry {
             va: 0x800,
             len: u64::MAX,

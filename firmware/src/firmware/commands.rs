@@ -3,6 +3,7 @@
 //! what it does, and its handler. The dispatcher ([`Firmware::execute`]),
 //! the fuzz test's list and the table in docs/firmware.md all read it.
 
+use super::tables::cq_at;
 use super::Firmware;
 use crate::cmd::{adapter, diag, fw};
 use crate::hostmem::HostMemory;
@@ -192,9 +193,9 @@ pub const COMMANDS: &[CommandSpec] = &[
         op_mods: OpMods::OneOf(&[0, 1]),
         boot: false,
         what: "stop it in the engine (op modifier 1: no context wanted back)",
-        run: |f, c, _| {
+        run: |f, c, mem| {
             f.eq_index(c.in_modifier)
-                .and_then(|n| f.events.hw2sw(n).map(|_| None))
+                .and_then(|n| f.events.hw2sw(n, cq_at!(f), mem).map(|_| None))
         },
     },
     CommandSpec {
@@ -210,9 +211,9 @@ pub const COMMANDS: &[CommandSpec] = &[
         op_mods: OpMods::OneOf(&[1]),
         boot: false,
         what: "stop it in the engine (op modifier 1 alone: mlx4 never asks for the context back)",
-        run: |f, c, _| {
+        run: |f, c, mem| {
             f.cq_index(c.in_modifier)
-                .and_then(|n| f.events.hw2sw_cq(n).map(|_| None))
+                .and_then(|n| f.events.hw2sw_cq(n, cq_at!(f), mem).map(|_| None))
         },
     },
     CommandSpec {
@@ -220,10 +221,10 @@ pub const COMMANDS: &[CommandSpec] = &[
         op_mods: ZERO,
         boot: false,
         what: "route event types (a 64-bit mask; bit 31 of the modifier unmaps)",
-        run: |f, c, _| {
+        run: |f, c, mem| {
             f.eq_index(c.in_modifier & 0x3ff).and_then(|n| {
                 f.events
-                    .map(n, c.in_param, c.in_modifier >> 31 != 0)
+                    .map(n, c.in_param, c.in_modifier >> 31 != 0, cq_at!(f), mem)
                     .map(|_| None)
             })
         },
@@ -269,6 +270,13 @@ pub const COMMANDS: &[CommandSpec] = &[
         boot: false,
         what: "the entry from the TPT",
         run: |f, c, mem| f.query_mpt(c, mem),
+    },
+    CommandSpec {
+        opcode: op::SYNC_TPT,
+        op_mods: ZERO,
+        boot: false,
+        what: "the TPT's MPT cache emptied: entries the host wrote into ICM itself (an FMR map or unmap) are read afresh from there",
+        run: |f, _, mem| f.sync_tpt(mem),
     },
     CommandSpec {
         opcode: op::MAD_IFC,

@@ -28,7 +28,7 @@ impl Firmware {
         let (_, layout) = self.state.hca.as_ref().unwrap();
         let mtt_base = layout.mtt_base;
         self.events
-            .sw2hw_cq(cqn, &ctx, mtt_base, &self.state.icm, mem)?;
+            .sw2hw_cq(cqn, &ctx, mtt_base, cq_at!(self), mem)?;
         Ok(None)
     }
 }

@@ -23,8 +23,7 @@ impl Firmware {
         let ctx = eq::EqContext::decode(&self.inbox(mem, c, eq::EqContext::SIZE)?);
         let (_, layout) = self.state.hca.as_ref().unwrap();
         let mtt_base = layout.mtt_base;
-        self.events
-            .sw2hw(eqn, &ctx, mtt_base, &self.state.icm, mem)?;
+        self.events.sw2hw(eqn, &ctx, mtt_base, cq_at!(self), mem)?;
         Ok(None)
     }
 }

@@ -36,8 +36,8 @@ impl Firmware {
 
     pub(super) fn close_hca(&mut self) -> CmdResult<Option<u64>> {
         self.require_hca()?;
-        self.events.clear();
-        self.regions.clear();
+        self.events.clear()?;
+        self.regions.clear()?;
         self.state.hca = None;
         self.state.special_qp_base = 0;
         self.state.ports = Default::default();

@@ -66,6 +66,16 @@ impl Firmware {
         }
         let chunks = icm::read_chunks(mem, c.in_param, c.in_modifier, true)?;
         self.state.icm.map(&chunks, limit)?;
+        // The blocks keep their contexts here, and an all-zero context is
+        // one software owns: the device clears what it is lent (mlx4 does
+        // not clear ICM pages it allocates without __GFP_ZERO).
+        let zero = [0u8; icm::ICM_PAGE as usize];
+        for ch in &chunks {
+            for p in 0..ch.pages {
+                mem.write(ch.dma + (p << icm::ICM_PAGE_SHIFT), &zero)
+                    .map_err(|e| (Status::InternalErr, format!("clearing ICM: {e}")))?;
+            }
+        }
         Ok(None)
     }
 

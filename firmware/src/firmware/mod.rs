@@ -11,6 +11,7 @@ use crate::cmd::{caps, diag, eq, fw, init_hca, port};
 use crate::cqeq::{self, CqEqEngine, Engine};
 use crate::hostmem::HostMemory;
 use crate::icm::{self, IcmMap, PagePool};
+use crate::icm_window::IcmWindow;
 use crate::mailbox::MAILBOX_BYTES;
 use crate::opcode as op;
 use crate::status::Status;
@@ -27,6 +28,8 @@ mod hca;
 mod icm_commands;
 mod mpts;
 mod ports;
+mod tables;
+use tables::cq_at;
 
 /// A port number (1-based) the HCA has, or BAD_PARAM.
 fn port_number(n: u32) -> CmdResult<u8> {
@@ -212,7 +215,10 @@ impl Firmware {
             if let Ok(eqn) = u16::try_from(eqn) {
                 if self.events.is_hw(eqn) {
                     let v = u32::from_be_bytes(data.try_into().unwrap());
-                    match self.events.doorbell(eqn, v & 0xff_ffff, v >> 31 != 0, mem) {
+                    match self
+                        .events
+                        .doorbell(eqn, v & 0xff_ffff, v >> 31 != 0, cq_at!(self), mem)
+                    {
                         Ok(vs) => self.interrupts.extend(vs),
                         Err(_) => self.stray_uar_writes += 1,
                     }
@@ -228,7 +234,7 @@ impl Firmware {
             let cqn = w0 & 0xff_ffff;
             if self.events.is_hw_cq(cqn) {
                 let (sn, cmd) = ((w0 >> 28) as u8 & 3, (w0 >> 24) as u8 & 0xf);
-                match self.events.arm_cq(cqn, cmd, sn, ci, mem) {
+                match self.events.arm_cq(cqn, cmd, sn, ci, cq_at!(self), mem) {
                     Ok(vs) => self.interrupts.extend(vs),
                     Err(_) => self.stray_uar_writes += 1,
                 }
@@ -245,8 +251,10 @@ impl Firmware {
 
     /// Back to power-on: every mapping dropped, HCR idle with T = 0.
     fn reset(&mut self) {
-        self.events.clear();
-        self.regions.clear();
+        // A block that cannot be reset is wedged for good; the next
+        // command that needs it fails with the reason.
+        let _ = self.events.clear();
+        let _ = self.regions.clear();
         self.state = State::default();
         self.hcr = [0; 7];
         self.semaphore_taken = false;
@@ -334,7 +342,7 @@ impl Firmware {
             // Event mode: the completion is an EQE on the EQ mapped for
             // command events, and that EQ's interrupt.
             let eqe = cqeq::command_eqe(cmd.token, status, imm.unwrap_or(0));
-            match self.events.post(eqe, mem) {
+            match self.events.post(eqe, cq_at!(self), mem) {
                 Ok(p) if p.status == hca_rtl::cq::status::OK => self.interrupts.extend(p.vectors),
                 Ok(p) => {
                     detail = Some(format!(

@@ -1,4 +1,5 @@
-//! Memory regions: SW2HW_MPT, HW2SW_MPT, QUERY_MPT on the TPT block.
+//! Memory regions: SW2HW_MPT, HW2SW_MPT, QUERY_MPT and SYNC_TPT on the
+//! TPT block.
 
 use super::*;
 use crate::cmd::mpt::MlxMpt;
@@ -26,7 +27,8 @@ impl Firmware {
     ) -> CmdResult<Option<u64>> {
         let index = self.mpt_index(c.in_modifier)?;
         let m = MlxMpt::decode(&self.inbox(mem, c, MlxMpt::SIZE)?);
-        self.regions.sw2hw(index, &m)?;
+        let mut w = IcmWindow::new(&self.state.icm, &self.tpt_tables(), mem);
+        self.regions.sw2hw(index, &m, &mut w)?;
         Ok(None)
     }
 
@@ -38,12 +40,16 @@ impl Firmware {
         mem: &mut dyn HostMemory,
     ) -> CmdResult<Option<u64>> {
         let index = self.mpt_index(c.in_modifier)?;
+        let tables = self.tpt_tables();
         if c.op_modifier == 0 {
             // Check the outbox before the entry changes hands.
-            let m = self.regions.query(index)?;
+            let m = self
+                .regions
+                .query(index, &mut IcmWindow::new(&self.state.icm, &tables, mem))?;
             self.out(mem, c, &m.encode())?;
         }
-        self.regions.hw2sw(index)?;
+        let mut w = IcmWindow::new(&self.state.icm, &tables, mem);
+        self.regions.hw2sw(index, &mut w)?;
         Ok(None)
     }
 
@@ -54,12 +60,45 @@ impl Firmware {
         mem: &mut dyn HostMemory,
     ) -> CmdResult<Option<u64>> {
         let index = self.mpt_index(c.in_modifier)?;
-        let m = self.regions.query(index)?;
+        let mut w = IcmWindow::new(&self.state.icm, &self.tpt_tables(), mem);
+        let m = self.regions.query(index, &mut w)?;
         self.out(mem, c, &m.encode())
     }
 
+    /// SYNC_TPT: the TPT forgets its cached entries.
+    pub(super) fn sync_tpt(&mut self, mem: &mut dyn HostMemory) -> CmdResult<Option<u64>> {
+        self.require_hca()?;
+        let mut w = IcmWindow::new(&self.state.icm, &self.tpt_tables(), mem);
+        let r = self
+            .regions
+            .request(hca_rtl::tpt::TptReq::sync_tpt(), &mut w)?;
+        Status::check_block(
+            r.status,
+            "TPT",
+            hca_rtl::tpt::status::name(r.status),
+            "SYNC_TPT",
+        )?;
+        Ok(None)
+    }
+
     /// The TPT's entry at `index`, if the hardware owns it (tests, tools).
-    pub fn mpt(&mut self, index: u32) -> Option<hca_rtl::tpt::layout::MptEntry> {
-        self.regions.entry(index)
+    pub fn mpt(
+        &mut self,
+        index: u32,
+        mem: &mut dyn HostMemory,
+    ) -> Option<hca_rtl::tpt::layout::MptEntry> {
+        let mut w = IcmWindow::new(&self.state.icm, &self.tpt_tables(), mem);
+        self.regions.entry(index, &mut w)
+    }
+
+    /// A request to the TPT on its memory in ICM, as the transport engine
+    /// will make (a lookup, SYNC_TPT): for tests and tools.
+    pub fn tpt_request(
+        &mut self,
+        req: hca_rtl::tpt::TptReq,
+        mem: &mut dyn HostMemory,
+    ) -> CmdResult<hca_rtl::tpt::TptResp> {
+        let mut w = IcmWindow::new(&self.state.icm, &self.tpt_tables(), mem);
+        self.regions.request(req, &mut w)
     }
 }

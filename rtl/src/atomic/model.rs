@@ -64,7 +64,12 @@ impl Transactor for AtomicModel {
     type Req = AtomicReq;
     type Resp = AtomicResp;
 
-    fn transact(&mut self, reqs: &[AtomicReq]) -> Result<Vec<AtomicResp>, TransactorError> {
+    /// The unit has no memory port: `mem` is never touched.
+    fn transact(
+        &mut self,
+        reqs: &[AtomicReq],
+        _mem: &mut dyn crate::transactor::BlockMemory,
+    ) -> Result<Vec<AtomicResp>, TransactorError> {
         Ok(reqs.iter().map(|r| self.execute(r)).collect())
     }
 
@@ -74,5 +79,11 @@ impl Transactor for AtomicModel {
 
     fn cycles(&self) -> u64 {
         0
+    }
+
+    /// The unit's registers only: its memory array, a block RAM, keeps its
+    /// contents through reset as the RTL's does.
+    fn reset(&mut self) -> Result<(), TransactorError> {
+        Ok(())
     }
 }

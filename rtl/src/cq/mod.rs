@@ -19,6 +19,9 @@ use serde::{Deserialize, Serialize};
 
 /// CQ contexts the table holds.
 pub const NUM_CQS: u32 = 1 << 16;
+/// The ICM table of CQ contexts, as the engine numbers it on its ICM port:
+/// entry `cqn`, [`layout::WORDS`] words.
+pub const CQC_TABLE: u8 = 0;
 /// EQs, each with its MSI-X vector.
 pub const NUM_EQS: u32 = 8;
 /// Largest CQ and EQ: 2^MAX_LOG_SIZE entries (ConnectX-3 takes 2^22 CQEs;

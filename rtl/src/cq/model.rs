@@ -1,15 +1,26 @@
-//! The behavioral model of the CQ and EQ engine.
+//! The behavioral model of the CQ and EQ engine: the CQ contexts in ICM,
+//! reached through the block's memory (the RTL's write-back cache is
+//! invisible: nothing else writes CQ contexts), the EQ contexts on chip.
 
 use super::layout::{ENTRY_BYTES, WORDS};
 use super::status::*;
 use super::*;
 use crate::{Transactor, TransactorError};
-use std::collections::HashMap;
+use hca_abi::memory::{read_entry, write_entry, BlockMemory};
 
 #[derive(Clone, Debug, Default)]
 pub struct CqModel {
-    cqs: HashMap<u32, Cqc>,
     eqs: Vec<Eqc>,
+}
+
+/// CQ `cqn`'s context as ICM holds it (for checkers: the RTL may hold a
+/// newer copy in its cache).
+pub fn icm_cq(mem: &mut dyn BlockMemory, cqn: u32) -> Cqc {
+    Cqc::unpack(&read_entry(mem, CQC_TABLE, cqn))
+}
+
+fn put_cq(mem: &mut dyn BlockMemory, cqn: u32, c: Cqc) {
+    write_entry(mem, CQC_TABLE, cqn, &c.pack());
 }
 
 fn size(log_size: u8) -> u32 {
@@ -30,22 +41,17 @@ pub fn owner_bit(n: u32, size: u32) -> bool {
 impl CqModel {
     pub fn new() -> Self {
         CqModel {
-            cqs: HashMap::new(),
             eqs: vec![Eqc::default(); NUM_EQS as usize],
         }
-    }
-
-    pub fn cq(&self, cqn: u32) -> Cqc {
-        self.cqs.get(&cqn).copied().unwrap_or_default()
     }
 
     pub fn eq(&self, eqn: u16) -> Eqc {
         self.eqs.get(eqn as usize).copied().unwrap_or_default()
     }
 
-    pub fn execute(&mut self, req: &CqReq) -> CqResp {
+    pub fn execute(&mut self, req: &CqReq, mem: &mut dyn BlockMemory) -> CqResp {
         let mut r = CqResp::default();
-        r.status = self.apply(req, &mut r);
+        r.status = self.apply(req, &mut r, mem);
         match *req {
             CqReq::Sw2HwEq { eqn, .. }
             | CqReq::Hw2SwEq { eqn }
@@ -59,7 +65,7 @@ impl CqModel {
             | CqReq::Complete { cqn, .. }
             | CqReq::SetCi { cqn, .. }
             | CqReq::ArmCq { cqn, .. }
-            | CqReq::Tick { cqn, .. } => r.cq = self.cq(cqn),
+            | CqReq::Tick { cqn, .. } => r.cq = icm_cq(mem, cqn),
         }
         r
     }
@@ -72,14 +78,19 @@ impl CqModel {
         }
     }
 
-    fn apply(&mut self, req: &CqReq, r: &mut CqResp) -> u8 {
-        match self.try_apply(req, r) {
+    fn apply(&mut self, req: &CqReq, r: &mut CqResp, mem: &mut dyn BlockMemory) -> u8 {
+        match self.try_apply(req, r, mem) {
             Ok(()) => OK,
             Err(s) => s,
         }
     }
 
-    fn try_apply(&mut self, req: &CqReq, r: &mut CqResp) -> Result<(), u8> {
+    fn try_apply(
+        &mut self,
+        req: &CqReq,
+        r: &mut CqResp,
+        mem: &mut dyn BlockMemory,
+    ) -> Result<(), u8> {
         match *req {
             CqReq::Sw2HwCq {
                 cqn,
@@ -88,7 +99,7 @@ impl CqModel {
                 eqn,
             } => {
                 Self::cq_index(cqn)?;
-                if self.cq(cqn).state != CqState::Free as u8 {
+                if icm_cq(mem, cqn).state != CqState::Free as u8 {
                     return Err(BAD_RES_STATE);
                 }
                 if log_size > MAX_LOG_SIZE || buf % ENTRY_BYTES != 0 || eqn as u32 >= NUM_EQS {
@@ -101,18 +112,18 @@ impl CqModel {
                     buf,
                     ..Cqc::default()
                 };
-                self.cqs.insert(cqn, c);
+                put_cq(mem, cqn, c);
             }
             CqReq::Hw2SwCq { cqn } => {
                 Self::cq_index(cqn)?;
-                if self.cq(cqn).state == CqState::Free as u8 {
+                if icm_cq(mem, cqn).state == CqState::Free as u8 {
                     return Err(BAD_RES_STATE);
                 }
-                self.cqs.remove(&cqn);
+                put_cq(mem, cqn, Cqc::default());
             }
             CqReq::Resize { cqn, buf, log_size } => {
                 Self::cq_index(cqn)?;
-                let mut c = self.cq(cqn);
+                let mut c = icm_cq(mem, cqn);
                 if c.state != CqState::Ok as u8 {
                     return Err(BAD_RES_STATE);
                 }
@@ -133,17 +144,17 @@ impl CqModel {
                 Self::write_cqe(&mut c, marker, r);
                 c.buf = buf;
                 c.log_size = log_size;
-                self.cqs.insert(cqn, c);
+                put_cq(mem, cqn, c);
             }
             CqReq::Moderate { cqn, count, period } => {
                 Self::cq_index(cqn)?;
-                let mut c = self.cq(cqn);
+                let mut c = icm_cq(mem, cqn);
                 if c.state == CqState::Free as u8 {
                     return Err(BAD_RES_STATE);
                 }
                 c.mod_count = count;
                 c.mod_period = period;
-                self.cqs.insert(cqn, c);
+                put_cq(mem, cqn, c);
             }
             CqReq::Sw2HwEq {
                 eqn,
@@ -192,7 +203,7 @@ impl CqModel {
                 if cqn >= NUM_CQS {
                     return Err(CQ_NOT_READY);
                 }
-                let mut c = self.cq(cqn);
+                let mut c = icm_cq(mem, cqn);
                 match CqState::from_code(c.state) {
                     Some(CqState::Ok) => {}
                     Some(CqState::Error) => return Err(CQ_IN_ERROR),
@@ -201,7 +212,7 @@ impl CqModel {
                 if used(c.pi, c.ci) >= size(c.log_size) {
                     // Never overwrite: the CQ goes to error, software hears.
                     c.state = CqState::Error as u8;
-                    self.cqs.insert(cqn, c);
+                    put_cq(mem, cqn, c);
                     let e = Eqe {
                         event_type: event::CQ_ERROR,
                         d0: cqn,
@@ -221,20 +232,20 @@ impl CqModel {
                         self.fire(cqn, &mut c, r);
                     }
                 }
-                self.cqs.insert(cqn, c);
+                put_cq(mem, cqn, c);
             }
             CqReq::SetCi { cqn, ci } => {
                 Self::cq_index(cqn)?;
-                let mut c = self.cq(cqn);
+                let mut c = icm_cq(mem, cqn);
                 if c.state == CqState::Free as u8 {
                     return Err(BAD_RES_STATE);
                 }
                 c.ci = ci & MASK24;
-                self.cqs.insert(cqn, c);
+                put_cq(mem, cqn, c);
             }
             CqReq::ArmCq { cqn, arm, sn, ci } => {
                 Self::cq_index(cqn)?;
-                let mut c = self.cq(cqn);
+                let mut c = icm_cq(mem, cqn);
                 if c.state == CqState::Free as u8 {
                     return Err(BAD_RES_STATE);
                 }
@@ -254,17 +265,17 @@ impl CqModel {
                         self.fire(cqn, &mut c, r);
                     }
                 }
-                self.cqs.insert(cqn, c);
+                put_cq(mem, cqn, c);
             }
             CqReq::Tick { cqn, ticks } => {
                 Self::cq_index(cqn)?;
-                let mut c = self.cq(cqn);
+                let mut c = icm_cq(mem, cqn);
                 if c.pending > 0 && c.mod_period > 0 {
                     c.age = c.age.saturating_add(ticks);
                     if c.age >= c.mod_period {
                         self.fire(cqn, &mut c, r);
                     }
-                    self.cqs.insert(cqn, c);
+                    put_cq(mem, cqn, c);
                 }
             }
             CqReq::EqDoorbell { eqn, ci, arm } => {
@@ -394,8 +405,12 @@ impl Transactor for CqModel {
     type Req = CqReq;
     type Resp = CqResp;
 
-    fn transact(&mut self, reqs: &[CqReq]) -> Result<Vec<CqResp>, TransactorError> {
-        Ok(reqs.iter().map(|r| self.execute(r)).collect())
+    fn transact(
+        &mut self,
+        reqs: &[CqReq],
+        mem: &mut dyn BlockMemory,
+    ) -> Result<Vec<CqResp>, TransactorError> {
+        Ok(reqs.iter().map(|r| self.execute(r, mem)).collect())
     }
 
     fn backend(&self) -> &'static str {
@@ -405,13 +420,43 @@ impl Transactor for CqModel {
     fn cycles(&self) -> u64 {
         0
     }
+
+    /// The EQ contexts, on chip, are lost.
+    fn reset(&mut self) -> Result<(), TransactorError> {
+        *self = CqModel::new();
+        Ok(())
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use hca_abi::memory::SparseIcm;
 
-    fn eq(m: &mut CqModel, eqn: u16, types: &[u8], vector: u8, log_size: u8) {
+    /// The model with its ICM.
+    struct M {
+        m: CqModel,
+        icm: SparseIcm,
+    }
+
+    impl M {
+        fn new() -> M {
+            M {
+                m: CqModel::new(),
+                icm: SparseIcm::new(),
+            }
+        }
+
+        fn execute(&mut self, r: &CqReq) -> CqResp {
+            self.m.execute(r, &mut self.icm)
+        }
+
+        fn cq(&mut self, cqn: u32) -> Cqc {
+            icm_cq(&mut self.icm, cqn)
+        }
+    }
+
+    fn eq(m: &mut M, eqn: u16, types: &[u8], vector: u8, log_size: u8) {
         let buf = 0x1000_0000 + eqn as u64 * 0x10_0000;
         assert_eq!(
             m.execute(&CqReq::Sw2HwEq {
@@ -444,7 +489,7 @@ mod tests {
         );
     }
 
-    fn cq(m: &mut CqModel, cqn: u32, log_size: u8, eqn: u16) {
+    fn cq(m: &mut M, cqn: u32, log_size: u8, eqn: u16) {
         let buf = 0x2000_0000 + cqn as u64 * 0x10_0000;
         assert_eq!(
             m.execute(&CqReq::Sw2HwCq {
@@ -458,7 +503,7 @@ mod tests {
         );
     }
 
-    fn complete(m: &mut CqModel, cqn: u32, qpn: u32, solicited: bool) -> CqResp {
+    fn complete(m: &mut M, cqn: u32, qpn: u32, solicited: bool) -> CqResp {
         m.execute(&CqReq::Complete {
             cqn,
             cqe: Cqe {
@@ -483,7 +528,7 @@ mod tests {
 
     #[test]
     fn cqe_owner_bit_flips_each_pass() {
-        let mut m = CqModel::new();
+        let mut m = M::new();
         cq(&mut m, 1, 1, 0);
         for n in 0..2u32 {
             let r = complete(&mut m, 1, n, false);
@@ -501,7 +546,7 @@ mod tests {
 
     #[test]
     fn armed_cq_raises_one_event_then_disarms() {
-        let mut m = CqModel::new();
+        let mut m = M::new();
         eq(&mut m, 2, &[], 5, 4);
         cq(&mut m, 7, 4, 2);
         assert!(complete(&mut m, 7, 1, false).irqs.is_empty(), "not armed");
@@ -526,7 +571,7 @@ mod tests {
 
     #[test]
     fn cq_overrun_is_an_error_event_and_nothing_is_overwritten() {
-        let mut m = CqModel::new();
+        let mut m = M::new();
         eq(&mut m, 0, &[event::CQ_ERROR], 1, 4);
         cq(&mut m, 3, 1, 0);
         assert_eq!(complete(&mut m, 3, 1, false).status, OK);
@@ -540,7 +585,7 @@ mod tests {
 
     #[test]
     fn eq_overrun_is_reported_on_another_eq() {
-        let mut m = CqModel::new();
+        let mut m = M::new();
         eq(&mut m, 0, &[event::EQ_OVERFLOW], 1, 4);
         eq(&mut m, 1, &[event::PORT_CHANGE], 2, 1);
         let port = CqReq::Event {
@@ -569,7 +614,7 @@ mod tests {
 
     #[test]
     fn moderation_by_count_and_by_period() {
-        let mut m = CqModel::new();
+        let mut m = M::new();
         eq(&mut m, 0, &[], 1, 8);
         cq(&mut m, 1, 8, 0);
         m.execute(&CqReq::Moderate {
@@ -607,7 +652,7 @@ mod tests {
 
     #[test]
     fn resize_marks_the_old_buffer_and_refuses_a_too_small_size() {
-        let mut m = CqModel::new();
+        let mut m = M::new();
         cq(&mut m, 1, 3, 0);
         for q in 0..5 {
             complete(&mut m, 1, q, false);

@@ -10,6 +10,10 @@ pub mod unit;
 
 pub use layout::QpContext;
 pub use model::QpcModel;
+
+/// The ICM table of QP contexts, as the block numbers it on its ICM port:
+/// entry `qpn`, [`layout::WORDS`] words.
+pub const QPC_TABLE: u8 = 0;
 pub use unit::{QpcUnit, QpcUnit16};
 
 use serde::{Deserialize, Serialize};

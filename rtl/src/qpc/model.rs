@@ -1,19 +1,21 @@
-//! The behavioral model of the QP context block: every context in a map
-//! (ICM and the on-chip cache are invisible at this level), each request
-//! applied in order.
+//! The behavioral model of the QP context block: every context in ICM,
+//! reached through the block's memory (the on-chip cache is invisible at
+//! this level: nothing else writes QP contexts), each request applied in
+//! order.
 
 use super::attr;
 use super::layout::QpContext;
 use super::status::*;
 use super::table::{attr_fields, rule, CREATION_FIELDS};
-use super::{limits, PsnClass, QpAttrs, QpState, QpType, QpcOp, QpcReq, QpcResp, MASK24};
+use super::{
+    limits, PsnClass, QpAttrs, QpState, QpType, QpcOp, QpcReq, QpcResp, MASK24, QPC_TABLE,
+};
 use crate::{Transactor, TransactorError};
-use std::collections::HashMap;
+use hca_abi::memory::{read_entry, write_entry, BlockMemory};
 
+/// The model keeps nothing of its own: the contexts are in ICM.
 #[derive(Clone, Debug, Default)]
-pub struct QpcModel {
-    contexts: HashMap<u32, QpContext>,
-}
+pub struct QpcModel;
 
 /// The attributes as context fields: what a modify writes into the fields
 /// its mask selects. Setting the retry counts refills the counters left.
@@ -70,27 +72,19 @@ fn values_ok(mask: u32, a: &QpContext) -> bool {
 
 impl QpcModel {
     pub fn new() -> Self {
-        Self::default()
+        QpcModel
     }
 
-    /// The context of a QPN (all zero, RESET, if never touched).
-    pub fn context(&self, qpn: u32) -> QpContext {
-        self.contexts
-            .get(&(qpn & MASK24))
-            .copied()
-            .unwrap_or_default()
-    }
-
-    pub fn execute(&mut self, req: &QpcReq) -> QpcResp {
+    pub fn execute(&mut self, req: &QpcReq, mem: &mut dyn BlockMemory) -> QpcResp {
         let qpn = req.qpn & MASK24;
-        let before = self.context(qpn);
+        let before = context(mem, qpn);
         let mut ctx = before;
         let mut psn = 0;
         let mut class = 0;
         let status = self.apply(req, &mut ctx, &mut psn, &mut class);
         let ctx = if status == OK { ctx } else { before };
         if ctx != before {
-            self.contexts.insert(qpn, ctx);
+            write_entry(mem, QPC_TABLE, qpn, &ctx.pack());
         }
         QpcResp {
             status,
@@ -190,6 +184,12 @@ impl QpcModel {
     }
 }
 
+/// The context of a QPN as ICM holds it (all zero, RESET, if never
+/// touched).
+pub fn context(mem: &mut dyn BlockMemory, qpn: u32) -> QpContext {
+    QpContext::unpack(&read_entry(mem, QPC_TABLE, qpn & MASK24))
+}
+
 fn modify(req: &QpcReq, ctx: &mut QpContext, from: QpState, ctx_type: QpType) -> u8 {
     let Some(to) = QpState::from_code(req.to) else {
         return BAD_QP_STATE;
@@ -236,8 +236,12 @@ impl Transactor for QpcModel {
     type Req = QpcReq;
     type Resp = QpcResp;
 
-    fn transact(&mut self, reqs: &[QpcReq]) -> Result<Vec<QpcResp>, TransactorError> {
-        Ok(reqs.iter().map(|r| self.execute(r)).collect())
+    fn transact(
+        &mut self,
+        reqs: &[QpcReq],
+        mem: &mut dyn BlockMemory,
+    ) -> Result<Vec<QpcResp>, TransactorError> {
+        Ok(reqs.iter().map(|r| self.execute(r, mem)).collect())
     }
 
     fn backend(&self) -> &'static str {
@@ -246,5 +250,10 @@ impl Transactor for QpcModel {
 
     fn cycles(&self) -> u64 {
         0
+    }
+
+    /// Nothing on chip at this level.
+    fn reset(&mut self) -> Result<(), TransactorError> {
+        Ok(())
     }
 }

@@ -18,6 +18,11 @@ use serde::{Deserialize, Serialize};
 /// 2^19, what mlx4_core's fixed profile gives INIT_HCA (and what the
 /// firmware's QUERY_DEV_CAP reports).
 pub const NUM_MPTS: u32 = 1 << 19;
+/// The ICM tables as the TPT numbers them on its ICM port: the MPT table
+/// (entries of [`layout::WORDS`] words) and the MTT (one word per entry,
+/// mlx4's: the page's bus address, bit 0 the present flag).
+pub const MPT_TABLE: u8 = 0;
+pub const MTT_TABLE: u8 = 1;
 /// MTT entries the table holds.
 pub const NUM_MTTS: u32 = 1 << 20;
 /// Smallest and largest page sizes, as log2 of bytes.

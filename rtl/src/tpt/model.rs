@@ -1,4 +1,5 @@
-//! The behavioral model of the TPT: ICM as two maps, and the on-chip MPT
+//! The behavioral model of the TPT: the MPT and MTT tables in ICM, reached
+//! through the block's memory as the RTL reaches them, and the on-chip MPT
 //! cache modelled line for line, because it is visible: a host write to
 //! ICM (an FMR map or unmap) reaches the block only when the entry is next
 //! read from ICM, and a SYNC_TPT empties the cache.
@@ -6,16 +7,14 @@
 use super::layout::MptEntry;
 use super::status::*;
 use super::{access, crosses_top, key_index, key_tag, MptKind, MptState, TptOp, TptReq, TptResp};
-use super::{MAX_LOG_PAGE, MIN_LOG_PAGE, NUM_MPTS, NUM_MTTS};
+use super::{MAX_LOG_PAGE, MIN_LOG_PAGE, MPT_TABLE, MTT_TABLE, NUM_MPTS, NUM_MTTS};
 use crate::{Transactor, TransactorError};
-use std::collections::HashMap;
+use hca_abi::memory::{read_entry, write_entry, BlockMemory};
 
 const MASK24: u32 = 0xff_ffff;
 
 #[derive(Clone, Debug)]
 pub struct TptModel {
-    mpt: HashMap<u32, MptEntry>,
-    mtt: HashMap<u32, u64>,
     /// Line `i` holds the entry of an index `x` with `x % lines == i`.
     cache: Vec<Option<(u32, MptEntry)>>,
 }
@@ -24,8 +23,6 @@ impl TptModel {
     /// A model whose cache has `lines` lines, like the RTL it checks.
     pub fn new(lines: usize) -> Self {
         TptModel {
-            mpt: HashMap::new(),
-            mtt: HashMap::new(),
             cache: vec![None; lines.max(1)],
         }
     }
@@ -36,12 +33,12 @@ impl TptModel {
 
     /// The entry as the block sees it: the cached copy, else ICM (and the
     /// line is filled).
-    fn fetch(&mut self, index: u32) -> MptEntry {
+    fn fetch(&mut self, index: u32, mem: &mut dyn BlockMemory) -> MptEntry {
         let line = self.line(index);
         match self.cache[line] {
             Some((i, e)) if i == index => e,
             _ => {
-                let e = self.mpt.get(&index).copied().unwrap_or_default();
+                let e = icm_entry(mem, index);
                 self.cache[line] = Some((index, e));
                 e
             }
@@ -49,29 +46,19 @@ impl TptModel {
     }
 
     /// The block writes an entry: ICM and its (filled) line.
-    fn store(&mut self, index: u32, e: MptEntry) {
-        self.mpt.insert(index, e);
+    fn store(&mut self, index: u32, e: MptEntry, mem: &mut dyn BlockMemory) {
+        write_entry(mem, MPT_TABLE, index, &e.pack());
         let line = self.line(index);
         self.cache[line] = Some((index, e));
     }
 
-    /// The entry in ICM (for checkers).
-    pub fn icm_entry(&self, index: u32) -> MptEntry {
-        self.mpt.get(&index).copied().unwrap_or_default()
-    }
-
-    /// The MTT entry in ICM.
-    pub fn icm_mtt(&self, index: u32) -> u64 {
-        self.mtt.get(&index).copied().unwrap_or(0)
-    }
-
-    pub fn execute(&mut self, req: &TptReq) -> TptResp {
+    pub fn execute(&mut self, req: &TptReq, mem: &mut dyn BlockMemory) -> TptResp {
         let mut resp = TptResp::default();
-        resp.status = self.apply(req, &mut resp);
+        resp.status = self.apply(req, &mut resp, mem);
         resp
     }
 
-    fn apply(&mut self, req: &TptReq, resp: &mut TptResp) -> u8 {
+    fn apply(&mut self, req: &TptReq, resp: &mut TptResp, mem: &mut dyn BlockMemory) -> u8 {
         let Some(op) = TptOp::from_code(req.op) else {
             return BAD_OP;
         };
@@ -82,12 +69,14 @@ impl TptModel {
             ..*req
         };
         match op {
+            // The host's own writes to ICM: not the block's, carried out on
+            // its memory as the testbench's environment carries them out.
             TptOp::HostWriteMpt => {
-                self.mpt.insert(req.key & MASK24, req.entry);
+                write_entry(mem, MPT_TABLE, req.key & MASK24, &req.entry.pack());
                 OK
             }
             TptOp::HostWriteMtt => {
-                self.mtt.insert(req.mtt & MASK24, req.addr);
+                mem.icm_write(MTT_TABLE, req.mtt & MASK24, 0, req.addr);
                 OK
             }
             TptOp::SyncTpt => {
@@ -98,7 +87,7 @@ impl TptModel {
                 if req.mtt >= NUM_MTTS {
                     return BAD_INDEX;
                 }
-                self.mtt.insert(req.mtt, req.addr);
+                mem.icm_write(MTT_TABLE, req.mtt, 0, req.addr);
                 OK
             }
             TptOp::Sw2Hw | TptOp::Hw2Sw | TptOp::Query => {
@@ -106,7 +95,7 @@ impl TptModel {
                 if index >= NUM_MPTS {
                     return BAD_INDEX;
                 }
-                let e = self.fetch(index);
+                let e = self.fetch(index, mem);
                 resp.entry = e;
                 let free = e.state == MptState::Free as u8;
                 match op {
@@ -124,7 +113,7 @@ impl TptModel {
                         {
                             return BAD_PARAM;
                         }
-                        self.store(index, n);
+                        self.store(index, n, mem);
                         resp.entry = n;
                     }
                     TptOp::Hw2Sw => {
@@ -137,6 +126,7 @@ impl TptModel {
                                 state: MptState::Free as u8,
                                 ..e
                             },
+                            mem,
                         );
                     }
                     _ => {
@@ -152,10 +142,10 @@ impl TptModel {
                 if index >= NUM_MPTS {
                     return KEY_INDEX;
                 }
-                let e = self.fetch(index);
+                let e = self.fetch(index, mem);
                 resp.entry = e;
                 if op == TptOp::FastReg {
-                    return self.fast_reg(index, e, req, resp);
+                    return self.fast_reg(index, e, req, resp, mem);
                 }
                 if e.state != MptState::Valid as u8 || !page_ok(e.log_page) {
                     return NOT_VALID;
@@ -167,7 +157,7 @@ impl TptModel {
                     return PD_MISMATCH;
                 }
                 match op {
-                    TptOp::Lookup => self.translate(e, req, resp),
+                    TptOp::Lookup => self.translate(e, req, resp, mem),
                     TptOp::LocalInv
                         if e.kind == MptKind::Mr as u8 || e.kind == MptKind::Physical as u8 =>
                     {
@@ -179,7 +169,7 @@ impl TptModel {
                             state: MptState::Invalid as u8,
                             ..e
                         };
-                        self.store(index, n);
+                        self.store(index, n, mem);
                         resp.entry = n;
                         OK
                     }
@@ -188,7 +178,14 @@ impl TptModel {
         }
     }
 
-    fn fast_reg(&mut self, index: u32, e: MptEntry, req: &TptReq, resp: &mut TptResp) -> u8 {
+    fn fast_reg(
+        &mut self,
+        index: u32,
+        e: MptEntry,
+        req: &TptReq,
+        resp: &mut TptResp,
+        mem: &mut dyn BlockMemory,
+    ) -> u8 {
         if e.state != MptState::Invalid as u8 {
             return NOT_FREE;
         }
@@ -214,7 +211,7 @@ impl TptModel {
             log_page: r.log_page,
             ..e
         };
-        self.store(index, n);
+        self.store(index, n, mem);
         resp.entry = n;
         OK
     }
@@ -223,7 +220,13 @@ impl TptModel {
     /// must lie inside the region and must not reach past the top of the
     /// address space (an entry the host wrote into ICM may describe a
     /// region that does; registration refuses one).
-    fn translate(&mut self, e: MptEntry, req: &TptReq, resp: &mut TptResp) -> u8 {
+    fn translate(
+        &mut self,
+        e: MptEntry,
+        req: &TptReq,
+        resp: &mut TptResp,
+        mem: &mut dyn BlockMemory,
+    ) -> u8 {
         let len = req.len as u64;
         if req.va < e.va {
             return OUT_OF_BOUNDS;
@@ -252,7 +255,7 @@ impl TptModel {
                 // The MTT index is 24 bits wide and wraps, as the RTL's adder
                 // does.
                 let mtt = (e.mtt_base as u64).wrapping_add(p) as u32 & MASK24;
-                self.icm_mtt(mtt) & !page_mask
+                mem.icm_read(MTT_TABLE, mtt, 0) & !page_mask
             };
             resp.pages.push(if p == first {
                 page | (off & page_mask)
@@ -264,6 +267,12 @@ impl TptModel {
     }
 }
 
+/// MPT entry `index` as ICM holds it (for checkers: the block itself may
+/// hold a newer copy in its cache).
+pub fn icm_entry(mem: &mut dyn BlockMemory, index: u32) -> MptEntry {
+    MptEntry::unpack(&read_entry(mem, MPT_TABLE, index))
+}
+
 fn page_ok(log_page: u8) -> bool {
     (MIN_LOG_PAGE..=MAX_LOG_PAGE).contains(&log_page)
 }
@@ -272,8 +281,12 @@ impl Transactor for TptModel {
     type Req = TptReq;
     type Resp = TptResp;
 
-    fn transact(&mut self, reqs: &[TptReq]) -> Result<Vec<TptResp>, TransactorError> {
-        Ok(reqs.iter().map(|r| self.execute(r)).collect())
+    fn transact(
+        &mut self,
+        reqs: &[TptReq],
+        mem: &mut dyn BlockMemory,
+    ) -> Result<Vec<TptResp>, TransactorError> {
+        Ok(reqs.iter().map(|r| self.execute(r, mem)).collect())
     }
 
     fn backend(&self) -> &'static str {
@@ -282,5 +295,11 @@ impl Transactor for TptModel {
 
     fn cycles(&self) -> u64 {
         0
+    }
+
+    /// The cache empties.
+    fn reset(&mut self) -> Result<(), TransactorError> {
+        self.cache.iter_mut().for_each(|l| *l = None);
+        Ok(())
     }
 }

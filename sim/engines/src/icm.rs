@@ -1,11 +1,13 @@
-//! A bus-functional model of ICM as a block sees it: 64-bit beats of
+//! A bus-functional model of a block's ICM port: 64-bit beats of
 //! fixed-size context entries, reads answered in order after a random
-//! latency, random back-pressure on requests. Entries never written read
-//! as zero, as freshly mapped ICM does.
+//! latency, random back-pressure on requests. It is the port's timing
+//! only: each beat it takes reaches the block's memory
+//! ([`BlockMemory`]), the testbench's map or the ICM the driver mapped.
 
+use hca_rtl::transactor::BlockMemory;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
-use std::collections::{HashMap, VecDeque};
+use std::collections::VecDeque;
 
 /// One request beat, as sampled on the block's ICM port.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -27,7 +29,6 @@ pub struct IcmDrive {
 }
 
 pub struct IcmBfm {
-    words: HashMap<(u8, u32, u8), u64>,
     pending: VecDeque<(u64, u64)>,
     cycle: u64,
     rng: ChaCha8Rng,
@@ -47,7 +48,6 @@ pub struct IcmBfm {
 impl IcmBfm {
     pub fn new(seed: u64) -> Self {
         IcmBfm {
-            words: HashMap::new(),
             pending: VecDeque::new(),
             cycle: 0,
             rng: ChaCha8Rng::seed_from_u64(seed),
@@ -76,19 +76,16 @@ impl IcmBfm {
     }
 
     /// See the request the block presents this cycle (if any); it is taken
-    /// when this cycle's ready is high. Ends the cycle.
-    pub fn observe(&mut self, req: Option<IcmBeat>) {
+    /// when this cycle's ready is high, and reaches `mem` then (a read's
+    /// data is what `mem` holds when the read is taken). Ends the cycle.
+    pub fn observe(&mut self, req: Option<IcmBeat>, mem: &mut dyn BlockMemory) {
         if let (Some(r), true) = (req, self.drive.req_ready) {
             if r.write {
                 self.writes += 1;
-                self.words.insert((r.table, r.entry, r.beat), r.data);
+                mem.icm_write(r.table, r.entry, r.beat, r.data);
             } else {
                 self.reads += 1;
-                let data = self
-                    .words
-                    .get(&(r.table, r.entry, r.beat))
-                    .copied()
-                    .unwrap_or(0);
+                let data = mem.icm_read(r.table, r.entry, r.beat);
                 let lo = self.min_latency.max(1);
                 let latency = self.rng.gen_range(lo..=self.max_latency.max(lo));
                 let due = (self.cycle + latency).max(self.pending.back().map_or(0, |p| p.0 + 1));
@@ -109,18 +106,6 @@ impl IcmBfm {
     pub fn abort(&mut self) {
         self.pending.clear();
         self.holding = false;
-    }
-
-    /// The words of one entry as ICM holds them.
-    pub fn entry(&self, table: u8, entry: u32, beats: u8) -> Vec<u64> {
-        (0..beats)
-            .map(|b| self.words.get(&(table, entry, b)).copied().unwrap_or(0))
-            .collect()
-    }
-
-    /// The host writes a word of ICM directly (as a driver maps an FMR).
-    pub fn host_write(&mut self, table: u8, entry: u32, beat: u8, data: u64) {
-        self.words.insert((table, entry, beat), data);
     }
 
     /// Beats read and written so far.

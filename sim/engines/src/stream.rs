@@ -1,6 +1,7 @@
 //! Valid/ready streams: where they sit in a block's ports, a driver for the
 //! request side and a monitor for the response side.
 
+use hca_rtl::transactor::BlockMemory;
 use rand::Rng;
 use std::collections::VecDeque;
 
@@ -12,8 +13,10 @@ pub trait StreamBlock {
     type Req: Clone + std::fmt::Debug;
     type Resp: Clone + std::fmt::Debug + PartialEq;
 
-    /// What the block talks to besides its streams (host memory, ICM):
-    /// a bus-functional model driven every cycle. `()` for none.
+    /// What the block talks to besides its streams: bus-functional models
+    /// of its ICM and DMA ports (their timing; what they reach is the
+    /// memory given to each transaction), driven every cycle. `()` for
+    /// none.
     type Env;
 
     /// The environment, with its own random pacing from `seed`.
@@ -22,8 +25,9 @@ pub trait StreamBlock {
     /// Drive the environment's inputs for this cycle (before sampling).
     fn env_drive(_env: &mut Self::Env, _i: &mut Self::In) {}
 
-    /// Let the environment see this cycle's outputs (before the edge).
-    fn env_observe(_env: &mut Self::Env, _o: &Self::Out) {}
+    /// Let the environment see this cycle's outputs (before the edge); the
+    /// ICM and DMA accesses it takes reach `mem`.
+    fn env_observe(_env: &mut Self::Env, _o: &Self::Out, _mem: &mut dyn BlockMemory) {}
 
     /// Whether a request is carried out by the environment rather than
     /// the block (the host writing ICM, say). It takes effect after every
@@ -32,8 +36,12 @@ pub trait StreamBlock {
         false
     }
 
-    /// Carry out an environment request.
-    fn env_request(_env: &mut Self::Env, _req: &Self::Req) -> Option<Self::Resp> {
+    /// Carry out an environment request on `mem`.
+    fn env_request(
+        _env: &mut Self::Env,
+        _req: &Self::Req,
+        _mem: &mut dyn BlockMemory,
+    ) -> Option<Self::Resp> {
         None
     }
 

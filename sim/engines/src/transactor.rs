@@ -3,6 +3,7 @@
 use crate::clock::{reset, Clock};
 use crate::dut::Dut;
 use crate::stream::{Pacing, StreamBlock, StreamDriver, StreamMonitor};
+use hca_rtl::transactor::BlockMemory;
 use hca_rtl::{Transactor, TransactorError};
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
@@ -94,7 +95,11 @@ where
 
     /// Run one clock with `req` presented (or nothing); return whether it
     /// was accepted and the response taken in that cycle, if any.
-    fn step(&mut self, req: Option<&B::Req>) -> Result<(bool, Option<B::Resp>), TransactorError> {
+    fn step(
+        &mut self,
+        req: Option<&B::Req>,
+        mem: &mut dyn BlockMemory,
+    ) -> Result<(bool, Option<B::Resp>), TransactorError> {
         let cycle = self.clock.cycles();
         let ready = self.monitor.ready(&mut self.rng, self.pacing.stall_pct);
         self.resp_ready = ready;
@@ -106,7 +111,7 @@ where
             .dut
             .sample()
             .map_err(|_| TransactorError::NoConvergence { cycle })?;
-        B::env_observe(&mut self.env, &out);
+        B::env_observe(&mut self.env, &out, mem);
         let accepted = req.is_some() && B::req_ready(&out);
         self.took_beat = self.monitor.takes(B::resp_valid(&out));
         let taken = if self.took_beat {
@@ -129,8 +134,12 @@ where
     /// Send block requests back to back and collect their responses. A
     /// timeout or an overrun resets the block before it is reported, so
     /// the transactor can go on with the next requests.
-    fn run(&mut self, reqs: &[B::Req]) -> Result<Vec<B::Resp>, TransactorError> {
-        let r = self.run_unguarded(reqs);
+    fn run(
+        &mut self,
+        reqs: &[B::Req],
+        mem: &mut dyn BlockMemory,
+    ) -> Result<Vec<B::Resp>, TransactorError> {
+        let r = self.run_unguarded(reqs, mem);
         if let Err(e) = &r {
             if e.recoverable() {
                 self.recover()?;
@@ -150,7 +159,11 @@ where
             .map_err(|_| TransactorError::NoConvergence { cycle })
     }
 
-    fn run_unguarded(&mut self, reqs: &[B::Req]) -> Result<Vec<B::Resp>, TransactorError> {
+    fn run_unguarded(
+        &mut self,
+        reqs: &[B::Req],
+        mem: &mut dyn BlockMemory,
+    ) -> Result<Vec<B::Resp>, TransactorError> {
         let mut driver = StreamDriver::default();
         for r in reqs {
             driver.push(r.clone());
@@ -166,7 +179,7 @@ where
             // The oldest request not yet answered is being worked on once it
             // is presented (a block may work on it before it takes it).
             let was_outstanding = (out.len() as u64) < driver.sent() + req.is_some() as u64;
-            let (accepted, resp) = self.step(req.as_ref())?;
+            let (accepted, resp) = self.step(req.as_ref(), mem)?;
             driver.edge(accepted);
             if was_outstanding && self.resp_ready && !B::env_holding(&self.env) {
                 charged += 1;
@@ -216,7 +229,11 @@ where
     type Req = B::Req;
     type Resp = B::Resp;
 
-    fn transact(&mut self, reqs: &[B::Req]) -> Result<Vec<B::Resp>, TransactorError> {
+    fn transact(
+        &mut self,
+        reqs: &[B::Req],
+        mem: &mut dyn BlockMemory,
+    ) -> Result<Vec<B::Resp>, TransactorError> {
         let mut out = Vec::with_capacity(reqs.len());
         let mut rest = reqs;
         while !rest.is_empty() {
@@ -224,11 +241,12 @@ where
                 .iter()
                 .position(B::is_env_request)
                 .unwrap_or(rest.len());
-            out.extend(self.run(&rest[..n])?);
+            out.extend(self.run(&rest[..n], mem)?);
             if let Some(r) = rest.get(n) {
                 let cycle = self.clock.cycles();
                 out.push(
-                    B::env_request(&mut self.env, r).ok_or(TransactorError::Spurious { cycle })?,
+                    B::env_request(&mut self.env, r, mem)
+                        .ok_or(TransactorError::Spurious { cycle })?,
                 );
             }
             rest = &rest[(n + 1).min(rest.len())..];
@@ -246,5 +264,10 @@ where
 
     fn set_cycle_limit(&mut self, limit: Option<u64>) {
         self.cycle_limit = limit;
+    }
+
+    /// Reset held for four cycles, as after an overrun.
+    fn reset(&mut self) -> Result<(), TransactorError> {
+        self.recover()
     }
 }

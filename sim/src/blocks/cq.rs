@@ -9,6 +9,7 @@ use hca_engines::icm::{IcmBeat, IcmBfm};
 use hca_engines::stream::{Pacing, StreamBlock};
 use hca_rtl::cq::unit::{kind, op};
 use hca_rtl::cq::{CqModel, CqReq, CqResp, CqUnit16, Cqc, DmaWrite, Eqc};
+use hca_rtl::transactor::BlockMemory;
 use std::path::Path;
 
 crate::bind_block! {
@@ -149,14 +150,17 @@ impl StreamBlock for CqStreams {
         i.icm_rsp_data = d.rsp.unwrap_or(0);
     }
 
-    fn env_observe(env: &mut CqEnv, o: &CqOut) {
-        env.icm.observe(o.icm_req_valid.then_some(IcmBeat {
-            write: o.icm_req_write,
-            table: 0,
-            entry: o.icm_req_entry as u32,
-            beat: o.icm_req_beat as u8,
-            data: o.icm_req_data,
-        }));
+    fn env_observe(env: &mut CqEnv, o: &CqOut, mem: &mut dyn BlockMemory) {
+        env.icm.observe(
+            o.icm_req_valid.then_some(IcmBeat {
+                write: o.icm_req_write,
+                table: hca_rtl::cq::CQC_TABLE,
+                entry: o.icm_req_entry as u32,
+                beat: o.icm_req_beat as u8,
+                data: o.icm_req_data,
+            }),
+            mem,
+        );
         if o.dma_valid {
             env.dma.push(DmaWrite {
                 addr: o.dma_addr,

@@ -9,6 +9,7 @@ use hca_engines::stream::{Pacing, StreamBlock};
 use hca_rtl::qpc::layout::{QpContext, WORDS};
 use hca_rtl::qpc::model::attrs_as_context;
 use hca_rtl::qpc::{attr, QpcModel, QpcOp, QpcReq, QpcResp, QpcUnit16, MASK24};
+use hca_rtl::transactor::BlockMemory;
 use std::path::Path;
 
 crate::bind_block! {
@@ -78,14 +79,17 @@ impl StreamBlock for QpcStreams {
         i.icm_rsp_data = d.rsp.unwrap_or(0);
     }
 
-    fn env_observe(env: &mut IcmBfm, o: &QpcOut) {
-        env.observe(o.icm_req_valid.then_some(IcmBeat {
-            write: o.icm_req_write,
-            table: 0,
-            entry: o.icm_req_entry as u32,
-            beat: o.icm_req_beat as u8,
-            data: o.icm_req_data,
-        }));
+    fn env_observe(env: &mut IcmBfm, o: &QpcOut, mem: &mut dyn BlockMemory) {
+        env.observe(
+            o.icm_req_valid.then_some(IcmBeat {
+                write: o.icm_req_write,
+                table: hca_rtl::qpc::QPC_TABLE,
+                entry: o.icm_req_entry as u32,
+                beat: o.icm_req_beat as u8,
+                data: o.icm_req_data,
+            }),
+            mem,
+        );
     }
 
     const NAME: &'static str = "QPC";

@@ -8,14 +8,14 @@ use hca_engines::icm::{IcmBeat, IcmBfm};
 use hca_engines::stream::{Pacing, StreamBlock};
 use hca_rtl::tpt::layout::{MptEntry, WORDS};
 use hca_rtl::tpt::{key_tag, MptState, TptModel, TptOp, TptReq, TptResp, TptUnit16};
+use hca_rtl::transactor::BlockMemory;
 use std::path::Path;
 
 /// Lines in the RTL's MPT cache; the model mirrors them.
 pub use hca_rtl::tpt::LINES as CACHE_LINES;
 
 /// ICM tables as the TPT numbers them on its port.
-pub const MPT_TABLE: u8 = 0;
-pub const MTT_TABLE: u8 = 1;
+pub use hca_rtl::tpt::{MPT_TABLE, MTT_TABLE};
 
 crate::bind_block! {
     rtl: TptUnit16,
@@ -94,28 +94,32 @@ impl StreamBlock for TptStreams {
         i.icm_rsp_data = d.rsp.unwrap_or(0);
     }
 
-    fn env_observe(env: &mut IcmBfm, o: &TptOut) {
-        env.observe(o.icm_req_valid.then_some(IcmBeat {
-            write: o.icm_req_write,
-            table: o.icm_req_table as u8,
-            entry: o.icm_req_entry as u32,
-            beat: o.icm_req_beat as u8,
-            data: o.icm_req_data,
-        }));
+    fn env_observe(env: &mut IcmBfm, o: &TptOut, mem: &mut dyn BlockMemory) {
+        env.observe(
+            o.icm_req_valid.then_some(IcmBeat {
+                write: o.icm_req_write,
+                table: o.icm_req_table as u8,
+                entry: o.icm_req_entry as u32,
+                beat: o.icm_req_beat as u8,
+                data: o.icm_req_data,
+            }),
+            mem,
+        );
     }
 
     fn is_env_request(req: &TptReq) -> bool {
         TptOp::from_code(req.op).is_some_and(TptOp::is_host_write)
     }
 
-    fn env_request(env: &mut IcmBfm, r: &TptReq) -> Option<TptResp> {
+    /// The host writes ICM itself, bypassing the block's port.
+    fn env_request(_env: &mut IcmBfm, r: &TptReq, mem: &mut dyn BlockMemory) -> Option<TptResp> {
         match TptOp::from_code(r.op)? {
             TptOp::HostWriteMpt => {
                 for (beat, w) in r.entry.pack().iter().enumerate() {
-                    env.host_write(MPT_TABLE, r.key & 0xff_ffff, beat as u8, *w);
+                    mem.icm_write(MPT_TABLE, r.key & 0xff_ffff, beat as u8, *w);
                 }
             }
-            TptOp::HostWriteMtt => env.host_write(MTT_TABLE, r.mtt & 0xff_ffff, 0, r.addr),
+            TptOp::HostWriteMtt => mem.icm_write(MTT_TABLE, r.mtt & 0xff_ffff, 0, r.addr),
             _ => return None,
         }
         Some(TptResp::default())

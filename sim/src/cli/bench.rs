@@ -48,7 +48,7 @@ fn checked_rate(
     let mut dut = open(backend, None, Pacing::FULL_SPEED, 1)?;
     let (start, cycles0) = (Instant::now(), dut.cycles());
     for (chunk, expected) in reqs.chunks(4096).zip(want.chunks(4096)) {
-        let got = dut.transact(chunk)?;
+        let got = dut.transact(chunk, &mut hca_abi::NoMemory::default())?;
         if got != expected {
             let i = got
                 .iter()

@@ -10,10 +10,15 @@ use hca_engines::transactor::StreamTransactor;
 use hca_rtl::cq::{status, Arm, CqReq, CqResp, Cqe};
 use hca_rtl::Transactor;
 
-type Dut = StreamTransactor<Verilated<verilated::cq::Model>, CqStreams>;
+type Dut =
+    hca_rtl::transactor::WithMemory<StreamTransactor<Verilated<verilated::cq::Model>, CqStreams>>;
 
 fn dut() -> Result<Dut> {
-    let mut d = Dut::new(Verilated::default(), Pacing::FULL_SPEED, 1)?;
+    let mut d = Dut::new(StreamTransactor::new(
+        Verilated::default(),
+        Pacing::FULL_SPEED,
+        1,
+    )?);
     d.env_mut().icm.stall_pct = 0;
     d.env_mut().icm.min_latency = 8;
     d.env_mut().icm.max_latency = 8;

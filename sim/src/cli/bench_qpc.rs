@@ -12,10 +12,15 @@ use hca_rtl::qpc::table::rule;
 use hca_rtl::qpc::{attr, status, QpAttrs, QpState, QpType, QpcReq};
 use hca_rtl::Transactor;
 
-type Dut = StreamTransactor<Verilated<verilated::qpc::Model>, QpcStreams>;
+type Dut =
+    hca_rtl::transactor::WithMemory<StreamTransactor<Verilated<verilated::qpc::Model>, QpcStreams>>;
 
 fn dut(icm_latency: u64) -> Result<Dut> {
-    let mut d = Dut::new(Verilated::default(), Pacing::FULL_SPEED, 1)?;
+    let mut d = Dut::new(StreamTransactor::new(
+        Verilated::default(),
+        Pacing::FULL_SPEED,
+        1,
+    )?);
     let env = d.env_mut();
     env.stall_pct = 0;
     env.min_latency = icm_latency;

@@ -13,12 +13,17 @@ use hca_rtl::tpt::layout::MptEntry;
 use hca_rtl::tpt::{access, status, MptKind, MptState, TptReq};
 use hca_rtl::Transactor;
 
-type Dut = StreamTransactor<Verilated<verilated::tpt::Model>, TptStreams>;
+type Dut =
+    hca_rtl::transactor::WithMemory<StreamTransactor<Verilated<verilated::tpt::Model>, TptStreams>>;
 
 const PD: u32 = 7;
 
 fn dut(icm_latency: u64) -> Result<Dut> {
-    let mut d = Dut::new(Verilated::default(), Pacing::FULL_SPEED, 1)?;
+    let mut d = Dut::new(StreamTransactor::new(
+        Verilated::default(),
+        Pacing::FULL_SPEED,
+        1,
+    )?);
     let env = d.env_mut();
     env.stall_pct = 0;
     env.min_latency = icm_latency;

@@ -76,7 +76,14 @@ pub fn serve(
 ) -> Result<(Totals, u64)> {
     let mut dut: AtomicTransactor = open(backend, vcd, Pacing::FULL_SPEED, 0)?;
     dut.set_cycle_limit(max_cycles);
-    serve_block(&mut dut, input, output, parse, render)
+    serve_block(
+        &mut dut,
+        &mut hca_abi::NoMemory::default(),
+        input,
+        output,
+        parse,
+        render,
+    )
 }
 
 #[cfg(test)]

@@ -220,7 +220,8 @@ pub fn serve(
 ) -> Result<(Totals, u64)> {
     let mut dut: QpcTransactor = open(backend, vcd, Pacing::FULL_SPEED, 0)?;
     dut.set_cycle_limit(max_cycles);
-    serve_block(&mut dut, input, output, parse, render)
+    let mut icm = hca_abi::SparseIcm::new();
+    serve_block(&mut dut, &mut icm, input, output, parse, render)
 }
 
 #[cfg(test)]

@@ -67,9 +67,10 @@ pub fn serve_lines(
 }
 
 /// Serve a block: each line parsed into a request, sent to `dut`, its
-/// response rendered. Returns the totals and the cycles the backend ran.
+/// response rendered; the block's ports reach `mem`. Returns the totals and the cycles the backend ran.
 pub fn serve_block<T>(
     dut: &mut T,
+    mem: &mut dyn hca_rtl::transactor::BlockMemory,
     input: impl BufRead,
     output: impl Write,
     parse: impl Fn(&str) -> Result<T::Req, String>,
@@ -81,7 +82,7 @@ where
     let backend = dut.backend();
     let totals = serve_lines(input, output, |line| match parse(line) {
         Err(reason) => Ok(Answer::Refused(reason)),
-        Ok(req) => match dut.transact(std::slice::from_ref(&req)) {
+        Ok(req) => match dut.transact(std::slice::from_ref(&req), mem) {
             Ok(resp) => Ok(render(&req, &resp[0])),
             // The block wedged and was reset: this line's answer is the
             // error, and the run goes on.

@@ -2,11 +2,12 @@
 //! consumer that checks every CQE posted is seen exactly once, in order,
 //! across resizes.
 
-use crate::differential::{Differential, Stimulus};
+use crate::differential::{Differential, Golden, Stimulus};
+use hca_rtl::cq::layout::WORDS;
 use hca_rtl::cq::model::owner_bit;
 use hca_rtl::cq::{
-    event, status, Arm, CqModel, CqReq, CqResp, Cqe, Eqe, CQE_OPCODE_RESIZE, MASK24, NUM_CQS,
-    NUM_EQS,
+    event, status, Arm, CqModel, CqReq, CqResp, Cqc, Cqe, Eqe, CQC_TABLE, CQE_OPCODE_RESIZE,
+    MASK24, NUM_CQS, NUM_EQS,
 };
 use hca_rtl::Transactor;
 use rand::seq::SliceRandom;
@@ -178,7 +179,7 @@ impl CqStimulus {
         }
     }
 
-    pub fn request(&mut self, rng: &mut impl Rng, model: &CqModel) -> Vec<CqReq> {
+    pub fn request(&mut self, rng: &mut impl Rng, model: &Golden<CqModel>) -> Vec<CqReq> {
         if !self.started {
             // EQ 0 takes the asynchronous events; EQs 1-3 completions.
             self.started = true;
@@ -206,7 +207,7 @@ impl CqStimulus {
             return v;
         }
         let cqn = *self.cqns.choose(rng).expect("CQ pool");
-        let c = model.cq(cqn);
+        let c = Cqc::unpack(&model.icm.entry::<WORDS>(CQC_TABLE, cqn));
         if c.state == hca_rtl::cq::CqState::Error as u8 && rng.gen_bool(0.3) {
             // Software destroys a CQ that overran, and makes it again.
             return vec![CqReq::Hw2SwCq { cqn }];
@@ -265,7 +266,7 @@ impl CqStimulus {
             },
             83..=89 => {
                 let eqn = rng.gen_range(0..EQS);
-                let e = model.eq(eqn);
+                let e = model.model.eq(eqn);
                 // Mostly consume everything; sometimes lag, to overrun EQ 3.
                 let ci = if rng.gen_bool(0.8) { e.pi } else { e.ci };
                 CqReq::EqDoorbell {
@@ -347,22 +348,22 @@ impl CqStats {
 }
 
 impl Stimulus for CqStimulus {
-    type Model = CqModel;
+    type Model = Golden<CqModel>;
     type Req = CqReq;
     type Resp = CqResp;
     type Stats = CqStats;
 
-    fn next<R: Rng>(&mut self, rng: &mut R, model: &CqModel) -> Vec<CqReq> {
+    fn next<R: Rng>(&mut self, rng: &mut R, model: &Golden<CqModel>) -> Vec<CqReq> {
         self.request(rng, model)
     }
 
     fn expect(
         &mut self,
-        model: &mut CqModel,
+        g: &mut Golden<CqModel>,
         req: &CqReq,
         stats: &mut CqStats,
     ) -> (CqResp, Option<String>) {
-        let resp = model.execute(req);
+        let resp = g.model.execute(req, &mut g.icm);
         stats.ops += 1;
         *stats.statuses.entry(resp.status).or_default() += 1;
         for w in &resp.dma {
@@ -424,7 +425,7 @@ pub fn differential<T>(
 where
     T: Transactor<Req = CqReq, Resp = CqResp> + ?Sized,
 {
-    let mut diff = Differential::new(CqModel::new(), CqStimulus::new(rng));
+    let mut diff = Differential::new(Golden::new(CqModel::new()), CqStimulus::new(rng));
     diff.run(dut, rng, n, progress)?;
     Ok(diff.stats().clone())
 }

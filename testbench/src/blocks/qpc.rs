@@ -1,10 +1,12 @@
 //! Constrained-random stimulus and the differential check for the QP
 //! context block.
 
-use crate::differential::{Differential, Stimulus};
+use crate::differential::{Differential, Golden, Stimulus};
+use hca_rtl::qpc::layout::WORDS;
 use hca_rtl::qpc::table::rule;
 use hca_rtl::qpc::{
-    attr, limits, status, QpAttrs, QpState, QpType, QpcModel, QpcOp, QpcReq, QpcResp, MASK24,
+    attr, limits, status, QpAttrs, QpContext, QpState, QpType, QpcModel, QpcOp, QpcReq, QpcResp,
+    MASK24, QPC_TABLE,
 };
 use hca_rtl::Transactor;
 use rand::seq::SliceRandom;
@@ -88,8 +90,8 @@ impl QpcStimulus {
         a
     }
 
-    fn modify(&self, rng: &mut impl Rng, qpn: u32, model: &QpcModel) -> QpcReq {
-        let ctx = model.context(qpn);
+    fn modify(&self, rng: &mut impl Rng, qpn: u32, model: &Golden<QpcModel>) -> QpcReq {
+        let ctx = context(model, qpn);
         let from = QpState::from_code(ctx.state).unwrap_or(QpState::Reset);
         let valid = rng.gen_range(0..100) >= 5;
         let mut attrs = Self::attrs(rng, valid);
@@ -145,9 +147,9 @@ impl QpcStimulus {
     }
 
     /// The next request; `model` holds the state it will meet.
-    pub fn request(&mut self, rng: &mut impl Rng, model: &QpcModel) -> QpcReq {
+    pub fn request(&mut self, rng: &mut impl Rng, model: &Golden<QpcModel>) -> QpcReq {
         let qpn = self.qpn(rng);
-        let ctx = model.context(qpn);
+        let ctx = context(model, qpn);
         match rng.gen_range(0..100) {
             0..=29 => self.modify(rng, qpn, model),
             30..=37 => QpcReq::query(qpn),
@@ -240,24 +242,29 @@ impl QpcStats {
     }
 }
 
+/// QP `qpn`'s context as the model's ICM holds it.
+fn context(g: &Golden<QpcModel>, qpn: u32) -> QpContext {
+    QpContext::unpack(&g.icm.entry::<WORDS>(QPC_TABLE, qpn & MASK24))
+}
+
 impl Stimulus for QpcStimulus {
-    type Model = QpcModel;
+    type Model = Golden<QpcModel>;
     type Req = QpcReq;
     type Resp = QpcResp;
     type Stats = QpcStats;
 
-    fn next<R: Rng>(&mut self, rng: &mut R, model: &QpcModel) -> Vec<QpcReq> {
+    fn next<R: Rng>(&mut self, rng: &mut R, model: &Golden<QpcModel>) -> Vec<QpcReq> {
         vec![self.request(rng, model)]
     }
 
     fn expect(
         &mut self,
-        model: &mut QpcModel,
+        g: &mut Golden<QpcModel>,
         req: &QpcReq,
         stats: &mut QpcStats,
     ) -> (QpcResp, Option<String>) {
-        let before = model.context(req.qpn);
-        let resp = model.execute(req);
+        let before = context(g, req.qpn);
+        let resp = g.model.execute(req, &mut g.icm);
         let wrapped = match QpcOp::from_code(req.op) {
             Some(QpcOp::SendPsn) => resp.ctx.next_send_psn < before.next_send_psn,
             Some(QpcOp::RecvPsn) => resp.ctx.expected_psn < before.expected_psn,
@@ -285,7 +292,7 @@ pub fn differential<T>(
 where
     T: Transactor<Req = QpcReq, Resp = QpcResp> + ?Sized,
 {
-    let mut diff = Differential::new(QpcModel::new(), QpcStimulus::new(rng));
+    let mut diff = Differential::new(Golden::new(QpcModel::new()), QpcStimulus::new(rng));
     diff.run(dut, rng, n, progress)?;
     Ok(diff.stats().clone())
 }

@@ -1,10 +1,10 @@
 //! Constrained-random stimulus, the protection-invariant checker and the
 //! differential check for the TPT.
 
-use crate::differential::{Differential, Stimulus};
-use hca_rtl::tpt::layout::MptEntry;
+use crate::differential::{Differential, Golden, Stimulus};
+use hca_rtl::tpt::layout::{MptEntry, WORDS};
 use hca_rtl::tpt::{
-    key_index, key_tag, status, MptKind, MptState, TptModel, TptOp, TptReq, TptResp,
+    key_index, key_tag, status, MptKind, MptState, TptModel, TptOp, TptReq, TptResp, MPT_TABLE,
 };
 use hca_rtl::tpt::{MAX_LOG_PAGE, MIN_LOG_PAGE, NUM_MPTS, NUM_MTTS};
 use hca_rtl::Transactor;
@@ -135,10 +135,15 @@ impl TptStimulus {
     }
 
     /// An index whose entry in ICM satisfies `want`, if a few tries find one.
-    fn pick(&self, rng: &mut impl Rng, model: &TptModel, want: impl Fn(&MptEntry) -> bool) -> u32 {
+    fn pick(
+        &self,
+        rng: &mut impl Rng,
+        model: &Golden<TptModel>,
+        want: impl Fn(&MptEntry) -> bool,
+    ) -> u32 {
         let mut index = self.index(rng);
         for _ in 0..6 {
-            if want(&model.icm_entry(index)) {
+            if want(&icm_entry(model, index)) {
                 break;
             }
             index = self.index(rng);
@@ -147,7 +152,7 @@ impl TptStimulus {
     }
 
     /// The next request; `model` holds ICM as the host sees it.
-    pub fn requests(&mut self, rng: &mut impl Rng, model: &TptModel) -> Vec<TptReq> {
+    pub fn requests(&mut self, rng: &mut impl Rng, model: &Golden<TptModel>) -> Vec<TptReq> {
         let roll = rng.gen_range(0..100);
         let valid = |e: &MptEntry| e.state == MptState::Valid as u8;
         let index = match roll {
@@ -162,7 +167,7 @@ impl TptStimulus {
             }),
             _ => self.pick(rng, model, valid),
         };
-        let e = model.icm_entry(index);
+        let e = icm_entry(model, index);
         let key = index << 8 | e.tag as u32;
         let pd = if rng.gen_bool(0.85) {
             e.pd
@@ -402,23 +407,28 @@ impl TptStats {
     }
 }
 
+/// MPT entry `index` as the model's ICM holds it.
+fn icm_entry(g: &Golden<TptModel>, index: u32) -> MptEntry {
+    MptEntry::unpack(&g.icm.entry::<WORDS>(MPT_TABLE, index))
+}
+
 impl Stimulus for TptStimulus {
-    type Model = TptModel;
+    type Model = Golden<TptModel>;
     type Req = TptReq;
     type Resp = TptResp;
     type Stats = TptStats;
 
-    fn next<R: Rng>(&mut self, rng: &mut R, model: &TptModel) -> Vec<TptReq> {
+    fn next<R: Rng>(&mut self, rng: &mut R, model: &Golden<TptModel>) -> Vec<TptReq> {
         self.requests(rng, model)
     }
 
     fn expect(
         &mut self,
-        model: &mut TptModel,
+        g: &mut Golden<TptModel>,
         req: &TptReq,
         stats: &mut TptStats,
     ) -> (TptResp, Option<String>) {
-        let resp = model.execute(req);
+        let resp = g.model.execute(req, &mut g.icm);
         stats.ops += 1;
         *stats.statuses.entry(resp.status).or_default() += 1;
         if resp.status == status::OK {
@@ -440,6 +450,12 @@ impl Stimulus for TptStimulus {
     fn finish(stats: &mut TptStats, cycles: u64) {
         stats.cycles = cycles;
     }
+
+    /// The TPT writes its entries through to ICM: the design's ICM must
+    /// be the model's, word for word.
+    fn memory(g: &Golden<TptModel>) -> Option<&hca_abi::SparseIcm> {
+        Some(&g.icm)
+    }
 }
 
 /// A fresh differential run of `n` requests against a design with `lines`
@@ -454,7 +470,7 @@ pub fn differential<T>(
 where
     T: Transactor<Req = TptReq, Resp = TptResp> + ?Sized,
 {
-    let mut diff = Differential::new(TptModel::new(lines), TptStimulus::new(rng));
+    let mut diff = Differential::new(Golden::new(TptModel::new(lines)), TptStimulus::new(rng));
     diff.run(dut, rng, n, progress)?;
     Ok(diff.stats().clone())
 }

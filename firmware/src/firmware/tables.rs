@@ -1,0 +1,68 @@
+//! Each block's ICM tables where INIT_HCA placed them: what the blocks'
+//! memory ([`crate::icm_window::IcmWindow`]) is made of.
+
+use super::*;
+use crate::icm_window::IcmTable;
+
+impl Firmware {
+    /// Table `name` of INIT_HCA's layout, with entries `entry_bytes` apart
+    /// (none before INIT_HCA).
+    fn icm_table(&self, name: &str, entry_bytes: u16) -> IcmTable {
+        let Some(t) = self.layout().and_then(|l| l.table(name)) else {
+            return IcmTable::NONE;
+        };
+        IcmTable {
+            base: t.base,
+            entry_bytes: entry_bytes as u64,
+            entries: t.bytes / (entry_bytes as u64).max(1),
+        }
+    }
+
+    /// The TPT's tables, by its numbers: the dMPT table, and the MTT. The
+    /// MTT's extent is not in INIT_HCA; it reaches as far as the TPT
+    /// addresses, and the ICM page table says what is mapped.
+    pub(super) fn tpt_tables(&self) -> [IcmTable; 2] {
+        let mtt = match self.layout() {
+            Some(l) => IcmTable {
+                base: l.mtt_base,
+                entry_bytes: self.caps.mtt_entry_sz as u64,
+                entries: hca_rtl::tpt::NUM_MTTS as u64,
+            },
+            None => IcmTable::NONE,
+        };
+        [self.icm_table("dMPT", self.caps.dmpt_entry_sz), mtt]
+    }
+
+    /// The CQ/EQ engine's table: the CQ contexts.
+    pub(super) fn cq_tables(&self) -> [IcmTable; 1] {
+        [self.icm_table("CQC", self.caps.cqc_entry_sz)]
+    }
+}
+
+/// The CQ/EQ engine's memory: `cq_at!(fw)`, as an argument (the tables
+/// live to the end of the statement).
+macro_rules! cq_at {
+    ($fw:expr) => {
+        crate::cqeq::Placement {
+            icm: &$fw.state.icm,
+            tables: &$fw.cq_tables(),
+        }
+    };
+}
+pub(super) use cq_at;
+
+#[cfg(test)]
+mod tests {
+    use crate::cmd::caps::device_caps;
+
+    /// Each block's entry fits the entry size QUERY_DEV_CAP reports.
+    #[test]
+    fn block_entries_fit_the_advertised_entry_sizes() {
+        let c = device_caps();
+        let fits = |words: usize, bytes: u16| 8 * words as u64 <= bytes as u64;
+        assert!(fits(hca_rtl::tpt::layout::WORDS, c.dmpt_entry_sz));
+        assert!(fits(1, c.mtt_entry_sz));
+        assert!(fits(hca_rtl::cq::layout::WORDS, c.cqc_entry_sz));
+        assert!(fits(hca_rtl::qpc::layout::WORDS, c.qpc_entry_sz));
+    }
+}
