@@ -73,11 +73,36 @@ pub struct SparseIcm {
     words: HashMap<(u8, u32, u8), u64>,
     host: HashMap<u64, u64>,
     dma_log: Vec<(u64, u64)>,
+    /// A table whose entries, until written, read as this function of
+    /// their index (an MTT the host filled before the run).
+    mtt_map: Option<(u8, MttMap)>,
 }
+
+/// An MTT's entries as a function of their index.
+pub type MttMap = fn(u32) -> u64;
 
 impl SparseIcm {
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// ICM whose MTT (the block's table `table`) maps every 4 KiB page
+    /// linearly until written: entry `i` reads `i << 12` with the present
+    /// bit, as if the host had mapped a queue at MTT index `i` to bus
+    /// address `i * 4096`. For directed tests and `hca block cq`, where
+    /// buffers are easier named by address.
+    pub fn with_linear_mtt(table: u8) -> Self {
+        Self::with_mtt(table, |i| (i as u64) << 12 | 1)
+    }
+
+    /// ICM whose table `table` reads `map(i)` at entry `i` until written:
+    /// an MTT as large as the block addresses, filled by the host before
+    /// the run, without a map entry per page.
+    pub fn with_mtt(table: u8, map: MttMap) -> Self {
+        SparseIcm {
+            mtt_map: Some((table, map)),
+            ..Self::default()
+        }
     }
 
     /// The `N` words of one entry.
@@ -87,7 +112,13 @@ impl SparseIcm {
 
     /// One word, as the block would read it.
     pub fn word(&self, table: u8, entry: u32, word: u8) -> u64 {
-        self.words.get(&(table, entry, word)).copied().unwrap_or(0)
+        match self.words.get(&(table, entry, word)) {
+            Some(w) => *w,
+            None => match self.mtt_map {
+                Some((t, map)) if t == table && word == 0 => map(entry),
+                _ => 0,
+            },
+        }
     }
 
     /// The host writes ICM directly, as mlx4 writes MTT entries and a
@@ -234,6 +265,11 @@ mod tests {
         );
         other.icm_write(1, 7, 2, 4);
         assert_eq!(m.first_difference(&other), Some((1, 7, 2, 3, 4)));
+        let mut lin = SparseIcm::with_linear_mtt(1);
+        assert_eq!(lin.icm_read(1, 5, 0), 5 << 12 | 1);
+        assert_eq!(lin.icm_read(0, 5, 0), 0, "only the MTT table");
+        lin.icm_write(1, 5, 0, 0xa000);
+        assert_eq!(lin.icm_read(1, 5, 0), 0xa000, "written entries win");
     }
 
     #[test]

@@ -1,11 +1,10 @@
 //! Completion and event queues: the firmware's side of the CQ/EQ engine.
 //!
-//! The engine (the RTL block, or its model) keeps the CQ and EQ contexts
-//! and writes CQEs and EQEs with the owner bit; the firmware gives it each
-//! queue's buffer as a range of an address space of its own (`eq_va`,
-//! `cq_va`), and turns the engine's DMA writes into host writes through the
-//! pages the queue's MTT entries name, as the HCA's address translation
-//! would.
+//! The engine (the RTL block, or its model) keeps the CQ contexts in ICM
+//! and the EQ contexts on chip, and writes CQEs and EQEs with the owner
+//! bit by DMA to the pages the queue's MTT entries name: the firmware
+//! gives it each queue's buffer as mlx4's context does, an MTT index and a
+//! page size, after checking those entries name host pages.
 
 use crate::cmd::cq::CqContext;
 use crate::cmd::eq::{EqContext, MTT_ENTRY_BYTES, MTT_PRESENT, STATE_ARMED};
@@ -16,45 +15,24 @@ use crate::status::Status;
 use crate::status::{refuse, CmdResult};
 use hca_rtl::cq::{self, CqModel, CqReq, CqResp, Eqe};
 use hca_rtl::transactor::Transactor;
-use std::collections::BTreeMap;
+use std::collections::BTreeSet;
 
 /// The CQ/EQ engine, on whichever backend runs it.
 pub type Engine = Box<dyn Transactor<Req = CqReq, Resp = CqResp> + Send>;
 
-/// Where EQ `n`'s buffer sits in the engine's view: `(n + 1) << 40`.
-const VA_SHIFT: u32 = 40;
-/// Where CQ `n`'s buffer sits: bit 62 set, then `n << 28` (a CQ of 2^22
-/// 32-byte CQEs is 2^27 bytes).
-const CQ_VA: u64 = 1 << 62;
-const CQ_SHIFT: u32 = 28;
-
-pub fn eq_va(eqn: u16) -> u64 {
-    (eqn as u64 + 1) << VA_SHIFT
-}
-
-pub fn cq_va(cqn: u32) -> u64 {
-    CQ_VA | (cqn as u64) << CQ_SHIFT
-}
-
 /// Where the engine's memory is: the ICM page table, and the engine's
-/// tables in ICM (the CQ contexts).
+/// tables in ICM (the CQ contexts, the MTT).
 #[derive(Clone, Copy)]
 pub struct Placement<'a> {
     pub icm: &'a IcmMap,
     pub tables: &'a [IcmTable],
 }
 
-/// The host pages behind one queue.
-#[derive(Clone, Debug)]
-struct RingBuf {
-    pages: Vec<u64>,
-    page_shift: u32,
-}
-
 pub struct CqEqEngine {
     engine: Engine,
-    eqs: BTreeMap<u16, RingBuf>,
-    cqs: BTreeMap<u32, RingBuf>,
+    /// The queues the hardware owns.
+    eqs: BTreeSet<u16>,
+    cqs: BTreeSet<u32>,
 }
 
 /// What posting an event did.
@@ -79,8 +57,8 @@ impl CqEqEngine {
     pub fn new(engine: Engine) -> Self {
         CqEqEngine {
             engine,
-            eqs: BTreeMap::new(),
-            cqs: BTreeMap::new(),
+            eqs: BTreeSet::new(),
+            cqs: BTreeSet::new(),
         }
     }
 
@@ -109,31 +87,10 @@ impl CqEqEngine {
         })
     }
 
-    /// Apply the engine's DMA writes to host memory; return its vectors.
-    fn land(&self, r: &CqResp, mem: &mut dyn HostMemory) -> CmdResult<Vec<u16>> {
-        for w in &r.dma {
-            let host = self.translate(w.addr).ok_or_else(|| {
-                (
-                    Status::InternalErr,
-                    format!("engine wrote {:#x}, outside every EQ buffer", w.addr),
-                )
-            })?;
-            mem.write(host, &w.data.to_be_bytes())
-                .map_err(|e| (Status::InternalErr, format!("EQE write: {e}")))?;
-        }
-        Ok(r.irqs.iter().map(|v| *v as u16).collect())
-    }
-
-    fn translate(&self, va: u64) -> Option<u64> {
-        let (b, off) = if va & CQ_VA != 0 {
-            let cqn = ((va & !CQ_VA) >> CQ_SHIFT) as u32;
-            (self.cqs.get(&cqn)?, va & ((1 << CQ_SHIFT) - 1))
-        } else {
-            let eqn = u16::try_from((va >> VA_SHIFT).checked_sub(1)?).ok()?;
-            (self.eqs.get(&eqn)?, va & ((1 << VA_SHIFT) - 1))
-        };
-        let page = b.pages.get((off >> b.page_shift) as usize)?;
-        Some(page + (off & ((1 << b.page_shift) - 1)))
+    /// The vectors a response raised (its DMA writes are in host memory
+    /// already).
+    fn vectors(r: &CqResp) -> Vec<u16> {
+        r.irqs.iter().map(|v| *v as u16).collect()
     }
 
     /// A queue's pages, read from its MTT entries in ICM: each present and
@@ -200,12 +157,13 @@ impl CqEqEngine {
         at: Placement,
         mem: &mut dyn HostMemory,
     ) -> CmdResult<()> {
-        if self.eqs.contains_key(&eqn) {
+        if self.eqs.contains(&eqn) {
             return refuse(
                 Status::BadResState,
                 format!("EQ {eqn} is already the hardware's"),
             );
         }
+        let mtt = mtt_index(&format!("EQ {eqn}"), ctx.mtt_offset())?;
         let (page_shift, bytes, npages) =
             ring_geometry("EQEs", ctx.page_offset, ctx.log_eq_size, ctx.log_page_size)?;
         if ctx.intr as u16 >= crate::bar0::MSIX_VECTORS {
@@ -222,7 +180,8 @@ impl CqEqEngine {
         let r = self.one(
             CqReq::Sw2HwEq {
                 eqn,
-                buf: eq_va(eqn),
+                mtt,
+                log_page: ctx.log_page_size,
                 log_size: ctx.log_eq_size,
                 vector: ctx.intr,
             },
@@ -232,33 +191,31 @@ impl CqEqEngine {
         engine_status(r.status, "SW2HW_EQ")?;
         // From here a failure hands the EQ back to software in the engine
         // too: a refused command changes nothing.
-        let ring = RingBuf { pages, page_shift };
-        let started = self.hand_over(eqn, ctx, &ring, bytes, at, mem);
-        if let Err(e) = started {
-            let _ = self.one(CqReq::Hw2SwEq { eqn }, at, mem);
-            return Err(e);
-        }
-        self.eqs.insert(eqn, ring);
-        Ok(())
-    }
-
-    /// Every EQE starts the hardware's, so software polling the fresh
-    /// buffer finds nothing; then arm the EQ if its context says.
-    fn hand_over(
-        &mut self,
-        eqn: u16,
-        ctx: &EqContext,
-        ring: &RingBuf,
-        bytes: u64,
-        at: Placement,
-        mem: &mut dyn HostMemory,
-    ) -> CmdResult<()> {
+        // Every EQE starts the hardware's, so software polling the fresh
+        // buffer finds nothing.
         let hw = Eqe {
             owner: true,
             ..Default::default()
         }
         .pack();
-        Self::owner_init(&ring.pages, ring.page_shift, bytes, hw, mem)?;
+        let started = Self::owner_init(&pages, page_shift, bytes, hw, mem)
+            .and_then(|_| self.arm_new(eqn, ctx, at, mem));
+        if let Err(e) = started {
+            let _ = self.one(CqReq::Hw2SwEq { eqn }, at, mem);
+            return Err(e);
+        }
+        self.eqs.insert(eqn);
+        Ok(())
+    }
+
+    /// Arm a new EQ if its context says.
+    fn arm_new(
+        &mut self,
+        eqn: u16,
+        ctx: &EqContext,
+        at: Placement,
+        mem: &mut dyn HostMemory,
+    ) -> CmdResult<()> {
         if ctx.state() == STATE_ARMED {
             let r = self.one(
                 CqReq::EqDoorbell {
@@ -307,13 +264,13 @@ impl CqEqEngine {
     ) -> CmdResult<Vec<u16>> {
         let r = self.one(CqReq::EqDoorbell { eqn, ci, arm }, at, mem)?;
         engine_status(r.status, "EQ doorbell")?;
-        self.land(&r, mem)
+        Ok(Self::vectors(&r))
     }
 
     /// Post an event: an EQE on the EQ mapped for its type.
     pub fn post(&mut self, eqe: Eqe, at: Placement, mem: &mut dyn HostMemory) -> CmdResult<Posted> {
         let r = self.one(CqReq::Event { eqe }, at, mem)?;
-        let vectors = self.land(&r, mem)?;
+        let vectors = Self::vectors(&r);
         Ok(Posted {
             vectors,
             status: r.status,
@@ -331,12 +288,13 @@ impl CqEqEngine {
         at: Placement,
         mem: &mut dyn HostMemory,
     ) -> CmdResult<()> {
-        if self.cqs.contains_key(&cqn) {
+        if self.cqs.contains(&cqn) {
             return refuse(
                 Status::BadResState,
                 format!("CQ {cqn:#x} is already the hardware's"),
             );
         }
+        let mtt = mtt_index(&format!("CQ {cqn:#x}"), ctx.mtt_offset())?;
         let (page_shift, bytes, npages) =
             ring_geometry("CQEs", ctx.page_offset, ctx.log_size, ctx.log_page_size)?;
         if ctx.flags & !crate::cmd::cq::FLAG_COLLAPSED != 0 {
@@ -346,7 +304,7 @@ impl CqEqEngine {
             );
         }
         let eqn = ctx.comp_eqn as u16;
-        if !self.eqs.contains_key(&eqn) {
+        if !self.eqs.contains(&eqn) {
             return refuse(Status::BadParam, format!("EQ {eqn} is not the hardware's"));
         }
         let pages = Self::read_pages(
@@ -360,7 +318,8 @@ impl CqEqEngine {
         let r = self.one(
             CqReq::Sw2HwCq {
                 cqn,
-                buf: cq_va(cqn),
+                mtt,
+                log_page: ctx.log_page_size,
                 log_size: ctx.log_size,
                 eqn,
             },
@@ -377,7 +336,7 @@ impl CqEqEngine {
             let _ = self.one(CqReq::Hw2SwCq { cqn }, at, mem);
             return Err(e);
         }
-        self.cqs.insert(cqn, RingBuf { pages, page_shift });
+        self.cqs.insert(cqn);
         Ok(())
     }
 
@@ -412,16 +371,16 @@ impl CqEqEngine {
             mem,
         )?;
         engine_status(r.status, "CQ arm doorbell")?;
-        self.land(&r, mem)
+        Ok(Self::vectors(&r))
     }
 
     /// The CQs the hardware owns.
     pub fn hw_cqs(&self) -> Vec<u32> {
-        self.cqs.keys().copied().collect()
+        self.cqs.iter().copied().collect()
     }
 
     pub fn is_hw_cq(&self, cqn: u32) -> bool {
-        self.cqs.contains_key(&cqn)
+        self.cqs.contains(&cqn)
     }
 
     /// Forget every CQ and EQ (reset, CLOSE_HCA): the engine is reset, its
@@ -440,12 +399,26 @@ impl CqEqEngine {
 
     /// The EQs the hardware owns.
     pub fn hw_eqs(&self) -> Vec<u16> {
-        self.eqs.keys().copied().collect()
+        self.eqs.iter().copied().collect()
     }
 
     pub fn is_hw(&self, eqn: u16) -> bool {
-        self.eqs.contains_key(&eqn)
+        self.eqs.contains(&eqn)
     }
+}
+
+/// The MTT index of a queue's first page from its context's MTT offset
+/// (bytes into the MTT table, `mlx4_mtt_addr`): 8-byte aligned, inside the
+/// MTT the device addresses.
+fn mtt_index(what: &str, offset: u64) -> CmdResult<u32> {
+    let entries = hca_rtl::tpt::NUM_MTTS as u64;
+    if !offset.is_multiple_of(MTT_ENTRY_BYTES) || offset / MTT_ENTRY_BYTES >= entries {
+        return refuse(
+            Status::BadParam,
+            format!("{what}: MTT offset {offset:#x} (8-byte entries, {entries:#x} of them)"),
+        );
+    }
+    Ok((offset / MTT_ENTRY_BYTES) as u32)
 }
 
 /// A queue's page shift, bytes and pages, after checking what the engine
@@ -460,7 +433,7 @@ fn ring_geometry(
     if page_offset != 0 {
         return refuse(Status::BadParam, format!("page offset {page_offset}"));
     }
-    if log_size > cq::MAX_LOG_SIZE || log_page_size > 8 {
+    if log_size > cq::MAX_LOG_SIZE || log_page_size > cq::MAX_LOG_PAGE {
         return refuse(
             Status::BadParam,
             format!("2^{log_size} {what} in 2^{} KiB pages", 2 + log_page_size),

@@ -6,16 +6,16 @@ mod common;
 use hca_sim::cli::block_cq::serve;
 
 const SCRIPT: &[&str] = &[
-    r#"{"op":"sw2hw_eq","eqn":1,"buf":"0x10000000","log_size":4,"vector":3}"#,
+    r#"{"op":"sw2hw_eq","eqn":1,"mtt":65536,"log_page":0,"log_size":4,"vector":3}"#,
     r#"{"op":"eq_doorbell","eqn":1,"ci":0,"arm":true}"#,
     r#"{"op":"map_eq","eqn":1,"types":"0x200"}"#,
-    r#"{"op":"sw2hw_cq","cqn":5,"buf":"0x20000000","log_size":1,"eqn":1}"#,
+    r#"{"op":"sw2hw_cq","cqn":5,"mtt":131072,"log_page":0,"log_size":1,"eqn":1}"#,
     r#"{"op":"arm_cq","cqn":5,"arm":"next","sn":1,"ci":0}"#,
     r#"{"op":"complete","cqn":5,"cqe":{"my_qpn":66,"byte_cnt":64,"opcode":1}}"#,
     r#"{"op":"complete","cqn":5,"cqe":{"my_qpn":67}}"#,
     r#"{"op":"complete","cqn":5,"cqe":{"my_qpn":68}}"#,
     r#"{"op":"event","eqe":{"type":9,"subtype":4,"d2":1}}"#,
-    r#"{"op":"resize","cqn":5,"buf":"0x30000000","log_size":1}"#,
+    r#"{"op":"resize","cqn":5,"mtt":196608,"log_page":1,"log_size":1}"#,
     r#"{"op":"arm_cq","cqn":5,"arm":"maybe","sn":1,"ci":0}"#,
     r#"{"op":"complete","cqn":5}"#,
 ];
@@ -39,6 +39,10 @@ fn every_backend_answers_alike() {
         "a CQE and a completion EQE"
     );
     assert_eq!(a[5]["irqs"], serde_json::json!([3]));
+    // The MTT maps page i at i * 4096 until written: the CQE is at the
+    // buffer's slot 0, the EQE at its EQ's.
+    assert_eq!(a[5]["dma"][0]["addr"], "0x0000000020000000", "{}", a[5]);
+    assert_eq!(a[5]["dma"][4]["addr"], "0x0000000010000000", "{}", a[5]);
     assert_eq!(
         a[6]["dma"].as_array().unwrap().len(),
         4,

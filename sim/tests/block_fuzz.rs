@@ -299,7 +299,8 @@ const TPT: &[Op] = &[
 
 const CQN: F = F::U(32, &[0, 1, 2, (1 << 16) - 1, 1 << 16]);
 const EQN: F = F::U(16, &[0, 1, 7, 8]);
-const BUF: F = F::W(&[0, 0x1000, 0x10_0000, 0x20, 0x11, !0x1f]);
+const QUEUE_MTT: F = F::U(24, &[0, 1, 0x1000, 0xff_ffff]);
+const LOG_PAGE: F = F::U(4, &[0, 1, 8, 9, 15]);
 const LOG: F = F::U(8, &[0, 1, 2, 4, 22, 23]);
 const CI: F = F::U(24, &[0, 1, 2, 0xff_ffff]);
 const CQE: &[(&str, F)] = &[
@@ -319,10 +320,24 @@ const EQE: &[(&str, F)] = &[
 const CQ: &[Op] = &[
     (
         "sw2hw_cq",
-        &[("cqn", CQN), ("buf", BUF), ("log_size", LOG), ("eqn", EQN)],
+        &[
+            ("cqn", CQN),
+            ("mtt", QUEUE_MTT),
+            ("log_page", LOG_PAGE),
+            ("log_size", LOG),
+            ("eqn", EQN),
+        ],
     ),
     ("hw2sw_cq", &[("cqn", CQN)]),
-    ("resize", &[("cqn", CQN), ("buf", BUF), ("log_size", LOG)]),
+    (
+        "resize",
+        &[
+            ("cqn", CQN),
+            ("mtt", QUEUE_MTT),
+            ("log_page", LOG_PAGE),
+            ("log_size", LOG),
+        ],
+    ),
     (
         "moderate",
         &[
@@ -335,7 +350,8 @@ const CQ: &[Op] = &[
         "sw2hw_eq",
         &[
             ("eqn", EQN),
-            ("buf", BUF),
+            ("mtt", QUEUE_MTT),
+            ("log_page", LOG_PAGE),
             ("log_size", LOG),
             ("vector", F::U(8, &[0, 1, 31])),
         ],

@@ -19,10 +19,11 @@ pub struct Golden<M> {
 
 impl<M> Golden<M> {
     pub fn new(model: M) -> Self {
-        Golden {
-            model,
-            icm: SparseIcm::new(),
-        }
+        Self::with_memory(model, SparseIcm::new())
+    }
+
+    pub fn with_memory(model: M, icm: SparseIcm) -> Self {
+        Golden { model, icm }
     }
 }
 
@@ -96,6 +97,12 @@ pub trait Stimulus {
     /// Record the cycles the design has run so far.
     fn finish(stats: &mut Self::Stats, cycles: u64);
 
+    /// The memory both the model and the design start from (what the host
+    /// set up before the run: an MTT, say).
+    fn initial_memory() -> SparseIcm {
+        SparseIcm::new()
+    }
+
     /// The model's memory, if the design's ICM must equal it at the end of
     /// every run (a block whose writes reach ICM when the model's do: one
     /// without a write-back cache).
@@ -121,7 +128,7 @@ impl<S: Stimulus> Differential<S> {
     pub fn new(model: S::Model, stim: S) -> Self {
         Differential {
             model,
-            dut_mem: SparseIcm::new(),
+            dut_mem: S::initial_memory(),
             stim,
             stats: S::Stats::default(),
             queue: Vec::new(),

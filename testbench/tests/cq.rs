@@ -30,7 +30,10 @@ on_every_backend! {
     }
 }
 
-use hca_rtl::cq::{event, status, Arm, CqReq, CqResp, Cqe, Eqe, CQE_OPCODE_RESIZE};
+use hca_abi::SparseIcm;
+use hca_rtl::cq::{
+    event, status, Arm, CqReq, CqResp, Cqe, Eqe, CQE_OPCODE_RESIZE, MAX_LOG_PAGE, MTT_TABLE,
+};
 use hca_sim::blocks::cq::CqTransactor;
 use hca_sim::Backend;
 
@@ -42,8 +45,12 @@ fn run(dut: &mut WithMemory<CqTransactor>, r: CqReq) -> CqResp {
 }
 
 /// An engine with EQ `eqn` (2^log entries, `vector`) taking `types`, armed.
+/// Its MTT maps page `i` at `i << 12` until a test writes an entry, so a
+/// buffer at `addr` is at MTT index `addr >> 12` with 4 KiB pages.
 fn engine(backend: Backend) -> WithMemory<CqTransactor> {
-    WithMemory::new(open(backend, None, Pacing::RANDOM, 11).expect("open"))
+    let mut dut = WithMemory::new(open(backend, None, Pacing::RANDOM, 11).expect("open"));
+    dut.mem = SparseIcm::with_linear_mtt(MTT_TABLE);
+    dut
 }
 
 fn add_eq(dut: &mut WithMemory<CqTransactor>, eqn: u16, log_size: u8, vector: u8, types: &[u8]) {
@@ -53,7 +60,8 @@ fn add_eq(dut: &mut WithMemory<CqTransactor>, eqn: u16, log_size: u8, vector: u8
             dut,
             CqReq::Sw2HwEq {
                 eqn,
-                buf,
+                mtt: (buf >> 12) as u32,
+                log_page: 0,
                 log_size,
                 vector
             }
@@ -95,7 +103,8 @@ fn add_cq(dut: &mut WithMemory<CqTransactor>, cqn: u32, log_size: u8, eqn: u16) 
             dut,
             CqReq::Sw2HwCq {
                 cqn,
-                buf,
+                mtt: (buf >> 12) as u32,
+                log_page: 0,
                 log_size,
                 eqn
             }
@@ -252,14 +261,65 @@ on_every_backend! {
         for q in 0..5 {
             complete(&mut dut, 1, q, false);
         }
-        let small = CqReq::Resize { cqn: 1, buf: 0x9000_0000, log_size: 2 };
+        let small = CqReq::Resize { cqn: 1, mtt: 0x9000_0000 >> 12, log_page: 0, log_size: 2 };
         let r = run(&mut dut, small);
-        assert_eq!((r.status, r.cq.buf), (status::BAD_SIZE, CQ_BUF + 0x10_0000), "nothing changed");
+        assert_eq!((r.status, r.cq.mtt_base), (status::BAD_SIZE, ((CQ_BUF + 0x10_0000) >> 12) as u32), "nothing changed");
         run(&mut dut, CqReq::SetCi { cqn: 1, ci: 3 });
         let r = run(&mut dut, small);
         let marker = cqes(&r);
         assert_eq!((r.status, marker[0].0, marker[0].1.opcode), (status::OK, CQ_BUF + 0x10_0000 + 5 * 32, CQE_OPCODE_RESIZE));
         let next = complete(&mut dut, 1, 9, false);
         assert_eq!(next.dma[0].addr, 0x9000_0000 + (6 & 3) * 32);
+    }
+}
+
+on_every_backend! {
+    fn cqes_and_eqes_land_where_the_mtt_says(backend: Backend) {
+        // A CQ of 256 CQEs (8 KiB) over two 4 KiB pages far apart, then
+        // resized onto one 8 KiB page; an EQ whose page is elsewhere again.
+        let mut dut = engine(backend);
+        let (a, b, e, big) = (0x7_0000_0000u64, 0x3_1234_5000u64, 0x5_0000_0000u64, 0x9_0000_0000u64);
+        dut.mem.host_write(MTT_TABLE, 40, 0, a | 1);
+        dut.mem.host_write(MTT_TABLE, 41, 0, b | 1);
+        dut.mem.host_write(MTT_TABLE, 50, 0, big | 1);
+        dut.mem.host_write(MTT_TABLE, 60, 0, e | 1);
+        let eq = CqReq::Sw2HwEq { eqn: 2, mtt: 60, log_page: 0, log_size: 3, vector: 4 };
+        assert_eq!(run(&mut dut, eq).status, status::OK);
+        run(&mut dut, CqReq::EqDoorbell { eqn: 2, ci: 0, arm: true });
+        let cq = CqReq::Sw2HwCq { cqn: 7, mtt: 40, log_page: 0, log_size: 8, eqn: 2 };
+        assert_eq!(run(&mut dut, cq).status, status::OK);
+        run(&mut dut, CqReq::ArmCq { cqn: 7, arm: Arm::Next as u8, sn: 1, ci: 0 });
+        let mut at = Vec::new();
+        let mut last = None;
+        for i in 0..130u32 {
+            let r = complete(&mut dut, 7, i, false);
+            assert_eq!(r.status, status::OK, "{backend}");
+            at.push(r.dma[0].addr);
+            if i == 0 {
+                assert_eq!(r.dma[4].addr, e, "{backend}: the EQE on its own page");
+            }
+            if i == 128 {
+                last = Some(r);
+            }
+            run(&mut dut, CqReq::SetCi { cqn: 7, ci: i + 1 });
+        }
+        assert_eq!(at[0], a, "{backend}");
+        assert_eq!(at[127], a + 127 * 32, "{backend}: the first page's last CQE");
+        assert_eq!(at[128], b, "{backend}: the next CQE on the MTT's next page");
+        assert_eq!(at[129], b + 32, "{backend}");
+        // What the engine wrote is in its memory, word k at +8k.
+        let last = last.expect("CQE 128");
+        for (k, w) in last.dma.iter().take(4).enumerate() {
+            assert_eq!(dut.mem.host_word(b + 8 * k as u64), w.data, "{backend}: word {k}");
+        }
+        // Resized onto one 8 KiB page through MTT entry 50: the marker in
+        // the old buffer, the next CQE (index 131) 4 KiB into the new page.
+        let r = run(&mut dut, CqReq::Resize { cqn: 7, mtt: 50, log_page: 1, log_size: 8 });
+        assert_eq!((r.status, r.dma[0].addr), (status::OK, b + 2 * 32), "{backend}");
+        let r = complete(&mut dut, 7, 131, false);
+        assert_eq!(r.dma[0].addr, big + 131 * 32, "{backend}: 8 KiB pages");
+        // Pages larger than a queue may have are refused.
+        let huge = CqReq::Sw2HwCq { cqn: 8, mtt: 40, log_page: MAX_LOG_PAGE + 1, log_size: 8, eqn: 2 };
+        assert_eq!(run(&mut dut, huge).status, status::BAD_PARAM, "{backend}");
     }
 }

@@ -18,24 +18,35 @@ impl Firmware {
         }
     }
 
-    /// The TPT's tables, by its numbers: the dMPT table, and the MTT. The
-    /// MTT's extent is not in INIT_HCA; it reaches as far as the TPT
-    /// addresses, and the ICM page table says what is mapped.
-    pub(super) fn tpt_tables(&self) -> [IcmTable; 2] {
-        let mtt = match self.layout() {
+    /// The MTT, which the TPT and the CQ/EQ engine both read. Its extent is
+    /// not in INIT_HCA; it reaches as far as the TPT addresses, and the ICM
+    /// page table says what is mapped.
+    fn mtt_table(&self) -> IcmTable {
+        match self.layout() {
             Some(l) => IcmTable {
                 base: l.mtt_base,
                 entry_bytes: self.caps.mtt_entry_sz as u64,
                 entries: hca_rtl::tpt::NUM_MTTS as u64,
             },
             None => IcmTable::NONE,
-        };
-        [self.icm_table("dMPT", self.caps.dmpt_entry_sz), mtt]
+        }
     }
 
-    /// The CQ/EQ engine's table: the CQ contexts.
-    pub(super) fn cq_tables(&self) -> [IcmTable; 1] {
-        [self.icm_table("CQC", self.caps.cqc_entry_sz)]
+    /// The TPT's tables, by its numbers: the dMPT table, and the MTT.
+    pub(super) fn tpt_tables(&self) -> [IcmTable; 2] {
+        [
+            self.icm_table("dMPT", self.caps.dmpt_entry_sz),
+            self.mtt_table(),
+        ]
+    }
+
+    /// The CQ/EQ engine's tables, by its numbers: the CQ contexts, and the
+    /// MTT through which it finds each CQE's and EQE's page.
+    pub(super) fn cq_tables(&self) -> [IcmTable; 2] {
+        [
+            self.icm_table("CQC", self.caps.cqc_entry_sz),
+            self.mtt_table(),
+        ]
     }
 }
 
@@ -54,6 +65,14 @@ pub(super) use cq_at;
 #[cfg(test)]
 mod tests {
     use crate::cmd::caps::device_caps;
+
+    /// The tables are in the order each block numbers them.
+    #[test]
+    fn tables_are_in_the_blocks_order() {
+        use hca_rtl::{cq, tpt};
+        assert_eq!((tpt::MPT_TABLE, tpt::MTT_TABLE), (0, 1));
+        assert_eq!((cq::CQC_TABLE, cq::MTT_TABLE), (0, 1));
+    }
 
     /// Each block's entry fits the entry size QUERY_DEV_CAP reports.
     #[test]

@@ -28,8 +28,11 @@ pub mod cqc {
         eqn: u16 = (0, 20, 10),
         /// Producer index: CQEs written so far, modulo 2^24.
         pi: u32 = (0, 32, 24),
-        /// DMA address of the CQE buffer (32-byte aligned).
-        buf: u64 = (1, 0, 64),
+        /// MTT index of the CQE buffer's first page: the engine finds the
+        /// bus address of every CQE through the MTT.
+        mtt_base: u32 = (1, 0, 24),
+        /// The buffer's pages are 4 KiB << log_page.
+        log_page: u8 = (1, 24, 4),
         /// Consumer index, from the last consumer-index doorbell.
         ci: u32 = (2, 0, 24),
         /// Moderation: an event once this many completions are pending...
@@ -57,8 +60,10 @@ pub mod eqc {
         vector: u8 = (0, 16, 6),
         /// Producer index, modulo 2^24.
         pi: u32 = (0, 32, 24),
-        /// DMA address of the EQE buffer.
-        buf: u64 = (1, 0, 64),
+        /// MTT index of the EQE buffer's first page.
+        mtt_base: u32 = (1, 0, 24),
+        /// The buffer's pages are 4 KiB << log_page.
+        log_page: u8 = (1, 24, 4),
         /// Consumer index, from the last EQ doorbell.
         ci: u32 = (2, 0, 24),
         /// Event types routed here (MAP_EQ): bit n for type n.

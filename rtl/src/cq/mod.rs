@@ -19,9 +19,14 @@ use serde::{Deserialize, Serialize};
 
 /// CQ contexts the table holds.
 pub const NUM_CQS: u32 = 1 << 16;
-/// The ICM table of CQ contexts, as the engine numbers it on its ICM port:
-/// entry `cqn`, [`layout::WORDS`] words.
+/// The ICM tables as the engine numbers them on its ICM port: the CQ
+/// contexts (entry `cqn`, [`layout::WORDS`] words), and the MTT (one word
+/// per entry, mlx4's: the page's bus address, bit 0 the present flag),
+/// through which it finds where each CQE and EQE goes.
 pub const CQC_TABLE: u8 = 0;
+pub const MTT_TABLE: u8 = 1;
+/// Largest page of a CQ or EQ buffer: 4 KiB << MAX_LOG_PAGE (1 MiB).
+pub const MAX_LOG_PAGE: u8 = 8;
 /// EQs, each with its MSI-X vector.
 pub const NUM_EQS: u32 = 8;
 /// Largest CQ and EQ: 2^MAX_LOG_SIZE entries (ConnectX-3 takes 2^22 CQEs;
@@ -135,27 +140,53 @@ pub mod status {
     }
 }
 
+/// Where a queue's buffer is, as its context's word 1 holds it: the MTT
+/// index of its first page and its page size, each truncated to its field.
+pub fn buffer_word(mtt: u32, log_page: u8) -> u64 {
+    Cqc {
+        mtt_base: mtt,
+        log_page,
+        ..Cqc::default()
+    }
+    .pack()[1]
+}
+
+/// The bus address of byte `off` of a queue whose buffer's pages are
+/// `4 KiB << log_page`, given the MTT entry of the page it falls in.
+pub fn through_mtt(mtt_entry: u64, log_page: u8, off: u64) -> u64 {
+    let mask = (1u64 << (12 + log_page as u32)) - 1;
+    (mtt_entry & !mask) | (off & mask)
+}
+
 /// Requests.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "op", rename_all = "snake_case")]
 pub enum CqReq {
-    /// SW2HW_CQ.
+    /// SW2HW_CQ: the buffer's first page at MTT index `mtt`, its pages
+    /// 4 KiB << `log_page`.
     Sw2HwCq {
         cqn: u32,
-        buf: u64,
+        mtt: u32,
+        log_page: u8,
         log_size: u8,
         eqn: u16,
     },
     /// HW2SW_CQ.
     Hw2SwCq { cqn: u32 },
     /// MODIFY_CQ, op modifier 0: a new buffer and size.
-    Resize { cqn: u32, buf: u64, log_size: u8 },
+    Resize {
+        cqn: u32,
+        mtt: u32,
+        log_page: u8,
+        log_size: u8,
+    },
     /// MODIFY_CQ, op modifier 1: moderation.
     Moderate { cqn: u32, count: u16, period: u16 },
     /// SW2HW_EQ.
     Sw2HwEq {
         eqn: u16,
-        buf: u64,
+        mtt: u32,
+        log_page: u8,
         log_size: u8,
         vector: u8,
     },
@@ -177,15 +208,17 @@ pub enum CqReq {
     Event { eqe: Eqe },
 }
 
-/// One DMA write of 8 bytes to host memory (word `k` of a CQE or EQE).
+/// One DMA write of 8 bytes to host memory (word `k` of a CQE or EQE), as
+/// it went out on the engine's DMA port to its memory.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DmaWrite {
     pub addr: u64,
     pub data: u64,
 }
 
-/// One response: the status, every DMA write and MSI-X vector the request
-/// caused (in order), and the CQ or EQ context it left.
+/// One response: the status, every DMA write (already done: this is the
+/// record, for checkers and `hca block cq`) and MSI-X vector the request
+/// caused, in order, and the CQ or EQ context it left.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CqResp {
     pub status: u8,

@@ -1,6 +1,7 @@
 //! The behavioral model of the CQ and EQ engine: the CQ contexts in ICM,
 //! reached through the block's memory (the RTL's write-back cache is
-//! invisible: nothing else writes CQ contexts), the EQ contexts on chip.
+//! invisible: nothing else writes CQ contexts), the EQ contexts on chip,
+//! and each CQE and EQE written by DMA where the queue's MTT entry says.
 
 use super::layout::{ENTRY_BYTES, WORDS};
 use super::status::*;
@@ -21,6 +22,37 @@ pub fn icm_cq(mem: &mut dyn BlockMemory, cqn: u32) -> Cqc {
 
 fn put_cq(mem: &mut dyn BlockMemory, cqn: u32, c: Cqc) {
     write_entry(mem, CQC_TABLE, cqn, &c.pack());
+}
+
+/// A queue's buffer as the request gives it, each field truncated to its
+/// width in the context; refused when its pages are too large.
+fn buffer(mtt: u32, log_page: u8) -> Result<(u32, u8), u8> {
+    let c = Cqc::unpack(&[0, buffer_word(mtt, log_page), 0, 0]);
+    if c.log_page > MAX_LOG_PAGE {
+        return Err(BAD_PARAM);
+    }
+    Ok((c.mtt_base, c.log_page))
+}
+
+/// Write one CQE or EQE (`words`) at entry `slot` of a queue: one MTT read
+/// for the page it falls in, four 8-byte DMA writes.
+fn write_entry_dma(
+    mem: &mut dyn BlockMemory,
+    mtt_base: u32,
+    log_page: u8,
+    slot: u32,
+    words: &[u64; WORDS],
+    r: &mut CqResp,
+) {
+    let off = slot as u64 * ENTRY_BYTES;
+    let page = off >> (12 + log_page as u32);
+    let index = (mtt_base as u64).wrapping_add(page) as u32 & MASK24;
+    let base = through_mtt(mem.icm_read(MTT_TABLE, index, 0), log_page, off);
+    for (k, w) in words.iter().enumerate() {
+        let addr = base.wrapping_add(8 * k as u64);
+        mem.dma_write(addr, *w);
+        r.dma.push(DmaWrite { addr, data: *w });
+    }
 }
 
 fn size(log_size: u8) -> u32 {
@@ -94,7 +126,8 @@ impl CqModel {
         match *req {
             CqReq::Sw2HwCq {
                 cqn,
-                buf,
+                mtt,
+                log_page,
                 log_size,
                 eqn,
             } => {
@@ -102,14 +135,16 @@ impl CqModel {
                 if icm_cq(mem, cqn).state != CqState::Free as u8 {
                     return Err(BAD_RES_STATE);
                 }
-                if log_size > MAX_LOG_SIZE || buf % ENTRY_BYTES != 0 || eqn as u32 >= NUM_EQS {
+                let (mtt_base, log_page) = buffer(mtt, log_page)?;
+                if log_size > MAX_LOG_SIZE || eqn as u32 >= NUM_EQS {
                     return Err(BAD_PARAM);
                 }
                 let c = Cqc {
                     state: CqState::Ok as u8,
                     log_size,
                     eqn,
-                    buf,
+                    mtt_base,
+                    log_page,
                     ..Cqc::default()
                 };
                 put_cq(mem, cqn, c);
@@ -121,13 +156,19 @@ impl CqModel {
                 }
                 put_cq(mem, cqn, Cqc::default());
             }
-            CqReq::Resize { cqn, buf, log_size } => {
+            CqReq::Resize {
+                cqn,
+                mtt,
+                log_page,
+                log_size,
+            } => {
                 Self::cq_index(cqn)?;
                 let mut c = icm_cq(mem, cqn);
                 if c.state != CqState::Ok as u8 {
                     return Err(BAD_RES_STATE);
                 }
-                if log_size > MAX_LOG_SIZE || buf % ENTRY_BYTES != 0 {
+                let (mtt_base, log_page) = buffer(mtt, log_page)?;
+                if log_size > MAX_LOG_SIZE {
                     return Err(BAD_PARAM);
                 }
                 // The resize CQE takes the next slot of the old buffer; the
@@ -141,8 +182,9 @@ impl CqModel {
                     opcode: CQE_OPCODE_RESIZE,
                     ..Cqe::default()
                 };
-                Self::write_cqe(&mut c, marker, r);
-                c.buf = buf;
+                Self::write_cqe(&mut c, marker, r, mem);
+                c.mtt_base = mtt_base;
+                c.log_page = log_page;
                 c.log_size = log_size;
                 put_cq(mem, cqn, c);
             }
@@ -158,7 +200,8 @@ impl CqModel {
             }
             CqReq::Sw2HwEq {
                 eqn,
-                buf,
+                mtt,
+                log_page,
                 log_size,
                 vector,
             } => {
@@ -166,14 +209,16 @@ impl CqModel {
                 if e.state != EqState::Free as u8 {
                     return Err(BAD_RES_STATE);
                 }
-                if log_size > MAX_LOG_SIZE || buf % ENTRY_BYTES != 0 || vector >= 64 {
+                let (mtt_base, log_page) = buffer(mtt, log_page)?;
+                if log_size > MAX_LOG_SIZE || vector >= 64 {
                     return Err(BAD_PARAM);
                 }
                 self.eqs[eqn as usize] = Eqc {
                     state: EqState::Ok as u8,
                     log_size,
                     vector,
-                    buf,
+                    mtt_base,
+                    log_page,
                     ..Eqc::default()
                 };
             }
@@ -219,17 +264,17 @@ impl CqModel {
                         d1: CQ_ERROR_OVERRUN as u32,
                         ..Eqe::default()
                     };
-                    self.post_event(e, r);
+                    self.post_event(e, r, mem);
                     return Err(CQ_OVERRUN);
                 }
-                Self::write_cqe(&mut c, cqe, r);
+                Self::write_cqe(&mut c, cqe, r, mem);
                 let wanted = c.arm == Arm::Next as u8 || c.arm == Arm::Solicited as u8 && solicited;
                 if wanted || c.pending > 0 {
                     c.pending = c.pending.saturating_add(1);
                     if c.mod_count == 0 && c.mod_period == 0
                         || c.pending >= c.mod_count && c.mod_count > 0
                     {
-                        self.fire(cqn, &mut c, r);
+                        self.fire(cqn, &mut c, r, mem);
                     }
                 }
                 put_cq(mem, cqn, c);
@@ -262,7 +307,7 @@ impl CqModel {
                     }
                     // CQEs already past the consumer index: an event now.
                     if c.arm == Arm::Next as u8 && c.pi != c.ci && c.state == CqState::Ok as u8 {
-                        self.fire(cqn, &mut c, r);
+                        self.fire(cqn, &mut c, r, mem);
                     }
                 }
                 put_cq(mem, cqn, c);
@@ -273,7 +318,7 @@ impl CqModel {
                 if c.pending > 0 && c.mod_period > 0 {
                     c.age = c.age.saturating_add(ticks);
                     if c.age >= c.mod_period {
-                        self.fire(cqn, &mut c, r);
+                        self.fire(cqn, &mut c, r, mem);
                     }
                     put_cq(mem, cqn, c);
                 }
@@ -295,7 +340,7 @@ impl CqModel {
                 self.eqs[eqn as usize] = e;
             }
             CqReq::Event { eqe } => {
-                if !self.post_event(eqe, r) {
+                if !self.post_event(eqe, r, mem) {
                     return Err(NO_EQ);
                 }
             }
@@ -311,7 +356,7 @@ impl CqModel {
     }
 
     /// Write a CQE at the producer index, owner bit set for this pass.
-    fn write_cqe(c: &mut Cqc, cqe: Cqe, r: &mut CqResp) {
+    fn write_cqe(c: &mut Cqc, cqe: Cqe, r: &mut CqResp, mem: &mut dyn BlockMemory) {
         let n = size(c.log_size);
         let slot = c.pi & (n - 1);
         let words = Cqe {
@@ -319,18 +364,12 @@ impl CqModel {
             ..cqe
         }
         .pack();
-        let base = c.buf.wrapping_add(slot as u64 * ENTRY_BYTES);
-        for (k, w) in words.iter().enumerate().take(WORDS) {
-            r.dma.push(DmaWrite {
-                addr: base.wrapping_add(8 * k as u64),
-                data: *w,
-            });
-        }
+        write_entry_dma(mem, c.mtt_base, c.log_page, slot, &words, r);
         c.pi = (c.pi + 1) & MASK24;
     }
 
     /// A completion event for `cqn` on its EQ; the CQ disarms.
-    fn fire(&mut self, cqn: u32, c: &mut Cqc, r: &mut CqResp) {
+    fn fire(&mut self, cqn: u32, c: &mut Cqc, r: &mut CqResp, mem: &mut dyn BlockMemory) {
         c.arm = Arm::None as u8;
         c.pending = 0;
         c.age = 0;
@@ -339,18 +378,18 @@ impl CqModel {
             d0: cqn,
             ..Eqe::default()
         };
-        self.write_eqe(c.eqn, e, r);
+        self.write_eqe(c.eqn, e, r, mem);
     }
 
     /// Route an event to the lowest-numbered EQ taking its type.
-    fn post_event(&mut self, e: Eqe, r: &mut CqResp) -> bool {
+    fn post_event(&mut self, e: Eqe, r: &mut CqResp, mem: &mut dyn BlockMemory) -> bool {
         let bit = 1u64.checked_shl(e.event_type as u32).unwrap_or(0);
         match (0..NUM_EQS as u16).find(|&q| {
             let eq = self.eqs[q as usize];
             eq.state == EqState::Ok as u8 && eq.event_mask & bit != 0
         }) {
             Some(q) => {
-                self.write_eqe(q, e, r);
+                self.write_eqe(q, e, r, mem);
                 true
             }
             None => false,
@@ -358,7 +397,7 @@ impl CqModel {
     }
 
     /// Write an EQE (or report the EQ's overrun); interrupt if armed.
-    fn write_eqe(&mut self, eqn: u16, e: Eqe, r: &mut CqResp) {
+    fn write_eqe(&mut self, eqn: u16, e: Eqe, r: &mut CqResp, mem: &mut dyn BlockMemory) {
         let Some(mut q) = self.eqs.get(eqn as usize).copied() else {
             return;
         };
@@ -375,23 +414,17 @@ impl CqModel {
                     d0: eqn as u32,
                     ..Eqe::default()
                 };
-                self.post_event(o, r);
+                self.post_event(o, r, mem);
             }
             return;
         }
         let slot = q.pi & (n - 1);
-        let base = q.buf.wrapping_add(slot as u64 * ENTRY_BYTES);
         let words = Eqe {
             owner: owner_bit(q.pi, n),
             ..e
         }
         .pack();
-        for (k, w) in words.iter().enumerate() {
-            r.dma.push(DmaWrite {
-                addr: base.wrapping_add(8 * k as u64),
-                data: *w,
-            });
-        }
+        write_entry_dma(mem, q.mtt_base, q.log_page, slot, &words, r);
         q.pi = (q.pi + 1) & MASK24;
         if q.armed {
             q.armed = false;
@@ -443,7 +476,7 @@ mod tests {
         fn new() -> M {
             M {
                 m: CqModel::new(),
-                icm: SparseIcm::new(),
+                icm: SparseIcm::with_linear_mtt(MTT_TABLE),
             }
         }
 
@@ -457,11 +490,12 @@ mod tests {
     }
 
     fn eq(m: &mut M, eqn: u16, types: &[u8], vector: u8, log_size: u8) {
-        let buf = 0x1000_0000 + eqn as u64 * 0x10_0000;
+        let mtt = (0x1000_0000 + eqn as u32 * 0x10_0000) >> 12;
         assert_eq!(
             m.execute(&CqReq::Sw2HwEq {
                 eqn,
-                buf,
+                mtt,
+                log_page: 0,
                 log_size,
                 vector
             })
@@ -490,11 +524,12 @@ mod tests {
     }
 
     fn cq(m: &mut M, cqn: u32, log_size: u8, eqn: u16) {
-        let buf = 0x2000_0000 + cqn as u64 * 0x10_0000;
+        let mtt = (0x2000_0000 + cqn * 0x10_0000) >> 12;
         assert_eq!(
             m.execute(&CqReq::Sw2HwCq {
                 cqn,
-                buf,
+                mtt,
+                log_page: 0,
                 log_size,
                 eqn
             })
@@ -659,11 +694,12 @@ mod tests {
         }
         let small = CqReq::Resize {
             cqn: 1,
-            buf: 0x9000_0000,
+            mtt: 0x9000_0000 >> 12,
+            log_page: 0,
             log_size: 2,
         };
         assert_eq!(m.execute(&small).status, BAD_SIZE, "5 outstanding, 4 slots");
-        assert_eq!(m.cq(1).buf, 0x2010_0000, "nothing changed");
+        assert_eq!(m.cq(1).mtt_base, 0x2010_0000 >> 12, "nothing changed");
         m.execute(&CqReq::SetCi { cqn: 1, ci: 1 });
         assert_eq!(
             m.execute(&small).status,

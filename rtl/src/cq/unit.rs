@@ -9,10 +9,13 @@
 //!
 //! A request is held until the block answers it: **IDLE**, then for CQ
 //! requests **LOOKUP** (with **WRITEBACK** and **FILL** on a miss), then
-//! **EXEC** (every check and the new contexts, combinational), then **CQE**
-//! (the CQE's beats), **EQE** (find room on the target EQ, or report its
-//! overflow to the EQ that takes EQ_OVERFLOW), **EQE_WRITE** (the EQE's
-//! beats, the EQ's producer index, its interrupt) and **RESPOND**.
+//! **EXEC** (every check and the new contexts, combinational), then
+//! **CQE_MTT** (read the MTT entry of the page the CQE falls in: a queue's
+//! context names its buffer by MTT index and page size, as mlx4's does)
+//! and **CQE** (the CQE's beats), **EQE** (find room on the target EQ, or
+//! report its overflow to the EQ that takes EQ_OVERFLOW), **EQE_MTT** and
+//! **EQE_WRITE** (the EQE's beats, the EQ's producer index, its interrupt)
+//! and **RESPOND**.
 //! Arguments arrive as 64-bit lanes (`req_a` to `req_d`, per request as in
 //! `sim/src/blocks/cq.rs`) and CQE or EQE words, so the datapath never
 //! widens a narrow signal; field positions come from [`super::layout`].
@@ -62,6 +65,8 @@ const S_EQE: u64 = 6;
 const S_EQE_WRITE: u64 = 7;
 const S_RESPOND: u64 = 8;
 const S_REROUTE: u64 = 9;
+const S_CQE_MTT: u64 = 10;
+const S_EQE_MTT: u64 = 11;
 
 #[derive(LogicBlock)]
 pub struct CqUnit<const IDX: usize, const LINES: usize> {
@@ -99,8 +104,10 @@ pub struct CqUnit<const IDX: usize, const LINES: usize> {
     pub irq_valid: Signal<Out, Bit>,
     pub irq_vector: Signal<Out, Bits<6>>,
 
-    /// ICM: CQ context `entry`, word `beat`.
+    /// ICM: table `icm_req_table` (0 the CQ contexts, 1 the MTT), entry
+    /// `entry`, word `beat`.
     pub icm_req_valid: Signal<Out, Bit>,
+    pub icm_req_table: Signal<Out, Bit>,
     pub icm_req_ready: Signal<In, Bit>,
     pub icm_req_write: Signal<Out, Bit>,
     pub icm_req_entry: Signal<Out, Bits<24>>,
@@ -125,7 +132,13 @@ pub struct CqUnit<const IDX: usize, const LINES: usize> {
     nc2: DFF<Bits<64>>,
     nc3: DFF<Bits<64>>,
     have_cqe: DFF<Bit>,
+    /// The CQE's offset in its queue, the queue's buffer word (MTT index
+    /// and page size), and the bus address its MTT entry gives.
+    cqe_off: DFF<Bits<64>>,
+    cqe_w1: DFF<Bits<30>>,
     cqe_addr: DFF<Bits<64>>,
+    /// The EQE's bus address.
+    eqe_addr: DFF<Bits<64>>,
     cw0: DFF<Bits<64>>,
     cw1: DFF<Bits<64>>,
     cw2: DFF<Bits<64>>,
@@ -243,7 +256,17 @@ pub struct CqUnit<const IDX: usize, const LINES: usize> {
     do_cqe: Signal<Local, Bit>,
     cqe_w3: Signal<Local, Bits<64>>,
     owner_in_place: Signal<Local, Bits<64>>,
-    slot_addr: Signal<Local, Bits<64>>,
+    slot_off: Signal<Local, Bits<64>>,
+    eqe_off: Signal<Local, Bits<64>>,
+    // Translation through the MTT: the buffer word and offset in hand, the
+    // page shift, the MTT entry to read, the in-page mask, the address.
+    xl_w1: Signal<Local, Bits<30>>,
+    xl_off: Signal<Local, Bits<64>>,
+    xl_lp: Signal<Local, Bits<6>>,
+    xl_shift: Signal<Local, Bits<6>>,
+    xl_entry: Signal<Local, Bits<24>>,
+    xl_mask: Signal<Local, Bits<64>>,
+    xl_addr: Signal<Local, Bits<64>>,
     fire: Signal<Local, Bit>,
     cq_error: Signal<Local, Bit>,
     pend1: Signal<Local, Bits<64>>,
@@ -259,7 +282,8 @@ pub struct CqUnit<const IDX: usize, const LINES: usize> {
     m24: Constant<Bits<64>>,
     m8: Constant<Bits<64>>,
     m2: Constant<Bits<64>>,
-    align: Constant<Bits<64>>,
+    buf_max: Constant<Bits<64>>,
+    c12: Constant<Bits<6>>,
     zero_lines: Constant<Bits<LINES>>,
     one_line: Constant<Bits<LINES>>,
     zero3: Constant<Bits<3>>,
@@ -294,6 +318,8 @@ pub struct CqUnit<const IDX: usize, const LINES: usize> {
     s_eqe_write: Constant<Bits<4>>,
     s_respond: Constant<Bits<4>>,
     s_reroute: Constant<Bits<4>>,
+    s_cqe_mtt: Constant<Bits<4>>,
+    s_eqe_mtt: Constant<Bits<4>>,
     op_sw2hw_cq: Constant<Bits<4>>,
     op_hw2sw_cq: Constant<Bits<4>>,
     op_resize: Constant<Bits<4>>,
@@ -400,12 +426,22 @@ impl<const IDX: usize, const LINES: usize> Default for CqUnit<IDX, LINES> {
             ),
             (16, 16, 2, 2)
         );
+        // A queue's buffer word is the same in a CQ's and an EQ's context:
+        // the MTT index from bit 0, the page size above it.
+        let (mtt, lpage) = (cq("mtt_base", 1), cq("log_page", 1));
+        assert_eq!((mtt.lsb, mtt.width, lpage.lsb), (0, 24, 24));
         assert_eq!(
+            (eq("mtt_base", 1), eq("log_page", 1)),
             (
-                fixed(cqc::FIELDS, "buf", 1).width,
-                fixed(eqc::FIELDS, "buf", 1).width
-            ),
-            (64, 64)
+                Field {
+                    name: "mtt_base",
+                    ..mtt
+                },
+                Field {
+                    name: "log_page",
+                    ..lpage
+                }
+            )
         );
         assert_eq!(fixed(eqc::FIELDS, "event_mask", 3).width, 64);
         assert_eq!(
@@ -445,6 +481,7 @@ impl<const IDX: usize, const LINES: usize> Default for CqUnit<IDX, LINES> {
             irq_valid: Default::default(),
             irq_vector: Default::default(),
             icm_req_valid: Default::default(),
+            icm_req_table: Default::default(),
             icm_req_ready: Default::default(),
             icm_req_write: Default::default(),
             icm_req_entry: Default::default(),
@@ -468,7 +505,10 @@ impl<const IDX: usize, const LINES: usize> Default for CqUnit<IDX, LINES> {
             nc2: Default::default(),
             nc3: Default::default(),
             have_cqe: Default::default(),
+            cqe_off: Default::default(),
+            cqe_w1: Default::default(),
             cqe_addr: Default::default(),
+            eqe_addr: Default::default(),
             cw0: Default::default(),
             cw1: Default::default(),
             cw2: Default::default(),
@@ -580,7 +620,15 @@ impl<const IDX: usize, const LINES: usize> Default for CqUnit<IDX, LINES> {
             do_cqe: Default::default(),
             cqe_w3: Default::default(),
             owner_in_place: Default::default(),
-            slot_addr: Default::default(),
+            slot_off: Default::default(),
+            eqe_off: Default::default(),
+            xl_w1: Default::default(),
+            xl_off: Default::default(),
+            xl_shift: Default::default(),
+            xl_lp: Default::default(),
+            xl_entry: Default::default(),
+            xl_mask: Default::default(),
+            xl_addr: Default::default(),
             fire: Default::default(),
             cq_error: Default::default(),
             pend1: Default::default(),
@@ -595,7 +643,8 @@ impl<const IDX: usize, const LINES: usize> Default for CqUnit<IDX, LINES> {
             m24: c64(0xff_ffff),
             m8: c64(0xff),
             m2: c64(3),
-            align: c64(31),
+            buf_max: c64(super::buffer_word(u32::MAX, super::MAX_LOG_PAGE)),
+            c12: c(12),
             zero_lines: c(0),
             one_line: c(1),
             zero3: c(0),
@@ -630,6 +679,8 @@ impl<const IDX: usize, const LINES: usize> Default for CqUnit<IDX, LINES> {
             s_eqe_write: c(S_EQE_WRITE),
             s_respond: c(S_RESPOND),
             s_reroute: c(S_REROUTE),
+            s_cqe_mtt: c(S_CQE_MTT),
+            s_eqe_mtt: c(S_EQE_MTT),
             op_sw2hw_cq: c(op::SW2HW_CQ),
             op_hw2sw_cq: c(op::HW2SW_CQ),
             op_resize: c(op::RESIZE),
@@ -712,11 +763,11 @@ impl<const IDX: usize, const LINES: usize> Logic for CqUnit<IDX, LINES> {
     fn update(&mut self) {
         dff_setup!(
             self, clock, line_valid, line_dirty, fsm, beat, got, st, nc0, nc1, nc2, nc3, have_cqe,
-            cqe_addr, cw0, cw1, cw2, cw3, have_ev, ev_eqn, ew0, ew1, ew2, ew3, out_valid,
-            out_status, out_kind, out_ctx0, out_ctx1, out_ctx2, out_ctx3, eq0_0, eq0_1, eq0_2,
-            eq0_3, eq1_0, eq1_1, eq1_2, eq1_3, eq2_0, eq2_1, eq2_2, eq2_3, eq3_0, eq3_1, eq3_2,
-            eq3_3, eq4_0, eq4_1, eq4_2, eq4_3, eq5_0, eq5_1, eq5_2, eq5_3, eq6_0, eq6_1, eq6_2,
-            eq6_3, eq7_0, eq7_1, eq7_2, eq7_3
+            cqe_off, cqe_w1, cqe_addr, eqe_addr, cw0, cw1, cw2, cw3, have_ev, ev_eqn, ew0, ew1,
+            ew2, ew3, out_valid, out_status, out_kind, out_ctx0, out_ctx1, out_ctx2, out_ctx3,
+            eq0_0, eq0_1, eq0_2, eq0_3, eq1_0, eq1_1, eq1_2, eq1_3, eq2_0, eq2_1, eq2_2, eq2_3,
+            eq3_0, eq3_1, eq3_2, eq3_3, eq4_0, eq4_1, eq4_2, eq4_3, eq5_0, eq5_1, eq5_2, eq5_3,
+            eq6_0, eq6_1, eq6_2, eq6_3, eq7_0, eq7_1, eq7_2, eq7_3
         );
         self.ram0.read_clock.next = self.clock.val();
         self.ram1.read_clock.next = self.clock.val();
@@ -890,6 +941,27 @@ impl<const IDX: usize, const LINES: usize> Logic for CqUnit<IDX, LINES> {
             & self.m24.val())
             >= self.t_size.val();
 
+        // ---- Where a CQE or EQE goes: through its queue's MTT ------------------
+        self.eqe_off.next =
+            (self.t_pi.val() & (self.t_size.val() - self.one.val())) << self.sh5.val();
+        // The buffer word's low 30 bits: the MTT index (24) and the page
+        // size (4, then two bits the checks keep zero).
+        self.xl_w1.next = self.cqe_w1.q.val();
+        self.xl_off.next = self.cqe_off.q.val();
+        if self.fsm.q.val() == self.s_eqe_mtt.val() {
+            self.xl_w1.next = self.t1.val().get_bits::<30>(0);
+            self.xl_off.next = self.eqe_off.val();
+        }
+        // The page size's place is checked when the unit is built.
+        self.xl_lp.next = self.xl_w1.val().get_bits::<6>(24);
+        self.xl_shift.next = self.xl_lp.val() + self.c12.val();
+        // The MTT index wraps at 24 bits, as the TPT's does.
+        self.xl_entry.next = self.xl_w1.val().get_bits::<24>(0)
+            + (self.xl_off.val().get_bits::<24>(12) >> self.xl_lp.val());
+        self.xl_mask.next = (self.one.val() << self.xl_shift.val()) - self.one.val();
+        self.xl_addr.next = (self.icm_rsp_data.val() & !self.xl_mask.val())
+            | (self.xl_off.val() & self.xl_mask.val());
+
         // ---- Event routing: the lowest EQ taking the type ---------------------
         self.rtype.next = (self.ew0.q.val() >> self.sh_etype.val()) & self.m8.val();
         if self.fsm.q.val() == self.s_exec.val() {
@@ -980,8 +1052,8 @@ impl<const IDX: usize, const LINES: usize> Logic for CqUnit<IDX, LINES> {
         if (self.c_pi.val() & self.c_size.val()).any() {
             self.owner_in_place.next = self.fm_cqe_owner.val();
         }
-        self.slot_addr.next = self.ram1.read_data.val()
-            + ((self.c_pi.val() & (self.c_size.val() - self.one.val())) << self.sh5.val());
+        self.slot_off.next =
+            (self.c_pi.val() & (self.c_size.val() - self.one.val())) << self.sh5.val();
         self.pend1.next = self.c_pend.val();
         if self.c_pend.val() != self.m16.val() {
             self.pend1.next = self.c_pend.val() + self.one.val();
@@ -1003,7 +1075,7 @@ impl<const IDX: usize, const LINES: usize> Logic for CqUnit<IDX, LINES> {
             } else if self.c_state.val() != self.cq_free.val() {
                 self.status.next = self.bad_res_state.val();
             } else if (self.req_c.val() > self.max_log.val())
-                | (self.req_b.val() & self.align.val()).any()
+                | (self.req_b.val() > self.buf_max.val())
                 | (self.req_d.val() >= self.num_eqs.val())
             {
                 self.status.next = self.bad_param.val();
@@ -1032,7 +1104,7 @@ impl<const IDX: usize, const LINES: usize> Logic for CqUnit<IDX, LINES> {
             } else if self.c_state.val() != self.cq_ok.val() {
                 self.status.next = self.bad_res_state.val();
             } else if (self.req_c.val() > self.max_log.val())
-                | (self.req_b.val() & self.align.val()).any()
+                | (self.req_b.val() > self.buf_max.val())
             {
                 self.status.next = self.bad_param.val();
             } else if (self.c_used.val() >= self.c_size.val())
@@ -1145,7 +1217,7 @@ impl<const IDX: usize, const LINES: usize> Logic for CqUnit<IDX, LINES> {
             } else if self.q_live.val() {
                 self.status.next = self.bad_res_state.val();
             } else if (self.req_c.val() > self.max_log.val())
-                | (self.req_b.val() & self.align.val()).any()
+                | (self.req_b.val() > self.buf_max.val())
                 | (self.req_d.val() >= self.vectors.val())
             {
                 self.status.next = self.bad_param.val();
@@ -1231,6 +1303,7 @@ impl<const IDX: usize, const LINES: usize> Logic for CqUnit<IDX, LINES> {
         self.irq_valid.next = false;
         self.irq_vector.next = self.q_vec.val();
         self.icm_req_valid.next = false;
+        self.icm_req_table.next = false;
         self.icm_req_write.next = false;
         self.icm_req_entry.next = self.req_a.val().get_bits::<24>(0);
         self.icm_req_beat.next = self.beat.q.val();
@@ -1393,7 +1466,10 @@ impl<const IDX: usize, const LINES: usize> Logic for CqUnit<IDX, LINES> {
                 self.eq7_3.d.next = self.qn3.val();
             }
             self.have_cqe.d.next = self.do_cqe.val();
-            self.cqe_addr.d.next = self.slot_addr.val();
+            // The CQE goes where the context had it (a resize's marker: the
+            // old buffer).
+            self.cqe_off.d.next = self.slot_off.val();
+            self.cqe_w1.d.next = self.ram1.read_data.val().get_bits::<30>(0);
             self.cw0.d.next = self.req_e0.val();
             self.cw1.d.next = self.req_e1.val();
             self.cw2.d.next = self.req_e2.val();
@@ -1434,13 +1510,28 @@ impl<const IDX: usize, const LINES: usize> Logic for CqUnit<IDX, LINES> {
             self.fsm.d.next = self.s_respond.val();
             if (self.status.val() == self.ok.val()) | self.cq_error.val() {
                 if self.do_cqe.val() {
-                    self.fsm.d.next = self.s_cqe.val();
+                    self.fsm.d.next = self.s_cqe_mtt.val();
                 } else if self.fire.val()
                     | self.cq_error.val()
                     | (self.req_op.val() == self.op_event.val())
                 {
                     self.fsm.d.next = self.s_eqe.val();
                 }
+            }
+        } else if self.fsm.q.val() == self.s_cqe_mtt.val() {
+            // One ICM read (beat 0 of the MTT entry), then its answer.
+            if !self.beat.q.val().any() {
+                self.icm_req_valid.next = true;
+                self.icm_req_table.next = true;
+                self.icm_req_entry.next = self.xl_entry.val();
+                if self.icm_req_ready.val() {
+                    self.beat.d.next = self.one3.val();
+                }
+            }
+            if self.icm_rsp_valid.val() {
+                self.cqe_addr.d.next = self.xl_addr.val();
+                self.beat.d.next = self.zero3.val();
+                self.fsm.d.next = self.s_cqe.val();
             }
         } else if self.fsm.q.val() == self.s_cqe.val() {
             self.dma_valid.next = true;
@@ -1468,7 +1559,7 @@ impl<const IDX: usize, const LINES: usize> Logic for CqUnit<IDX, LINES> {
             self.fsm.d.next = self.s_respond.val();
             if self.have_ev.q.val() & self.t_live.val() {
                 if !self.t_full.val() {
-                    self.fsm.d.next = self.s_eqe_write.val();
+                    self.fsm.d.next = self.s_eqe_mtt.val();
                 } else if self.rtype.val() != self.ev_overflow.val() {
                     // Report the overflow instead, routed like any event.
                     self.ew0.d.next = (self.ev_overflow.val() << self.sh_etype.val())
@@ -1483,11 +1574,23 @@ impl<const IDX: usize, const LINES: usize> Logic for CqUnit<IDX, LINES> {
             self.have_ev.d.next = self.route_hit.val();
             self.ev_eqn.d.next = self.route_eqn.val();
             self.fsm.d.next = self.s_eqe.val();
+        } else if self.fsm.q.val() == self.s_eqe_mtt.val() {
+            if !self.beat.q.val().any() {
+                self.icm_req_valid.next = true;
+                self.icm_req_table.next = true;
+                self.icm_req_entry.next = self.xl_entry.val();
+                if self.icm_req_ready.val() {
+                    self.beat.d.next = self.one3.val();
+                }
+            }
+            if self.icm_rsp_valid.val() {
+                self.eqe_addr.d.next = self.xl_addr.val();
+                self.beat.d.next = self.zero3.val();
+                self.fsm.d.next = self.s_eqe_write.val();
+            }
         } else if self.fsm.q.val() == self.s_eqe_write.val() {
             self.dma_valid.next = true;
-            self.dma_addr.next = self.t1.val()
-                + ((self.t_pi.val() & (self.t_size.val() - self.one.val())) << self.sh5.val())
-                + self.beat_off.val();
+            self.dma_addr.next = self.eqe_addr.q.val() + self.beat_off.val();
             self.dma_data.next = self.ew0.q.val();
             if self.beat.q.val() == self.one3.val() {
                 self.dma_data.next = self.ew1.q.val();

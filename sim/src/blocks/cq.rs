@@ -8,7 +8,7 @@ use crate::verilated;
 use hca_engines::icm::{IcmBeat, IcmBfm};
 use hca_engines::stream::{Pacing, StreamBlock};
 use hca_rtl::cq::unit::{kind, op};
-use hca_rtl::cq::{CqModel, CqReq, CqResp, CqUnit16, Cqc, DmaWrite, Eqc};
+use hca_rtl::cq::{buffer_word, CqModel, CqReq, CqResp, CqUnit16, Cqc, DmaWrite, Eqc};
 use hca_rtl::transactor::BlockMemory;
 use std::path::Path;
 
@@ -47,6 +47,7 @@ crate::bind_block! {
         irq_valid: bool,
         irq_vector: u64,
         icm_req_valid: bool,
+        icm_req_table: bool,
         icm_req_write: bool,
         icm_req_entry: u64,
         icm_req_beat: u64,
@@ -54,8 +55,10 @@ crate::bind_block! {
     }
 }
 
-/// What the engine talks to: ICM for CQ contexts, and what it wrote to host
-/// memory and the MSI-X vectors it raised since the last response.
+/// What the engine talks to: ICM for CQ contexts and the MTT, and the
+/// record of what it wrote to host memory (the writes themselves go to the
+/// memory at once) and the MSI-X vectors it raised since the last
+/// response.
 pub struct CqEnv {
     pub icm: IcmBfm,
     dma: Vec<DmaWrite>,
@@ -68,18 +71,31 @@ pub fn encode(r: &CqReq) -> (u64, [u64; 4], [u64; 4]) {
     match *r {
         CqReq::Sw2HwCq {
             cqn,
-            buf,
+            mtt,
+            log_page,
             log_size,
             eqn,
         } => (
             op::SW2HW_CQ,
-            [cqn as u64, buf, log_size as u64, eqn as u64],
+            [
+                cqn as u64,
+                buffer_word(mtt, log_page),
+                log_size as u64,
+                eqn as u64,
+            ],
             [0; 4],
         ),
         CqReq::Hw2SwCq { cqn } => (op::HW2SW_CQ, [cqn as u64, 0, 0, 0], [0; 4]),
-        CqReq::Resize { cqn, buf, log_size } => {
-            (op::RESIZE, [cqn as u64, buf, log_size as u64, 0], [0; 4])
-        }
+        CqReq::Resize {
+            cqn,
+            mtt,
+            log_page,
+            log_size,
+        } => (
+            op::RESIZE,
+            [cqn as u64, buffer_word(mtt, log_page), log_size as u64, 0],
+            [0; 4],
+        ),
         CqReq::Moderate { cqn, count, period } => (
             op::MODERATE,
             [cqn as u64, 0, count as u64, period as u64],
@@ -87,12 +103,18 @@ pub fn encode(r: &CqReq) -> (u64, [u64; 4], [u64; 4]) {
         ),
         CqReq::Sw2HwEq {
             eqn,
-            buf,
+            mtt,
+            log_page,
             log_size,
             vector,
         } => (
             op::SW2HW_EQ,
-            [eqn as u64, buf, log_size as u64, vector as u64],
+            [
+                eqn as u64,
+                buffer_word(mtt, log_page),
+                log_size as u64,
+                vector as u64,
+            ],
             [0; 4],
         ),
         CqReq::Hw2SwEq { eqn } => (op::HW2SW_EQ, [eqn as u64, 0, 0, 0], [0; 4]),
@@ -154,7 +176,11 @@ impl StreamBlock for CqStreams {
         env.icm.observe(
             o.icm_req_valid.then_some(IcmBeat {
                 write: o.icm_req_write,
-                table: hca_rtl::cq::CQC_TABLE,
+                table: if o.icm_req_table {
+                    hca_rtl::cq::MTT_TABLE
+                } else {
+                    hca_rtl::cq::CQC_TABLE
+                },
                 entry: o.icm_req_entry as u32,
                 beat: o.icm_req_beat as u8,
                 data: o.icm_req_data,
@@ -162,6 +188,7 @@ impl StreamBlock for CqStreams {
             mem,
         );
         if o.dma_valid {
+            mem.dma_write(o.dma_addr, o.dma_data);
             env.dma.push(DmaWrite {
                 addr: o.dma_addr,
                 data: o.dma_data,

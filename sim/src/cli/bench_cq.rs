@@ -19,6 +19,7 @@ fn dut() -> Result<Dut> {
         Pacing::FULL_SPEED,
         1,
     )?);
+    d.mem = hca_abi::SparseIcm::with_linear_mtt(hca_rtl::cq::MTT_TABLE);
     d.env_mut().icm.stall_pct = 0;
     d.env_mut().icm.min_latency = 8;
     d.env_mut().icm.max_latency = 8;
@@ -42,7 +43,8 @@ fn setup(d: &mut Dut, cqn: u32, eqn: u16) -> Result<()> {
         &[
             CqReq::Sw2HwEq {
                 eqn,
-                buf: 0x1000_0000 + eqn as u64 * 0x10_0000,
+                mtt: 0x1_0000 + eqn as u32 * 0x100,
+                log_page: 0,
                 log_size: 16,
                 vector: eqn as u8,
             },
@@ -53,7 +55,8 @@ fn setup(d: &mut Dut, cqn: u32, eqn: u16) -> Result<()> {
             },
             CqReq::Sw2HwCq {
                 cqn,
-                buf: 0x2000_0000 + cqn as u64 * 0x10_0000,
+                mtt: 0x2_0000 + cqn * 0x100,
+                log_page: 0,
                 log_size: 16,
                 eqn,
             },

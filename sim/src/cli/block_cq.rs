@@ -83,11 +83,11 @@ pub fn parse(line: &str) -> Result<CqReq, String> {
         .position(|n| *n == o.op())
         .ok_or_else(|| format!("unknown op `{}` (known: {})", o.op(), OPS.join(", ")))?;
     let fields: &[&str] = match op {
-        0 => &["cqn", "buf", "log_size", "eqn"],
+        0 => &["cqn", "mtt", "log_page", "log_size", "eqn"],
         1 => &["cqn"],
-        2 => &["cqn", "buf", "log_size"],
+        2 => &["cqn", "mtt", "log_page", "log_size"],
         3 => &["cqn", "count", "period"],
-        4 => &["eqn", "buf", "log_size", "vector"],
+        4 => &["eqn", "mtt", "log_page", "log_size", "vector"],
         5 => &["eqn"],
         6 => &["eqn", "types", "unmap"],
         7 => &["cqn", "cqe", "solicited"],
@@ -101,6 +101,8 @@ pub fn parse(line: &str) -> Result<CqReq, String> {
     let cqn = || o.uint("cqn", 32).map(|v| v as u32);
     let eqn = || o.uint("eqn", 16).map(|v| v as u16);
     let log_size = || o.uint("log_size", 8).map(|v| v as u8);
+    let mtt = || o.uint("mtt", 24).map(|v| v as u32);
+    let log_page = || o.uint("log_page", 4).map(|v| v as u8);
     let nested = |name: &str| {
         o.object(name)?
             .ok_or_else(|| format!("missing field `{name}`"))
@@ -108,14 +110,16 @@ pub fn parse(line: &str) -> Result<CqReq, String> {
     Ok(match op {
         0 => CqReq::Sw2HwCq {
             cqn: cqn()?,
-            buf: o.u64("buf")?,
+            mtt: mtt()?,
+            log_page: log_page()?,
             log_size: log_size()?,
             eqn: eqn()?,
         },
         1 => CqReq::Hw2SwCq { cqn: cqn()? },
         2 => CqReq::Resize {
             cqn: cqn()?,
-            buf: o.u64("buf")?,
+            mtt: mtt()?,
+            log_page: log_page()?,
             log_size: log_size()?,
         },
         3 => CqReq::Moderate {
@@ -125,7 +129,8 @@ pub fn parse(line: &str) -> Result<CqReq, String> {
         },
         4 => CqReq::Sw2HwEq {
             eqn: eqn()?,
-            buf: o.u64("buf")?,
+            mtt: mtt()?,
+            log_page: log_page()?,
             log_size: log_size()?,
             vector: o.uint("vector", 8)? as u8,
         },
@@ -196,13 +201,11 @@ pub fn render(req: &CqReq, resp: &CqResp) -> Answer {
         | CqReq::MapEq { .. }
         | CqReq::EqDoorbell { .. } => {
             let mut e = serde_json::to_value(resp.eq).expect("a context serializes");
-            e["buf"] = json!(hex64(resp.eq.buf));
             e["event_mask"] = json!(hex64(resp.eq.event_mask));
             v["eq"] = e;
         }
         _ => {
-            let mut c = serde_json::to_value(resp.cq).expect("a context serializes");
-            c["buf"] = json!(hex64(resp.cq.buf));
+            let c = serde_json::to_value(resp.cq).expect("a context serializes");
             v["cq"] = c;
         }
     }
@@ -221,6 +224,8 @@ pub fn serve(
 ) -> Result<(Totals, u64)> {
     let mut dut: CqTransactor = open(backend, vcd, Pacing::FULL_SPEED, 0)?;
     dut.set_cycle_limit(max_cycles);
-    let mut icm = hca_abi::SparseIcm::new();
+    // Until a line writes it, the MTT maps page `i` at bus address `i << 12`,
+    // so a buffer at MTT index `m` with 4 KiB pages is at `m * 4096`.
+    let mut icm = hca_abi::SparseIcm::with_linear_mtt(hca_rtl::cq::MTT_TABLE);
     serve_block(&mut dut, &mut icm, input, output, parse, render)
 }

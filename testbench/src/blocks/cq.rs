@@ -3,11 +3,12 @@
 //! across resizes.
 
 use crate::differential::{Differential, Golden, Stimulus};
+use hca_abi::SparseIcm;
 use hca_rtl::cq::layout::WORDS;
 use hca_rtl::cq::model::owner_bit;
 use hca_rtl::cq::{
-    event, status, Arm, CqModel, CqReq, CqResp, Cqc, Cqe, Eqe, CQC_TABLE, CQE_OPCODE_RESIZE,
-    MASK24, NUM_CQS, NUM_EQS,
+    event, status, through_mtt, Arm, CqModel, CqReq, CqResp, Cqc, Cqe, Eqe, CQC_TABLE,
+    CQE_OPCODE_RESIZE, MASK24, MAX_LOG_PAGE, MTT_TABLE, NUM_CQS, NUM_EQS,
 };
 use hca_rtl::Transactor;
 use rand::seq::SliceRandom;
@@ -27,13 +28,42 @@ const ASYNC_TYPES: [u8; 9] = [
     event::SRQ_QP_LAST_WQE,
 ];
 
+/// MTT entries the stimulus hands out, each mapping one page of up to
+/// 4 KiB << MAX_LOG_PAGE; a queue's buffer takes [`MTT_PER_QUEUE`].
+const MTT_ENTRIES: u32 = 1 << 20;
+const MTT_PER_QUEUE: u32 = 4;
+
+/// The MTT the host filled before the run: entry `i` maps a 1 MiB-aligned
+/// page, consecutive entries far apart (an odd multiplier permutes the
+/// entries), present bit set.
+pub fn mtt_page(i: u32) -> u64 {
+    let slot = (i as u64).wrapping_mul(0x9e37_79b1) & (MTT_ENTRIES as u64 - 1);
+    (0x40_0000_0000 + (slot << 20)) | 1
+}
+
+/// A queue's buffer: its first MTT entry and page size.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Buffer {
+    mtt: u32,
+    log_page: u8,
+}
+
+impl Buffer {
+    /// The bus address of entry `slot`.
+    fn entry(&self, slot: u32) -> u64 {
+        let off = slot as u64 * 32;
+        let page = (off >> (12 + self.log_page as u32)) as u32;
+        through_mtt(mtt_page(self.mtt + page), self.log_page, off)
+    }
+}
+
 /// What software expects to find next in a CQ.
 #[derive(Clone, Debug)]
 enum Expect {
     Cqe(Cqe),
     /// The resize CQE; after it, the CQ continues in this buffer.
     Resize {
-        buf: u64,
+        buf: Buffer,
         log_size: u8,
     },
 }
@@ -42,7 +72,7 @@ enum Expect {
 #[derive(Clone, Debug)]
 struct Consumer {
     ci: u32,
-    buf: u64,
+    buf: Buffer,
     log_size: u8,
     expected: VecDeque<Expect>,
     sn: u8,
@@ -51,7 +81,7 @@ struct Consumer {
 /// Host memory as the engine's DMA writes left it, and the consumers.
 pub struct CqStimulus {
     cqns: Vec<u32>,
-    next_buf: u64,
+    next_mtt: u32,
     mem: HashMap<u64, u64>,
     consumers: HashMap<u32, Consumer>,
     complaint: Option<String>,
@@ -67,7 +97,7 @@ impl CqStimulus {
         cqns.dedup();
         CqStimulus {
             cqns,
-            next_buf: 0x4_0000_0000,
+            next_mtt: EQS as u32 * MTT_PER_QUEUE,
             mem: HashMap::new(),
             consumers: HashMap::new(),
             complaint: None,
@@ -76,15 +106,21 @@ impl CqStimulus {
         }
     }
 
-    fn fresh_buf(&mut self) -> u64 {
-        self.next_buf += 0x20_0000;
-        self.next_buf
+    /// MTT entries for a new buffer, not handed out for a long while (so
+    /// no CQE of an older queue is where the consumer looks), with pages of
+    /// 4 to 16 KiB.
+    fn fresh_buf(&mut self, rng: &mut impl Rng) -> Buffer {
+        self.next_mtt = (self.next_mtt + MTT_PER_QUEUE) % MTT_ENTRIES;
+        Buffer {
+            mtt: self.next_mtt,
+            log_page: rng.gen_range(0..=2),
+        }
     }
 
     /// Read the CQE at `index` of a consumer's buffer, if software owns it.
     fn peek(&self, c: &Consumer) -> Option<Cqe> {
         let size = 1u32 << c.log_size;
-        let base = c.buf + (c.ci & (size - 1)) as u64 * 32;
+        let base = c.buf.entry(c.ci & (size - 1));
         let words = [0, 8, 16, 24].map(|o| self.mem.get(&(base + o)).copied().unwrap_or(0));
         let cqe = Cqe::unpack(&words);
         let written = self.mem.contains_key(&base);
@@ -188,7 +224,8 @@ impl CqStimulus {
                 let log_size = if eqn == 3 { 2 } else { 6 };
                 v.push(CqReq::Sw2HwEq {
                     eqn,
-                    buf: 0x1000_0000 + eqn as u64 * 0x20_0000,
+                    mtt: eqn as u32 * MTT_PER_QUEUE,
+                    log_page: 0,
                     log_size,
                     vector: eqn as u8 * 3,
                 });
@@ -214,11 +251,11 @@ impl CqStimulus {
         }
         vec![match rng.gen_range(0..100) {
             0..=5 => {
-                let buf = if rng.gen_range(0..30) == 0 {
-                    self.fresh_buf() + 8
-                } else {
-                    self.fresh_buf()
-                };
+                let mut buf = self.fresh_buf(rng);
+                if rng.gen_range(0..30) == 0 {
+                    // Pages larger than a queue may have.
+                    buf.log_page = rng.gen_range(MAX_LOG_PAGE + 1..=15);
+                }
                 let eqn = if rng.gen_range(0..30) == 0 {
                     NUM_EQS as u16 + 3
                 } else {
@@ -226,8 +263,14 @@ impl CqStimulus {
                 };
                 CqReq::Sw2HwCq {
                     cqn,
-                    buf,
-                    log_size: rng.gen_range(1..=5),
+                    mtt: buf.mtt,
+                    log_page: buf.log_page,
+                    // Now and then a queue over more than one page.
+                    log_size: if rng.gen_range(0..8) == 0 {
+                        rng.gen_range(7..=9)
+                    } else {
+                        rng.gen_range(1..=5)
+                    },
                     eqn,
                 }
             }
@@ -248,10 +291,11 @@ impl CqStimulus {
                 }
             }
             67..=71 => {
-                let buf = self.fresh_buf();
+                let buf = self.fresh_buf(rng);
                 CqReq::Resize {
                     cqn,
-                    buf,
+                    mtt: buf.mtt,
+                    log_page: buf.log_page,
                     log_size: rng.gen_range(1..=6),
                 }
             }
@@ -374,8 +418,13 @@ impl Stimulus for CqStimulus {
         let ok = resp.status == status::OK;
         match *req {
             CqReq::Sw2HwCq {
-                cqn, buf, log_size, ..
+                cqn,
+                mtt,
+                log_page,
+                log_size,
+                ..
             } if ok => {
+                let buf = Buffer { mtt, log_page };
                 self.consumers.insert(
                     cqn,
                     Consumer {
@@ -396,7 +445,13 @@ impl Stimulus for CqStimulus {
                 }
                 stats.cqes += 1;
             }
-            CqReq::Resize { cqn, buf, log_size } if ok => {
+            CqReq::Resize {
+                cqn,
+                mtt,
+                log_page,
+                log_size,
+            } if ok => {
+                let buf = Buffer { mtt, log_page };
                 if let Some(c) = self.consumers.get_mut(&cqn) {
                     c.expected.push_back(Expect::Resize { buf, log_size });
                 }
@@ -413,6 +468,10 @@ impl Stimulus for CqStimulus {
     fn finish(stats: &mut CqStats, cycles: u64) {
         stats.cycles = cycles;
     }
+
+    fn initial_memory() -> SparseIcm {
+        SparseIcm::with_mtt(MTT_TABLE, mtt_page)
+    }
 }
 
 /// A fresh differential run of `n` requests against `dut`.
@@ -425,7 +484,8 @@ pub fn differential<T>(
 where
     T: Transactor<Req = CqReq, Resp = CqResp> + ?Sized,
 {
-    let mut diff = Differential::new(Golden::new(CqModel::new()), CqStimulus::new(rng));
+    let model = Golden::with_memory(CqModel::new(), CqStimulus::initial_memory());
+    let mut diff = Differential::new(model, CqStimulus::new(rng));
     diff.run(dut, rng, n, progress)?;
     Ok(diff.stats().clone())
 }
