@@ -10,12 +10,12 @@
 //! A request is held until the block answers it: **IDLE**, then for CQ
 //! requests **LOOKUP** (with **WRITEBACK** and **FILL** on a miss), then
 //! **EXEC** (every check and the new contexts, combinational), then
-//! **CQE_MTT** (read the MTT entry of the page the CQE falls in: a queue's
+//! **MTT** (read the MTT entry of the page the CQE falls in: a queue's
 //! context names its buffer by MTT index and page size, as mlx4's does)
 //! and **CQE** (the CQE's beats), **EQE** (find room on the target EQ, or
-//! report its overflow to the EQ that takes EQ_OVERFLOW), **EQE_MTT** and
-//! **EQE_WRITE** (the EQE's beats, the EQ's producer index, its interrupt)
-//! and **RESPOND**.
+//! report its overflow to the EQ that takes EQ_OVERFLOW), **MTT** again for
+//! the EQE's page and **EQE_WRITE** (the EQE's beats, the EQ's producer
+//! index, its interrupt) and **RESPOND**.
 //! Arguments arrive as 64-bit lanes (`req_a` to `req_d`, per request as in
 //! `sim/src/blocks/cq.rs`) and CQE or EQE words, so the datapath never
 //! widens a narrow signal; field positions come from [`super::layout`].
@@ -65,8 +65,7 @@ const S_EQE: u64 = 6;
 const S_EQE_WRITE: u64 = 7;
 const S_RESPOND: u64 = 8;
 const S_REROUTE: u64 = 9;
-const S_CQE_MTT: u64 = 10;
-const S_EQE_MTT: u64 = 11;
+const S_MTT: u64 = 10;
 
 #[derive(LogicBlock)]
 pub struct CqUnit<const IDX: usize, const LINES: usize> {
@@ -132,13 +131,13 @@ pub struct CqUnit<const IDX: usize, const LINES: usize> {
     nc2: DFF<Bits<64>>,
     nc3: DFF<Bits<64>>,
     have_cqe: DFF<Bit>,
-    /// The CQE's offset in its queue, the queue's buffer word (MTT index
-    /// and page size), and the bus address its MTT entry gives.
+    /// The CQE's offset in its queue and the queue's buffer word (MTT
+    /// index and page size).
     cqe_off: DFF<Bits<64>>,
     cqe_w1: DFF<Bits<30>>,
-    cqe_addr: DFF<Bits<64>>,
-    /// The EQE's bus address.
-    eqe_addr: DFF<Bits<64>>,
+    /// MTT translates an EQE (else the CQE); the bus address it gave.
+    xl_eq: DFF<Bit>,
+    entry_addr: DFF<Bits<64>>,
     cw0: DFF<Bits<64>>,
     cw1: DFF<Bits<64>>,
     cw2: DFF<Bits<64>>,
@@ -318,8 +317,7 @@ pub struct CqUnit<const IDX: usize, const LINES: usize> {
     s_eqe_write: Constant<Bits<4>>,
     s_respond: Constant<Bits<4>>,
     s_reroute: Constant<Bits<4>>,
-    s_cqe_mtt: Constant<Bits<4>>,
-    s_eqe_mtt: Constant<Bits<4>>,
+    s_mtt: Constant<Bits<4>>,
     op_sw2hw_cq: Constant<Bits<4>>,
     op_hw2sw_cq: Constant<Bits<4>>,
     op_resize: Constant<Bits<4>>,
@@ -507,8 +505,8 @@ impl<const IDX: usize, const LINES: usize> Default for CqUnit<IDX, LINES> {
             have_cqe: Default::default(),
             cqe_off: Default::default(),
             cqe_w1: Default::default(),
-            cqe_addr: Default::default(),
-            eqe_addr: Default::default(),
+            xl_eq: Default::default(),
+            entry_addr: Default::default(),
             cw0: Default::default(),
             cw1: Default::default(),
             cw2: Default::default(),
@@ -679,8 +677,7 @@ impl<const IDX: usize, const LINES: usize> Default for CqUnit<IDX, LINES> {
             s_eqe_write: c(S_EQE_WRITE),
             s_respond: c(S_RESPOND),
             s_reroute: c(S_REROUTE),
-            s_cqe_mtt: c(S_CQE_MTT),
-            s_eqe_mtt: c(S_EQE_MTT),
+            s_mtt: c(S_MTT),
             op_sw2hw_cq: c(op::SW2HW_CQ),
             op_hw2sw_cq: c(op::HW2SW_CQ),
             op_resize: c(op::RESIZE),
@@ -763,11 +760,11 @@ impl<const IDX: usize, const LINES: usize> Logic for CqUnit<IDX, LINES> {
     fn update(&mut self) {
         dff_setup!(
             self, clock, line_valid, line_dirty, fsm, beat, got, st, nc0, nc1, nc2, nc3, have_cqe,
-            cqe_off, cqe_w1, cqe_addr, eqe_addr, cw0, cw1, cw2, cw3, have_ev, ev_eqn, ew0, ew1,
-            ew2, ew3, out_valid, out_status, out_kind, out_ctx0, out_ctx1, out_ctx2, out_ctx3,
-            eq0_0, eq0_1, eq0_2, eq0_3, eq1_0, eq1_1, eq1_2, eq1_3, eq2_0, eq2_1, eq2_2, eq2_3,
-            eq3_0, eq3_1, eq3_2, eq3_3, eq4_0, eq4_1, eq4_2, eq4_3, eq5_0, eq5_1, eq5_2, eq5_3,
-            eq6_0, eq6_1, eq6_2, eq6_3, eq7_0, eq7_1, eq7_2, eq7_3
+            cqe_off, cqe_w1, xl_eq, entry_addr, cw0, cw1, cw2, cw3, have_ev, ev_eqn, ew0, ew1, ew2,
+            ew3, out_valid, out_status, out_kind, out_ctx0, out_ctx1, out_ctx2, out_ctx3, eq0_0,
+            eq0_1, eq0_2, eq0_3, eq1_0, eq1_1, eq1_2, eq1_3, eq2_0, eq2_1, eq2_2, eq2_3, eq3_0,
+            eq3_1, eq3_2, eq3_3, eq4_0, eq4_1, eq4_2, eq4_3, eq5_0, eq5_1, eq5_2, eq5_3, eq6_0,
+            eq6_1, eq6_2, eq6_3, eq7_0, eq7_1, eq7_2, eq7_3
         );
         self.ram0.read_clock.next = self.clock.val();
         self.ram1.read_clock.next = self.clock.val();
@@ -948,7 +945,7 @@ impl<const IDX: usize, const LINES: usize> Logic for CqUnit<IDX, LINES> {
         // size (4, then two bits the checks keep zero).
         self.xl_w1.next = self.cqe_w1.q.val();
         self.xl_off.next = self.cqe_off.q.val();
-        if self.fsm.q.val() == self.s_eqe_mtt.val() {
+        if self.xl_eq.q.val() {
             self.xl_w1.next = self.t1.val().get_bits::<30>(0);
             self.xl_off.next = self.eqe_off.val();
         }
@@ -1510,7 +1507,8 @@ impl<const IDX: usize, const LINES: usize> Logic for CqUnit<IDX, LINES> {
             self.fsm.d.next = self.s_respond.val();
             if (self.status.val() == self.ok.val()) | self.cq_error.val() {
                 if self.do_cqe.val() {
-                    self.fsm.d.next = self.s_cqe_mtt.val();
+                    self.xl_eq.d.next = false;
+                    self.fsm.d.next = self.s_mtt.val();
                 } else if self.fire.val()
                     | self.cq_error.val()
                     | (self.req_op.val() == self.op_event.val())
@@ -1518,8 +1516,9 @@ impl<const IDX: usize, const LINES: usize> Logic for CqUnit<IDX, LINES> {
                     self.fsm.d.next = self.s_eqe.val();
                 }
             }
-        } else if self.fsm.q.val() == self.s_cqe_mtt.val() {
-            // One ICM read (beat 0 of the MTT entry), then its answer.
+        } else if self.fsm.q.val() == self.s_mtt.val() {
+            // One ICM read (word 0 of the MTT entry), then its answer: on to
+            // the CQE's or the EQE's beats.
             if !self.beat.q.val().any() {
                 self.icm_req_valid.next = true;
                 self.icm_req_table.next = true;
@@ -1529,13 +1528,16 @@ impl<const IDX: usize, const LINES: usize> Logic for CqUnit<IDX, LINES> {
                 }
             }
             if self.icm_rsp_valid.val() {
-                self.cqe_addr.d.next = self.xl_addr.val();
+                self.entry_addr.d.next = self.xl_addr.val();
                 self.beat.d.next = self.zero3.val();
                 self.fsm.d.next = self.s_cqe.val();
+                if self.xl_eq.q.val() {
+                    self.fsm.d.next = self.s_eqe_write.val();
+                }
             }
         } else if self.fsm.q.val() == self.s_cqe.val() {
             self.dma_valid.next = true;
-            self.dma_addr.next = self.cqe_addr.q.val() + self.beat_off.val();
+            self.dma_addr.next = self.entry_addr.q.val() + self.beat_off.val();
             self.dma_data.next = self.cw0.q.val();
             if self.beat.q.val() == self.one3.val() {
                 self.dma_data.next = self.cw1.q.val();
@@ -1559,7 +1561,8 @@ impl<const IDX: usize, const LINES: usize> Logic for CqUnit<IDX, LINES> {
             self.fsm.d.next = self.s_respond.val();
             if self.have_ev.q.val() & self.t_live.val() {
                 if !self.t_full.val() {
-                    self.fsm.d.next = self.s_eqe_mtt.val();
+                    self.xl_eq.d.next = true;
+                    self.fsm.d.next = self.s_mtt.val();
                 } else if self.rtype.val() != self.ev_overflow.val() {
                     // Report the overflow instead, routed like any event.
                     self.ew0.d.next = (self.ev_overflow.val() << self.sh_etype.val())
@@ -1574,23 +1577,9 @@ impl<const IDX: usize, const LINES: usize> Logic for CqUnit<IDX, LINES> {
             self.have_ev.d.next = self.route_hit.val();
             self.ev_eqn.d.next = self.route_eqn.val();
             self.fsm.d.next = self.s_eqe.val();
-        } else if self.fsm.q.val() == self.s_eqe_mtt.val() {
-            if !self.beat.q.val().any() {
-                self.icm_req_valid.next = true;
-                self.icm_req_table.next = true;
-                self.icm_req_entry.next = self.xl_entry.val();
-                if self.icm_req_ready.val() {
-                    self.beat.d.next = self.one3.val();
-                }
-            }
-            if self.icm_rsp_valid.val() {
-                self.eqe_addr.d.next = self.xl_addr.val();
-                self.beat.d.next = self.zero3.val();
-                self.fsm.d.next = self.s_eqe_write.val();
-            }
         } else if self.fsm.q.val() == self.s_eqe_write.val() {
             self.dma_valid.next = true;
-            self.dma_addr.next = self.eqe_addr.q.val() + self.beat_off.val();
+            self.dma_addr.next = self.entry_addr.q.val() + self.beat_off.val();
             self.dma_data.next = self.ew0.q.val();
             if self.beat.q.val() == self.one3.val() {
                 self.dma_data.next = self.ew1.q.val();
