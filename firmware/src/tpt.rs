@@ -4,7 +4,7 @@
 //! TPT keeps its MPT and MTT tables in the ICM the driver mapped (each
 //! call is given the block's memory, [`crate::icm_window::IcmWindow`]).
 
-use crate::cmd::mpt::MlxMpt;
+use crate::cmd::mpt::{MlxMpt, TptEntry};
 use crate::icm_window;
 use crate::status::{CmdResult, Status};
 use hca_abi::memory::BlockMemory;

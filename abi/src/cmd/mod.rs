@@ -2,9 +2,9 @@
 //! each defined once with [`crate::mailbox_layout!`]: the EQ and CQ
 //! contexts, SET_PORT's InfiniBand form, DIAG_RPRT's counters, and the MAD
 //! header and SMP attributes MAD_IFC carries, QUERY_FW, MOD_STAT_CFG,
-//! QUERY_DEV_CAP, QUERY_PORT, QUERY_ADAPTER and INIT_HCA. The values the
-//! firmware answers with stay in `hca-firmware`'s `cmd`, and so does mlx4's
-//! MPT entry, whose translation to the TPT's entry is the firmware's.
+//! QUERY_DEV_CAP, QUERY_PORT, QUERY_ADAPTER, INIT_HCA and the MPT entry
+//! (`mr`). The values the firmware answers with stay in `hca-firmware`'s
+//! `cmd`, and so does the MPT entry's translation to the TPT's.
 
 pub mod adapter;
 pub mod caps;
@@ -14,4 +14,5 @@ pub mod eq;
 pub mod fw;
 pub mod init_hca;
 pub mod mad;
+pub mod mr;
 pub mod port;
