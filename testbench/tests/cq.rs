@@ -32,7 +32,8 @@ on_every_backend! {
 
 use hca_abi::SparseIcm;
 use hca_rtl::cq::{
-    event, status, Arm, CqReq, CqResp, Cqe, Eqe, CQE_OPCODE_RESIZE, MAX_LOG_PAGE, MTT_TABLE,
+    event, status, Arm, CqReq, CqResp, Cqe, Eqe, CQC_TABLE, CQE_OPCODE_RESIZE, MAX_LOG_PAGE,
+    MTT_TABLE,
 };
 use hca_sim::blocks::cq::CqTransactor;
 use hca_sim::Backend;
@@ -321,5 +322,30 @@ on_every_backend! {
         // Pages larger than a queue may have are refused.
         let huge = CqReq::Sw2HwCq { cqn: 8, mtt: 40, log_page: MAX_LOG_PAGE + 1, log_size: 8, eqn: 2 };
         assert_eq!(run(&mut dut, huge).status, status::BAD_PARAM, "{backend}");
+    }
+}
+
+on_every_backend! {
+    fn a_destroyed_cq_is_never_written_back(backend: Backend) {
+        // HW2SW_CQ leaves the freed context in ICM at once and keeps nothing
+        // of it: mlx4 may unmap (and reuse) that ICM as soon as the command
+        // completes. CQ 3 and CQ 19 share a line of the 16-line cache.
+        let mut dut = engine(backend);
+        add_eq(&mut dut, 0, 4, 1, &[]);
+        add_cq(&mut dut, 3, 2, 0);
+        complete(&mut dut, 3, 1, false);
+        assert_eq!(run(&mut dut, CqReq::Hw2SwCq { cqn: 3 }).status, status::OK);
+        for w in 0..4u8 {
+            assert_eq!(dut.mem.word(CQC_TABLE, 3, w), 0, "{backend}: the freed context is in ICM");
+            dut.mem.host_write(CQC_TABLE, 3, w, 0x5e17_0000 + w as u64);
+        }
+        // CQ 19 takes the line; nothing of CQ 3 is written back over what
+        // the host put there.
+        add_cq(&mut dut, 19, 2, 0);
+        complete(&mut dut, 19, 2, false);
+        run(&mut dut, CqReq::Hw2SwCq { cqn: 19 });
+        for w in 0..4u8 {
+            assert_eq!(dut.mem.word(CQC_TABLE, 3, w), 0x5e17_0000 + w as u64, "{backend}: word {w}");
+        }
     }
 }

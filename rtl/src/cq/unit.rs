@@ -15,7 +15,10 @@
 //! and **CQE** (the CQE's beats), **EQE** (find room on the target EQ, or
 //! report its overflow to the EQ that takes EQ_OVERFLOW), **MTT** again for
 //! the EQE's page and **EQE_WRITE** (the EQE's beats, the EQ's producer
-//! index, its interrupt) and **RESPOND**.
+//! index, its interrupt) and **RESPOND**. HW2SW_CQ goes through **FLUSH**:
+//! the freed context is written to ICM and its line dropped, so nothing of
+//! it is written back later (mlx4 unmaps a table's ICM once its last object
+//! is gone).
 //! Arguments arrive as 64-bit lanes (`req_a` to `req_d`, per request as in
 //! `sim/src/blocks/cq.rs`) and CQE or EQE words, so the datapath never
 //! widens a narrow signal; field positions come from [`super::layout`].
@@ -66,6 +69,7 @@ const S_EQE_WRITE: u64 = 7;
 const S_RESPOND: u64 = 8;
 const S_REROUTE: u64 = 9;
 const S_MTT: u64 = 10;
+const S_FLUSH: u64 = 11;
 
 #[derive(LogicBlock)]
 pub struct CqUnit<const IDX: usize, const LINES: usize> {
@@ -318,6 +322,7 @@ pub struct CqUnit<const IDX: usize, const LINES: usize> {
     s_respond: Constant<Bits<4>>,
     s_reroute: Constant<Bits<4>>,
     s_mtt: Constant<Bits<4>>,
+    s_flush: Constant<Bits<4>>,
     op_sw2hw_cq: Constant<Bits<4>>,
     op_hw2sw_cq: Constant<Bits<4>>,
     op_resize: Constant<Bits<4>>,
@@ -678,6 +683,7 @@ impl<const IDX: usize, const LINES: usize> Default for CqUnit<IDX, LINES> {
             s_respond: c(S_RESPOND),
             s_reroute: c(S_REROUTE),
             s_mtt: c(S_MTT),
+            s_flush: c(S_FLUSH),
             op_sw2hw_cq: c(op::SW2HW_CQ),
             op_hw2sw_cq: c(op::HW2SW_CQ),
             op_resize: c(op::RESIZE),
@@ -1505,6 +1511,10 @@ impl<const IDX: usize, const LINES: usize> Logic for CqUnit<IDX, LINES> {
                 self.have_ev.d.next = true;
             }
             self.fsm.d.next = self.s_respond.val();
+            if (self.status.val() == self.ok.val()) & (self.req_op.val() == self.op_hw2sw_cq.val())
+            {
+                self.fsm.d.next = self.s_flush.val();
+            }
             if (self.status.val() == self.ok.val()) | self.cq_error.val() {
                 if self.do_cqe.val() {
                     self.xl_eq.d.next = false;
@@ -1514,6 +1524,21 @@ impl<const IDX: usize, const LINES: usize> Logic for CqUnit<IDX, LINES> {
                     | (self.req_op.val() == self.op_event.val())
                 {
                     self.fsm.d.next = self.s_eqe.val();
+                }
+            }
+        } else if self.fsm.q.val() == self.s_flush.val() {
+            // The freed (all-zero) context to ICM, four beats, then the line
+            // is neither valid nor dirty.
+            self.icm_req_valid.next = true;
+            self.icm_req_write.next = true;
+            self.icm_req_data.next = self.zero.val();
+            if self.icm_req_ready.val() {
+                self.beat.d.next = self.beat.q.val() + self.one3.val();
+                if self.beat.q.val() == self.last_beat.val() {
+                    self.beat.d.next = self.zero3.val();
+                    self.line_valid.d.next = self.line_valid.q.val() & !self.onehot.val();
+                    self.line_dirty.d.next = self.line_dirty.q.val() & !self.onehot.val();
+                    self.fsm.d.next = self.s_respond.val();
                 }
             }
         } else if self.fsm.q.val() == self.s_mtt.val() {
