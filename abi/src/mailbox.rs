@@ -65,19 +65,17 @@ impl MbField {
     }
 }
 
+/// A field's type in a mailbox: a layout value (to and from the 64 bits
+/// it travels in, shared with `icm_layout!`) and the bytes it may span.
 #[doc(hidden)]
-pub trait MbValue: Copy {
+pub trait MbValue: crate::icm_layout::FieldValue {
     const BYTES: usize;
-    fn to_u64(self) -> u64;
-    fn from_u64(v: u64) -> Self;
 }
 
 macro_rules! mb_value {
     ($($t:ty),*) => {$(
         impl MbValue for $t {
             const BYTES: usize = std::mem::size_of::<$t>();
-            fn to_u64(self) -> u64 { self as u64 }
-            fn from_u64(v: u64) -> Self { v as $t }
         }
     )*};
 }
@@ -85,12 +83,6 @@ mb_value!(u8, u16, u32, u64);
 
 impl MbValue for bool {
     const BYTES: usize = 1;
-    fn to_u64(self) -> u64 {
-        self as u64
-    }
-    fn from_u64(v: u64) -> Self {
-        v != 0
-    }
 }
 
 /// Define a mailbox: `Name, size_in_bytes, { fields }`.
@@ -124,7 +116,7 @@ macro_rules! mailbox_layout {
                 let mut buf = vec![0u8; Self::SIZE];
                 let mut i = 0;
                 $(
-                    Self::FIELDS[i].set(&mut buf, $crate::mailbox::MbValue::to_u64(self.$name));
+                    Self::FIELDS[i].set(&mut buf, $crate::icm_layout::FieldValue::to_u64(self.$name));
                     i += 1;
                 )*
                 let _ = i;
@@ -135,7 +127,7 @@ macro_rules! mailbox_layout {
             pub fn decode(buf: &[u8]) -> Self {
                 let mut i = 0;
                 $(
-                    let $name = <$t as $crate::mailbox::MbValue>::from_u64(Self::FIELDS[i].get(buf));
+                    let $name = <$t as $crate::icm_layout::FieldValue>::from_u64(Self::FIELDS[i].get(buf));
                     i += 1;
                 )*
                 let _ = i;

@@ -198,9 +198,4 @@ impl<S: Stimulus> Differential<S> {
     pub fn stats(&self) -> &S::Stats {
         &self.stats
     }
-
-    /// The memory the design's ports reached.
-    pub fn dut_memory(&self) -> &SparseIcm {
-        &self.dut_mem
-    }
 }

@@ -71,12 +71,8 @@ impl TptModel {
         match op {
             // The host's own writes to ICM: not the block's, carried out on
             // its memory as the testbench's environment carries them out.
-            TptOp::HostWriteMpt => {
-                write_entry(mem, MPT_TABLE, req.key & MASK24, &req.entry.pack());
-                OK
-            }
-            TptOp::HostWriteMtt => {
-                mem.icm_write(MTT_TABLE, req.mtt & MASK24, 0, req.addr);
+            TptOp::HostWriteMpt | TptOp::HostWriteMtt => {
+                host_write(req, mem);
                 OK
             }
             TptOp::SyncTpt => {
@@ -265,6 +261,20 @@ impl TptModel {
         }
         OK
     }
+}
+
+/// Carry out a host write to ICM (`HostWriteMpt`, `HostWriteMtt`) on
+/// `mem`; whether `req` was one. The model and the clocked backends'
+/// environment both carry them out here.
+pub fn host_write(req: &TptReq, mem: &mut dyn BlockMemory) -> bool {
+    match TptOp::from_code(req.op) {
+        Some(TptOp::HostWriteMpt) => {
+            write_entry(mem, MPT_TABLE, req.key & MASK24, &req.entry.pack())
+        }
+        Some(TptOp::HostWriteMtt) => mem.icm_write(MTT_TABLE, req.mtt & MASK24, 0, req.addr),
+        _ => return false,
+    }
+    true
 }
 
 /// MPT entry `index` as ICM holds it (for checkers: the block itself may

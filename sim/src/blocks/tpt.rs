@@ -14,9 +14,6 @@ use std::path::Path;
 /// Lines in the RTL's MPT cache; the model mirrors them.
 pub use hca_rtl::tpt::LINES as CACHE_LINES;
 
-/// ICM tables as the TPT numbers them on its port.
-pub use hca_rtl::tpt::{MPT_TABLE, MTT_TABLE};
-
 crate::bind_block! {
     rtl: TptUnit16,
     verilated: verilated::tpt::Model,
@@ -113,16 +110,7 @@ impl StreamBlock for TptStreams {
 
     /// The host writes ICM itself, bypassing the block's port.
     fn env_request(_env: &mut IcmBfm, r: &TptReq, mem: &mut dyn BlockMemory) -> Option<TptResp> {
-        match TptOp::from_code(r.op)? {
-            TptOp::HostWriteMpt => {
-                for (beat, w) in r.entry.pack().iter().enumerate() {
-                    mem.icm_write(MPT_TABLE, r.key & 0xff_ffff, beat as u8, *w);
-                }
-            }
-            TptOp::HostWriteMtt => mem.icm_write(MTT_TABLE, r.mtt & 0xff_ffff, 0, r.addr),
-            _ => return None,
-        }
-        Some(TptResp::default())
+        hca_rtl::tpt::model::host_write(r, mem).then(TptResp::default)
     }
 
     const NAME: &'static str = "TPT";
