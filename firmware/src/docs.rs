@@ -2,9 +2,9 @@
 //! (mailbox layouts, the capability table, the BAR0 map, the statuses),
 //! so a test can hold the docs to the code.
 
-use crate::cmd::{adapter, caps, cq, diag, eq, fw, init_hca, mad, mpt, port};
 use crate::mailbox::{markdown, MbField};
 use crate::status::Status;
+use crate::{caps, cq, eq, fw, hca, mad, mr, port};
 
 fn values(fields: &[MbField], bytes: &[u8]) -> String {
     let mut s = String::from("| offset[bits] | field | value | meaning |\n|---|---|---|---|\n");
@@ -43,7 +43,7 @@ pub fn tables() -> Vec<(&'static str, String)> {
         ),
         (
             "port-caps",
-            values(caps::QueryPortOut::FIELDS, &caps::port_caps().encode()),
+            values(port::QueryPortOut::FIELDS, &port::port_caps().encode()),
         ),
         (
             "query-fw",
@@ -54,18 +54,18 @@ pub fn tables() -> Vec<(&'static str, String)> {
             "mod-stat-cfg-query",
             markdown(fw::ModStatCfgQueryOut::FIELDS),
         ),
-        ("query-adapter", markdown(adapter::QueryAdapterOut::FIELDS)),
-        ("init-hca", markdown(init_hca::InitHca::FIELDS)),
+        ("query-adapter", markdown(hca::QueryAdapterOut::FIELDS)),
+        ("init-hca", markdown(hca::InitHca::FIELDS)),
         ("eq-context", markdown(eq::EqContext::FIELDS)),
         ("cq-context", markdown(cq::CqContext::FIELDS)),
         ("set-port", markdown(port::SetPortIbIn::FIELDS)),
-        ("mpt", markdown(mpt::MlxMpt::FIELDS)),
+        ("mpt", markdown(mr::MlxMpt::FIELDS)),
         ("mad-header", markdown(mad::MadHeader::FIELDS)),
         ("node-info", markdown(mad::NodeInfo::FIELDS)),
         ("port-info", markdown(mad::PortInfo::FIELDS)),
-        ("transport-errors", markdown(diag::TransportErrors::FIELDS)),
+        ("transport-errors", markdown(hca::TransportErrors::FIELDS)),
         ("statuses", statuses),
-        ("commands", crate::firmware::commands::markdown()),
+        ("commands", crate::cmd::markdown()),
     ]
 }
 

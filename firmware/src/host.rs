@@ -4,12 +4,12 @@
 //! drive the firmware through it exactly as a driver would, over BAR0.
 
 use crate::bar0::{self, hcr};
-use crate::cmd::{eq::EqContext, init_hca::InitHca};
-use crate::firmware::{Command, Firmware};
 use crate::hostmem::{FlatMemory, HostMemory};
 use crate::icm::ICM_PAGE;
 use crate::opcode as op;
 use crate::status::Status;
+use crate::{eq::EqContext, hca::InitHca};
+use crate::{Command, Firmware};
 
 /// Where the test host's memory starts, and how much there is.
 pub const MEM_BASE: u64 = 0x10_0000;
@@ -185,7 +185,7 @@ impl Host {
                 ..Default::default()
             })
             .status;
-        let mut out = vec![0u8; crate::cmd::mad::MAD_BYTES];
+        let mut out = vec![0u8; crate::mad::MAD_BYTES];
         self.mem.read(self.outbox, &mut out).unwrap();
         (s, out)
     }
@@ -212,7 +212,7 @@ impl Host {
     /// The INIT_HCA parameters bring-up uses.
     pub fn init_hca_params() -> InitHca {
         InitHca {
-            version: crate::cmd::init_hca::INIT_HCA_VERSION,
+            version: crate::hca::INIT_HCA_VERSION,
             cacheline_sz: (2 << 5) | (1 << 4),
             flags: 1,
             qpc_base: 0,
@@ -250,7 +250,7 @@ impl Host {
     pub fn bring_up(&mut self) {
         let (s, fw) = self.cmd_out(op::QUERY_FW, 0, 0);
         assert_eq!(s, Status::Ok);
-        let fw = crate::cmd::fw::QueryFwOut::decode(&fw);
+        let fw = crate::fw::QueryFwOut::decode(&fw);
         let fa_pages = (fw.fw_pages as u64).next_power_of_two();
         let fa = self.alloc(fa_pages * ICM_PAGE, fa_pages * ICM_PAGE);
         assert_eq!(
@@ -275,7 +275,7 @@ impl Host {
         let p = Self::init_hca_params();
         assert_eq!(self.map_icm(p.eqc_base, 1), Status::Ok);
         assert_eq!(self.map_icm(p.mtt_base, 4), Status::Ok);
-        let caps = crate::cmd::caps::device_caps();
+        let caps = crate::caps::device_caps();
         for (base, log, entry) in [
             (p.qpc_base, p.log_num_qps, caps.qpc_entry_sz),
             (p.cqc_base, p.log_num_cqs, caps.cqc_entry_sz),
@@ -309,7 +309,7 @@ impl Host {
             .collect();
         self.write_mtt(mtt, &pages);
         let ctx = EqContext {
-            flags: crate::cmd::eq::STATE_ARMED << 8,
+            flags: hca_abi::cmd::eq::STATE_ARMED << 8,
             log_eq_size: log,
             intr: vector,
             mtt_base_addr_l: (mtt * 8) as u32,
@@ -327,7 +327,7 @@ impl Host {
             .map(|_| self.alloc(ICM_PAGE, ICM_PAGE))
             .collect();
         self.write_mtt(mtt, &pages);
-        let ctx = crate::cmd::cq::CqContext {
+        let ctx = crate::cq::CqContext {
             log_size: log,
             comp_eqn: eqn,
             mtt_base_addr_l: (mtt * 8) as u32,
@@ -343,7 +343,7 @@ impl Host {
         d[..4].copy_from_slice(&((sn as u32 & 3) << 28 | (cmd as u32) << 24 | cqn).to_be_bytes());
         d[4..].copy_from_slice(&(ci & 0xff_ffff).to_be_bytes());
         self.fw
-            .uar_write(crate::cmd::cq::ARM_DOORBELL, &d, &mut self.mem);
+            .uar_write(crate::cq::ARM_DOORBELL, &d, &mut self.mem);
     }
 
     /// Ring EQ `eqn`'s doorbell in UAR page `eqn / 4`.

@@ -5,21 +5,35 @@
 //! page table. It touches host memory only through [`HostMemory`], so the
 //! same firmware runs under the vhost-user PCI device (`sim/`), in tests
 //! and in tools. See `docs/firmware.md`.
+//!
+//! One file per object, as mlx4 has them, each with its handlers and its
+//! rows of the command table (`cmd.rs` lists the files): `fw`, `caps`,
+//! `icm`, `hca`, `port`, `eq`, `cq`, `qp`, `mr`, `mad`. The mailboxes are
+//! the ABI crate's (`hca_abi::cmd`); what the firmware answers with is
+//! here. `blocks` drives the RTL blocks the commands run on.
 
 #![forbid(unsafe_code)]
 
+pub mod blocks;
+pub mod caps;
 pub mod cmd;
-pub mod cqeq;
+pub mod cq;
 pub mod docs;
-pub mod firmware;
+pub mod eq;
+mod firmware;
+pub mod fw;
+pub mod hca;
 pub mod host;
 pub mod icm;
-pub mod icm_window;
-pub mod sma;
-pub mod tpt;
+pub mod mad;
+pub mod mr;
+pub mod port;
+pub mod qp;
 pub mod trace;
 
-pub use firmware::{Command, Firmware};
+pub use cmd::Command;
+pub use firmware::Firmware;
+pub(crate) use firmware::State;
 // What the firmware shares with the driver lives in the ABI crate; the
 // old paths (`crate::status`, `crate::mailbox_layout!`, ...) stay.
 pub use hca_abi::{bar0, hostmem, mailbox, mailbox_layout, opcode, status};

@@ -3,10 +3,11 @@
 //! and changes nothing.
 
 use hca_firmware::bar0;
-use hca_firmware::cmd::{adapter, caps, fw, init_hca::InitHca};
+use hca_firmware::hca::{self as adapter, InitHca};
 use hca_firmware::host::{Host, MEM_BASE, MEM_SIZE};
 use hca_firmware::icm::ICM_PAGE;
 use hca_firmware::opcode as op;
+use hca_firmware::{caps, fw};
 use hca_firmware::{Command, Status};
 
 const OUTSIDE: u64 = MEM_BASE + MEM_SIZE as u64 + 0x10_0000;
@@ -103,7 +104,7 @@ fn query_fw_and_dev_cap_say_what_the_device_is() {
     assert_eq!(1u64 << (c.uar_sz + 20), bar0::BAR2_SIZE);
     let (s, out) = h.cmd_out(op::QUERY_PORT, 0, 1);
     assert_eq!(s, Status::Ok);
-    assert_eq!(caps::QueryPortOut::decode(&out).ib_mtu, 5);
+    assert_eq!(hca_firmware::port::QueryPortOut::decode(&out).ib_mtu, 5);
 }
 
 #[test]
@@ -385,7 +386,7 @@ fn narrow_hcr_writes_are_ignored() {
 
 #[test]
 fn special_qps_and_ports() {
-    use hca_firmware::cmd::port::SetPortIbIn;
+    use hca_firmware::port::SetPortIbIn;
     let mut h = Host::default();
     refused(&mut h, Status::BadSysState, |h| {
         h.cmd(op::CONF_SPECIAL_QP, 0, 0, 0x40)
@@ -462,7 +463,7 @@ fn special_qps_and_ports() {
 
 #[test]
 fn mad_ifc_answers_as_the_subnet_management_agent() {
-    use hca_firmware::cmd::mad::*;
+    use hca_firmware::mad::*;
     let mut h = Host::default();
     h.bring_up();
     let get = |attr: u16, attr_mod: u32| {
@@ -488,10 +489,10 @@ fn mad_ifc_answers_as_the_subnet_management_agent() {
     assert_eq!(out[3], METHOD_GET_RESP);
     assert_eq!(
         u32::from_be_bytes(out[84..88].try_into().unwrap()),
-        hca_firmware::sma::DEFAULT_CAP_MASK
+        hca_firmware::mad::DEFAULT_CAP_MASK
     );
     // After SET_PORT, PortInfo reports its capability mask.
-    let set = hca_firmware::cmd::port::SetPortIbIn {
+    let set = hca_firmware::port::SetPortIbIn {
         change_vl: true,
         vl_cap: 1,
         capability_mask: 0x0201_0800,
@@ -522,7 +523,7 @@ fn diag_rprt_gives_the_transport_error_counters() {
     for port in [0, 1] {
         let (s, out) = h.cmd_out(op::DIAG_RPRT, 2, port);
         assert_eq!(s, Status::Ok);
-        let e = hca_firmware::cmd::diag::TransportErrors::decode(&out);
+        let e = hca_firmware::hca::TransportErrors::decode(&out);
         assert_eq!(e, Default::default(), "no traffic, no errors");
     }
     refused(&mut h, Status::BadParam, |h| {
@@ -590,8 +591,8 @@ fn every_mailbox_outside_host_memory_is_a_bus_error_and_changes_nothing() {
 
 /// The DMA region mlx4_ib's get_dma_mr registers: MPT `index`, physical,
 /// start 0, length 2^64 - 1.
-fn dma_mr(index: u32, tag: u8) -> hca_firmware::cmd::mpt::MlxMpt {
-    use hca_firmware::cmd::mpt::*;
+fn dma_mr(index: u32, tag: u8) -> hca_firmware::mr::MlxMpt {
+    use hca_firmware::mr::*;
     MlxMpt {
         owner: OWNER_SW,
         mio: true,
@@ -610,7 +611,7 @@ fn dma_mr(index: u32, tag: u8) -> hca_firmware::cmd::mpt::MlxMpt {
 
 #[test]
 fn memory_regions_on_the_tpt() {
-    use hca_firmware::cmd::mpt::MlxMpt;
+    use hca_firmware::mr::MlxMpt;
     let mut h = Host::default();
     h.bring_up();
     let m = dma_mr(1, 0x5a);

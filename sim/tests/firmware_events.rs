@@ -4,7 +4,7 @@
 //! bit lands in host memory and the EQ's MSI-X vector is raised, once per
 //! arming, across the wrap of the EQ.
 
-use hca_firmware::cqeq::Engine;
+use hca_firmware::blocks::cq::CqBackend as Engine;
 use hca_firmware::host::Host;
 use hca_firmware::opcode as op;
 use hca_firmware::{Command, Firmware, Status};
@@ -120,7 +120,7 @@ fn events_and_completions(backend: Backend) {
     let before = h.fw.state_digest();
     assert_eq!(h.create_eq(ASYNC_EQ, 3, VECTOR, 32).0, Status::BadResState);
     assert_eq!(h.create_eq(8, 3, VECTOR, 32).0, Status::BadIndex);
-    let huge = hca_firmware::cmd::eq::EqContext {
+    let huge = hca_firmware::eq::EqContext {
         log_eq_size: 23,
         mtt_base_addr_l: 8 * 16,
         ..Default::default()
@@ -132,7 +132,7 @@ fn events_and_completions(backend: Backend) {
     assert_eq!(h.cmd(op::MAP_EQ, 0, CMD_EVENT, 9), Status::BadIndex);
     assert_eq!(h.cmd(op::HW2SW_EQ, 1, 0, 6), Status::BadResState);
     // An EQ whose MTT entries are not present.
-    let ctx = hca_firmware::cmd::eq::EqContext {
+    let ctx = hca_firmware::eq::EqContext {
         log_eq_size: 3,
         mtt_base_addr_l: 8 * 200,
         ..Default::default()
@@ -167,7 +167,7 @@ fn events_and_completions(backend: Backend) {
         Status::BadParam,
         "EQ 6 is not the hardware's"
     );
-    let huge = hca_firmware::cmd::cq::CqContext {
+    let huge = hca_firmware::cq::CqContext {
         log_size: 23,
         comp_eqn: ASYNC_EQ as u8,
         mtt_base_addr_l: 8 * 80,

@@ -5,8 +5,8 @@
 //! has none to bound, and so completes the command).
 
 use hca_firmware::bar0;
-use hca_firmware::cmd::mpt::{MlxMpt, OWNER_SW};
 use hca_firmware::host::Host;
+use hca_firmware::mr::{MlxMpt, OWNER_SW};
 use hca_firmware::opcode as op;
 use hca_firmware::{Firmware, Status};
 use hca_rtl::tpt::{TptReq, TptResp};

@@ -4,9 +4,9 @@
 //! cache, and what it writes (HW2SW_MPT freeing the entry) is in host
 //! memory where the dMPT table says.
 
-use hca_firmware::cmd::caps::device_caps;
-use hca_firmware::cmd::mpt::{MlxMpt, OWNER_SW};
+use hca_firmware::caps::device_caps;
 use hca_firmware::host::Host;
+use hca_firmware::mr::{MlxMpt, OWNER_SW};
 use hca_firmware::opcode as op;
 use hca_firmware::{Firmware, HostMemory, Status};
 use hca_rtl::tpt::layout::{MptEntry, WORDS};

@@ -6,7 +6,7 @@
 //! end to end, through an EQ, are `firmware_events.rs`' and the UML boot's.)
 
 use hca_firmware::bar0::{self, hcr};
-use hca_firmware::cmd::fw;
+use hca_firmware::fw;
 use hca_firmware::opcode as op;
 use hca_firmware::{FlatMemory, HostMemory};
 use hca_sim::pci::{HcaPci, PciFunction};

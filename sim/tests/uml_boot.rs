@@ -10,9 +10,9 @@
 //! The kernel is built by scripts/build-uml-kernel.sh (cached outside the
 //! clone; scripts/test.sh builds it before the tests run).
 
-use hca_firmware::cmd::{caps, fw};
 use hca_firmware::opcode as op;
 use hca_firmware::Status;
+use hca_firmware::{caps, fw};
 use hca_sim::pci::DeviceEvent;
 use hca_sim::uml::{self, Kernel, Options, Report};
 use hca_sim::Backend;

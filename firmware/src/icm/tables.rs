@@ -1,8 +1,8 @@
 //! Each block's ICM tables where INIT_HCA placed them: what the blocks'
-//! memory ([`crate::icm_window::IcmWindow`]) is made of.
+//! memory ([`super::window::IcmWindow`]) is made of.
 
-use super::*;
-use crate::icm_window::IcmTable;
+use super::window::IcmTable;
+use crate::Firmware;
 
 impl Firmware {
     /// Table `name` of INIT_HCA's layout, with entries `entry_bytes` apart
@@ -33,7 +33,7 @@ impl Firmware {
     }
 
     /// The TPT's tables, by its numbers: the dMPT table, and the MTT.
-    pub(super) fn tpt_tables(&self) -> [IcmTable; 2] {
+    pub(crate) fn tpt_tables(&self) -> [IcmTable; 2] {
         [
             self.icm_table("dMPT", self.caps.dmpt_entry_sz),
             self.mtt_table(),
@@ -42,7 +42,7 @@ impl Firmware {
 
     /// The CQ/EQ engine's tables, by its numbers: the CQ contexts, and the
     /// MTT through which it finds each CQE's and EQE's page.
-    pub(super) fn cq_tables(&self) -> [IcmTable; 2] {
+    pub(crate) fn cq_tables(&self) -> [IcmTable; 2] {
         [
             self.icm_table("CQC", self.caps.cqc_entry_sz),
             self.mtt_table(),
@@ -54,17 +54,17 @@ impl Firmware {
 /// live to the end of the statement).
 macro_rules! cq_at {
     ($fw:expr) => {
-        crate::cqeq::Placement {
+        crate::blocks::cq::Placement {
             icm: &$fw.state.icm,
             tables: &$fw.cq_tables(),
         }
     };
 }
-pub(super) use cq_at;
+pub(crate) use cq_at;
 
 #[cfg(test)]
 mod tests {
-    use crate::cmd::caps::device_caps;
+    use crate::caps::device_caps;
 
     /// The tables are in the order each block numbers them.
     #[test]

@@ -1,4 +1,5 @@
-//! The subnet management agent: the firmware's answers to the SMPs the
+//! MAD_IFC and the subnet management agent behind it (mlx4_ib's mad.c
+//! seen from the device): the firmware's answers to the SMPs the
 //! driver hands it through MAD_IFC (Get of NodeDescription, NodeInfo,
 //! GUIDInfo, PortInfo, P_KeyTable, SLtoVLMappingTable, VLArbitrationTable).
 //!
@@ -7,9 +8,50 @@
 //! Set, Trap and every other attribute answer a GetResp whose MAD status
 //! says what was not supported, as an SMA does.
 
-use crate::cmd::caps;
-use crate::cmd::mad::*;
-use crate::cmd::port::PortConfig;
+pub use hca_abi::cmd::mad::*;
+
+use crate::caps;
+use crate::cmd::{Command, CommandSpec, Mailbox, OpMods};
+use crate::hostmem::HostMemory;
+use crate::opcode as op;
+use crate::port;
+use crate::port::{port_number, PortConfig};
+use crate::status::CmdResult;
+use crate::Firmware;
+
+/// MAD_IFC's op modifier bits: ignore M_Key, ignore B_Key, wire MAD.
+const MAD_IFC_OPMODS: u8 = 0x7;
+
+/// A MAD, in the inbox and the outbox alike.
+const MAD: Option<Mailbox> = Some(Mailbox {
+    name: "MAD",
+    bytes: MAD_BYTES,
+});
+
+pub(crate) const COMMANDS: &[CommandSpec] = &[CommandSpec {
+    opcode: op::MAD_IFC,
+    op_mods: OpMods::Bits(MAD_IFC_OPMODS),
+    boot: false,
+    inbox: MAD,
+    outbox: MAD,
+    what: "the subnet management agent: the 256-byte MAD in the inbox, the GetResp in the outbox (below); op modifier bits 1, 2, 4: ignore M_Key, ignore B_Key, MAD from the wire",
+    run: |f, c, mem| f.mad_ifc(c, mem),
+}];
+
+impl Firmware {
+    /// MAD_IFC: the 256-byte MAD in the inbox, its answer in the outbox.
+    /// in_modifier: the port (bits 15..0); op modifier bits: 1 ignore the
+    /// M_Key, 2 ignore the B_Key, 4 the MAD came off the wire (its work
+    /// completion follows it in the inbox). Keys are not checked (no
+    /// subnet manager has set one).
+    fn mad_ifc(&mut self, c: &Command, mem: &mut dyn HostMemory) -> CmdResult<Option<u64>> {
+        self.require_hca()?;
+        let n = port_number(c.in_modifier & 0xffff)? as u32;
+        let mad = self.inbox(mem, c, MAD_BYTES)?;
+        let answer = process(&mad, n as u8, &self.state.ports);
+        self.out(mem, c, &answer)
+    }
+}
 
 /// The node description mlx4_ib copies to ib_device.node_desc.
 pub const NODE_DESC: &str = "OPENHCA simulated ConnectX-3";
@@ -67,7 +109,7 @@ pub fn process(mad: &[u8], port: u8, ports: &[PortConfig]) -> Vec<u8> {
 const STATUS_UNSUPPORTED_METHOD_ATTRIB_FOR_CLASS: u16 = STATUS_UNSUPPORTED_ATTRIBUTE;
 
 fn get(attr: u16, attr_mod: u32, port: u8, ports: &[PortConfig]) -> Result<Vec<u8>, u16> {
-    let pc = caps::port_caps();
+    let pc = port::port_caps();
     let cfg = ports.get(port as usize - 1).copied().unwrap_or_default();
     match attr {
         ATTR_NODE_DESC => {
@@ -79,10 +121,10 @@ fn get(attr: u16, attr_mod: u32, port: u8, ports: &[PortConfig]) -> Result<Vec<u
             base_version: 1,
             class_version: 1,
             node_type: 1,
-            num_ports: caps::NUM_PORTS,
+            num_ports: port::NUM_PORTS,
             system_image_guid: caps::NODE_GUID,
             node_guid: caps::NODE_GUID,
-            port_guid: caps::port_guid(port),
+            port_guid: port::port_guid(port),
             partition_cap: 1 << pc.log_max_pkeys,
             device_id: 0x1003,
             revision: 0,
@@ -94,7 +136,7 @@ fn get(attr: u16, attr_mod: u32, port: u8, ports: &[PortConfig]) -> Result<Vec<u
             // Attribute modifier: the port (0 means the one asked through).
             let p = match attr_mod {
                 0 => port,
-                m if m <= caps::NUM_PORTS as u32 => m as u8,
+                m if m <= port::NUM_PORTS as u32 => m as u8,
                 _ => return Err(STATUS_INVALID_VALUE),
             };
             let cfg = ports.get(p as usize - 1).copied().unwrap_or_default();
@@ -136,7 +178,7 @@ fn get(attr: u16, attr_mod: u32, port: u8, ports: &[PortConfig]) -> Result<Vec<u
             }
             let mut d = vec![0u8; 64];
             if attr_mod == 0 {
-                d[..8].copy_from_slice(&caps::port_guid(port).to_be_bytes());
+                d[..8].copy_from_slice(&port::port_guid(port).to_be_bytes());
             }
             Ok(d)
         }
@@ -223,7 +265,7 @@ mod tests {
         let r = query(CLASS_SUBN_LID_ROUTED, METHOD_GET, ATTR_GUID_INFO, 0);
         assert_eq!(
             &r[SMP_DATA..SMP_DATA + 8],
-            &caps::port_guid(1).to_be_bytes()
+            &port::port_guid(1).to_be_bytes()
         );
     }
 

@@ -1,4 +1,6 @@
-//! Completion and event queues: the firmware's side of the CQ/EQ engine.
+//! The CQ/EQ engine as the firmware drives it (the RTL block `cq`, on
+//! whichever backend runs it): the requests `eq.rs` and `cq.rs` make, and
+//! which queues the hardware owns.
 //!
 //! The engine (the RTL block, or its model) keeps the CQ contexts in ICM
 //! and the EQ contexts on chip, and writes CQEs and EQEs with the owner
@@ -6,19 +8,19 @@
 //! gives it each queue's buffer as mlx4's context does, an MTT index and a
 //! page size, after checking those entries name host pages.
 
-use crate::cmd::cq::CqContext;
-use crate::cmd::eq::{EqContext, MTT_ENTRY_BYTES, MTT_PRESENT, STATE_ARMED};
 use crate::hostmem::HostMemory;
+use crate::icm::window::{self as icm_window, IcmTable, IcmWindow};
 use crate::icm::{IcmMap, ICM_PAGE_SHIFT};
-use crate::icm_window::{self, IcmTable, IcmWindow};
 use crate::status::Status;
 use crate::status::{refuse, CmdResult};
+use hca_abi::cmd::cq::CqContext;
+use hca_abi::cmd::eq::{EqContext, MTT_ENTRY_BYTES, MTT_PRESENT, STATE_ARMED};
 use hca_rtl::cq::{self, CqModel, CqReq, CqResp, Eqe};
 use hca_rtl::transactor::Transactor;
 use std::collections::BTreeSet;
 
 /// The CQ/EQ engine, on whichever backend runs it.
-pub type Engine = Box<dyn Transactor<Req = CqReq, Resp = CqResp> + Send>;
+pub type CqBackend = Box<dyn Transactor<Req = CqReq, Resp = CqResp> + Send>;
 
 /// Where the engine's memory is: the ICM page table, and the engine's
 /// tables in ICM (the CQ contexts, the MTT).
@@ -28,8 +30,8 @@ pub struct Placement<'a> {
     pub tables: &'a [IcmTable],
 }
 
-pub struct CqEqEngine {
-    engine: Engine,
+pub struct CqBlock {
+    engine: CqBackend,
     /// The queues the hardware owns.
     eqs: BTreeSet<u16>,
     cqs: BTreeSet<u32>,
@@ -47,15 +49,15 @@ fn engine_status(s: u8, what: &str) -> CmdResult<()> {
     Status::check_block(s, "CQ/EQ engine", cq::status::name(s), what)
 }
 
-impl Default for CqEqEngine {
+impl Default for CqBlock {
     fn default() -> Self {
         Self::new(Box::new(CqModel::new()))
     }
 }
 
-impl CqEqEngine {
-    pub fn new(engine: Engine) -> Self {
-        CqEqEngine {
+impl CqBlock {
+    pub fn new(engine: CqBackend) -> Self {
+        CqBlock {
             engine,
             eqs: BTreeSet::new(),
             cqs: BTreeSet::new(),
@@ -66,7 +68,7 @@ impl CqEqEngine {
         self.engine.backend()
     }
 
-    /// Engine clock cycles so far (0 on the model).
+    /// CqBackend clock cycles so far (0 on the model).
     pub fn cycles(&self) -> u64 {
         self.engine.cycles()
     }
@@ -149,7 +151,7 @@ impl CqEqEngine {
 
     /// SW2HW_EQ: find the buffer through the MTT, hand the hardware every
     /// EQE (owner bit set), and start the EQ in the engine.
-    pub fn sw2hw(
+    pub fn sw2hw_eq(
         &mut self,
         eqn: u16,
         ctx: &EqContext,
@@ -232,7 +234,7 @@ impl CqEqEngine {
     }
 
     /// HW2SW_EQ.
-    pub fn hw2sw(&mut self, eqn: u16, at: Placement, mem: &mut dyn HostMemory) -> CmdResult<()> {
+    pub fn hw2sw_eq(&mut self, eqn: u16, at: Placement, mem: &mut dyn HostMemory) -> CmdResult<()> {
         let r = self.one(CqReq::Hw2SwEq { eqn }, at, mem)?;
         engine_status(r.status, "HW2SW_EQ")?;
         self.eqs.remove(&eqn);
@@ -240,7 +242,7 @@ impl CqEqEngine {
     }
 
     /// MAP_EQ.
-    pub fn map(
+    pub fn map_eq(
         &mut self,
         eqn: u16,
         mask: u64,
@@ -254,7 +256,7 @@ impl CqEqEngine {
 
     /// The EQ doorbell (UAR): consumer index and re-arm. Returns vectors
     /// raised (none today: arming does not fire by itself).
-    pub fn doorbell(
+    pub fn eq_doorbell(
         &mut self,
         eqn: u16,
         ci: u32,
@@ -268,7 +270,12 @@ impl CqEqEngine {
     }
 
     /// Post an event: an EQE on the EQ mapped for its type.
-    pub fn post(&mut self, eqe: Eqe, at: Placement, mem: &mut dyn HostMemory) -> CmdResult<Posted> {
+    pub fn post_eqe(
+        &mut self,
+        eqe: Eqe,
+        at: Placement,
+        mem: &mut dyn HostMemory,
+    ) -> CmdResult<Posted> {
         let r = self.one(CqReq::Event { eqe }, at, mem)?;
         let vectors = Self::vectors(&r);
         Ok(Posted {
@@ -297,7 +304,7 @@ impl CqEqEngine {
         let mtt = mtt_index(&format!("CQ {cqn:#x}"), ctx.mtt_offset())?;
         let (page_shift, bytes, npages) =
             ring_geometry("CQEs", ctx.page_offset, ctx.log_size, ctx.log_page_size)?;
-        if ctx.flags & !crate::cmd::cq::FLAG_COLLAPSED != 0 {
+        if ctx.flags & !hca_abi::cmd::cq::FLAG_COLLAPSED != 0 {
             return refuse(
                 Status::BadParam,
                 format!("CQ flags {:#x} (timestamps: not supported)", ctx.flags),
@@ -402,7 +409,7 @@ impl CqEqEngine {
         self.eqs.iter().copied().collect()
     }
 
-    pub fn is_hw(&self, eqn: u16) -> bool {
+    pub fn is_hw_eq(&self, eqn: u16) -> bool {
         self.eqs.contains(&eqn)
     }
 }
@@ -442,17 +449,4 @@ fn ring_geometry(
     let page_shift = ICM_PAGE_SHIFT + log_page_size as u32;
     let bytes = (1u64 << log_size) * cq::layout::ENTRY_BYTES;
     Ok((page_shift, bytes, bytes.div_ceil(1 << page_shift)))
-}
-
-/// The EQE of a command completed by event (`struct mlx4_eqe`, cmd).
-pub fn command_eqe(token: u16, status: Status, out_param: u64) -> Eqe {
-    Eqe {
-        event_type: cq::event::CMD,
-        subtype: 0,
-        d0: token as u32,
-        d1: 0,
-        d2: status.code() as u32,
-        d3: out_param,
-        owner: false,
-    }
 }

@@ -1,15 +1,22 @@
-//! INIT_HCA's ICM layout as the firmware reads it from the mailbox
-//! (`hca_abi::cmd::init_hca`; fw.c: `INIT_HCA_*`), and
-//! the checks the firmware makes before taking it. QUERY_HCA answers with
-//! the same layout.
+//! The HCA as a whole (mlx4's fw.c, its second half): INIT_HCA's ICM
+//! layout as the firmware reads it from the mailbox
+//! (`hca_abi::cmd::init_hca`; fw.c: `INIT_HCA_*`) and the checks it makes
+//! before taking it, QUERY_HCA (the same layout back), CLOSE_HCA,
+//! QUERY_ADAPTER (`hca_abi::cmd::adapter`) and DIAG_RPRT's counters
+//! (`hca_abi::cmd::diag`).
 
-// The mailbox layouts live in the ABI crate (the driver reads them too);
-// the values this firmware answers with stay here.
+pub use hca_abi::cmd::adapter::QueryAdapterOut;
+pub use hca_abi::cmd::diag::{TransportErrors, TRANSPORT_ERRORS};
 pub use hca_abi::cmd::init_hca::InitHca;
 
-use super::caps::QueryDevCapOut;
+use crate::caps::QueryDevCapOut;
+use crate::cmd::{mailbox, Command, CommandSpec, OpMods, ZERO};
+use crate::hostmem::HostMemory;
 use crate::icm::ICM_PAGE;
+use crate::opcode as op;
+use crate::port::NUM_PORTS;
 use crate::status::{refuse, CmdResult, Status};
+use crate::Firmware;
 
 /// The INIT_HCA mailbox version mlx4 writes.
 pub const INIT_HCA_VERSION: u8 = 2;
@@ -18,6 +25,22 @@ pub const NUM_CMPTS: u64 = 4 << 24;
 
 /// Where a table's base sits in its field: the low byte may carry the log.
 pub const BASE_MASK: u64 = !0xff;
+
+/// The board id mlx4 prints: 16 characters at most.
+pub const BOARD_ID: &str = "OPENHCA-CX3-SIM";
+
+pub fn query_adapter() -> QueryAdapterOut {
+    let mut id = [0u8; 16];
+    id[..BOARD_ID.len()].copy_from_slice(BOARD_ID.as_bytes());
+    let w = |i: usize| u32::from_le_bytes(id[4 * i..4 * i + 4].try_into().unwrap());
+    QueryAdapterOut {
+        inta_pin: 0,
+        board_id0: w(0),
+        board_id1: w(1),
+        board_id2: w(2),
+        board_id3: w(3),
+    }
+}
 
 /// One ICM table of the layout: name, base, bytes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
@@ -187,4 +210,106 @@ pub fn validate(p: &InitHca, caps: &QueryDevCapOut, icm_size: u64) -> CmdResult<
         qpc_base: p.qpc_base & BASE_MASK,
         tables: out.to_vec(),
     })
+}
+
+pub(crate) const COMMANDS: &[CommandSpec] = &[
+    CommandSpec {
+        opcode: op::INIT_HCA,
+        op_mods: ZERO,
+        boot: false,
+        inbox: mailbox!(InitHca),
+        outbox: None,
+        what: "parse and check the ICM layout (below); keep it",
+        run: |f, c, mem| f.init_hca(c, mem),
+    },
+    CommandSpec {
+        opcode: op::QUERY_HCA,
+        op_mods: ZERO,
+        boot: false,
+        inbox: None,
+        outbox: mailbox!(InitHca),
+        what: "the INIT_HCA mailbox back",
+        run: |f, c, mem| f.query_hca(c, mem),
+    },
+    CommandSpec {
+        opcode: op::QUERY_ADAPTER,
+        op_mods: ZERO,
+        boot: false,
+        inbox: None,
+        outbox: mailbox!(QueryAdapterOut),
+        what: "INTx pin 0 and the board id `OPENHCA-CX3-SIM`",
+        run: |f, c, mem| {
+            f.require_hca()
+                .and_then(|_| f.out(mem, c, &query_adapter().encode()))
+        },
+    },
+    CommandSpec {
+        opcode: op::CLOSE_HCA,
+        // 1: the driver is panicking.
+        op_mods: OpMods::OneOf(&[0, 1]),
+        boot: false,
+        inbox: None,
+        outbox: None,
+        what: "drop the layout and every EQ (op modifier 1: the driver is panicking)",
+        run: |f, _, _| f.close_hca(),
+    },
+    CommandSpec {
+        opcode: op::DIAG_RPRT,
+        op_mods: OpMods::OneOf(&[TRANSPORT_ERRORS]),
+        boot: false,
+        inbox: None,
+        outbox: mailbox!(TransportErrors),
+        what: "op modifier 2: the transport error counters of the device (in_modifier 0) or a port; all zero until the transport engine counts them",
+        run: |f, c, mem| f.diag_rprt(c, mem),
+    },
+];
+
+impl Firmware {
+    fn init_hca(&mut self, c: &Command, mem: &mut dyn HostMemory) -> CmdResult<Option<u64>> {
+        if self.state.hca.is_some() {
+            return refuse(Status::BadSysState, "the HCA is already initialised");
+        }
+        let Some(icm_size) = self.state.icm_size else {
+            return refuse(Status::BadSysState, "SET_ICM_SIZE first");
+        };
+        if self.state.icm.is_empty() {
+            return refuse(Status::IcmError, "no ICM is mapped (MAP_ICM)");
+        }
+        let p = InitHca::decode(&self.inbox(mem, c, InitHca::SIZE)?);
+        let layout = validate(&p, &self.caps, icm_size)?;
+        self.state.hca = Some((p, layout));
+        Ok(None)
+    }
+
+    fn query_hca(&mut self, c: &Command, mem: &mut dyn HostMemory) -> CmdResult<Option<u64>> {
+        self.require_hca()?;
+        let (p, _) = self.state.hca.as_ref().unwrap();
+        let bytes = p.encode();
+        self.out(mem, c, &bytes)
+    }
+
+    fn close_hca(&mut self) -> CmdResult<Option<u64>> {
+        self.require_hca()?;
+        self.cq_block.clear()?;
+        self.tpt_block.clear()?;
+        self.state.hca = None;
+        self.state.special_qp_base = 0;
+        self.state.ports = Default::default();
+        Ok(None)
+    }
+
+    /// DIAG_RPRT, op modifier 2: the transport error counters of the
+    /// device (in_modifier 0) or a port.
+    fn diag_rprt(&mut self, c: &Command, mem: &mut dyn HostMemory) -> CmdResult<Option<u64>> {
+        self.require_hca()?;
+        let n = c.in_modifier;
+        if n > NUM_PORTS as u32 {
+            return refuse(
+                Status::BadParam,
+                format!("port {n} (the HCA has {})", NUM_PORTS),
+            );
+        }
+        let bytes = self.state.transport_errors[n as usize].encode();
+        self.out(mem, c, &bytes)
+    }
 }

@@ -1,13 +1,31 @@
-//! ICM: the host memory the driver lends the device, and the page table
-//! the device keeps to find it.
+//! ICM (mlx4's icm.c seen from the device): the host memory the driver
+//! lends the device, the page table the device keeps to find it, its
+//! commands (`commands.rs`: SET_ICM_SIZE, MAP_ICM_AUX, MAP_ICM and their
+//! unmaps), each block's tables in it (`tables.rs`) and the blocks' view
+//! of them (`window.rs`).
 //!
 //! MAP_FA, MAP_ICM_AUX and MAP_ICM each take a mailbox of 16-byte entries
 //! (`mlx4_map_cmd`): the ICM virtual address (MAP_ICM only), then the host
 //! DMA address of a chunk with log2(chunk / 4 KiB) in its low bits.
 
+use crate::cmd::Mailbox;
 use crate::hostmem::HostMemory;
+use crate::mailbox::MAILBOX_BYTES;
 use crate::status::{refuse, CmdResult, Status};
 use std::collections::BTreeMap;
+
+mod commands;
+pub mod tables;
+pub mod window;
+
+pub(crate) use commands::COMMANDS;
+
+/// The inbox of MAP_FA, MAP_ICM_AUX and MAP_ICM: a list of chunks
+/// (`mlx4_map_cmd`'s entries), as many as in_modifier says.
+pub const CHUNK_LIST: Option<Mailbox> = Some(Mailbox {
+    name: "chunk list",
+    bytes: MAILBOX_BYTES,
+});
 
 pub const ICM_PAGE_SHIFT: u32 = 12;
 pub const ICM_PAGE: u64 = 1 << ICM_PAGE_SHIFT;

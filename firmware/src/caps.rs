@@ -1,6 +1,6 @@
-//! What this HCA can do, as QUERY_DEV_CAP and QUERY_PORT report it: one
-//! table ([`device_caps`], [`port_caps`]) in the mailbox layouts mlx4 reads
-//! (fw.c: `QUERY_DEV_CAP_*`, `QUERY_PORT_*`).
+//! What this HCA can do, as QUERY_DEV_CAP reports it: one table
+//! ([`device_caps`]) in the mailbox layout mlx4 reads (fw.c:
+//! `QUERY_DEV_CAP_*`). What each port can do is `port.rs`'s.
 //!
 //! Table sizes are what INIT_HCA accepts. Linux's mlx4_core sizes its
 //! tables from a fixed profile (2^18 QPs, 2^16 SRQs and CQs, 2^19 MPTs)
@@ -9,7 +9,21 @@
 
 // The mailbox layouts live in the ABI crate (the driver reads them too);
 // the values this firmware answers with stay here.
-pub use hca_abi::cmd::caps::{QueryDevCapOut, QueryPortOut};
+pub use hca_abi::cmd::caps::QueryDevCapOut;
+
+use crate::cmd::{mailbox, CommandSpec, ZERO};
+use crate::opcode as op;
+use crate::port::NUM_PORTS;
+
+pub(crate) const COMMANDS: &[CommandSpec] = &[CommandSpec {
+    opcode: op::QUERY_DEV_CAP,
+    op_mods: ZERO,
+    boot: false,
+    inbox: None,
+    outbox: mailbox!(QueryDevCapOut),
+    what: "the capability table below",
+    run: |f, c, mem| f.out(mem, c, &f.caps.encode()),
+}];
 
 /// mlx4 device capability flags (`MLX4_DEV_CAP_FLAG_*`) this HCA sets.
 pub mod flags {
@@ -29,16 +43,8 @@ pub mod bmme {
     pub const ALL: u32 = LOCAL_INV | REMOTE_INV | FAST_REG_WR;
 }
 
-/// Ports on the HCA.
-pub const NUM_PORTS: u8 = 1;
-
 /// The node GUID: "OPENHC" and a serial, not any vendor's OUI.
 pub const NODE_GUID: u64 = 0x4f50_454e_4843_0100;
-
-/// Port `p`'s GUID: the node GUID plus the port number.
-pub fn port_guid(p: u8) -> u64 {
-    NODE_GUID + p as u64
-}
 
 /// The device's capabilities: the one table.
 pub fn device_caps() -> QueryDevCapOut {
@@ -97,24 +103,5 @@ pub fn device_caps() -> QueryDevCapOut {
         bmme_flags: bmme::ALL,
         rsvd_lkey: 0,
         max_icm_sz: 1 << 36,
-    }
-}
-
-/// What each port reports.
-pub fn port_caps() -> QueryPortOut {
-    QueryPortOut {
-        link_up: false,
-        default_sense: false,
-        suggested_type: false,
-        supported_types: 1,
-        ib_mtu: 5,
-        eth_mtu: 0,
-        width: 0x3,
-        log_max_gids: 4,
-        log_max_pkeys: 4,
-        log_max_vlans: 7,
-        log_max_macs: 7,
-        max_vl: 1,
-        def_mac: 0,
     }
 }

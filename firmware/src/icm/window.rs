@@ -8,8 +8,8 @@
 //! the TPT reads, and a context the block writes back is in the driver's
 //! memory.
 
+use super::IcmMap;
 use crate::hostmem::HostMemory;
-use crate::icm::IcmMap;
 use crate::status::{CmdResult, Status};
 use hca_abi::memory::{BlockMemory, FaultLog, MemFault};
 

@@ -1,11 +1,11 @@
-//! Memory regions: the firmware's side of the TPT block. SW2HW_MPT hands
-//! an entry to the TPT (on whichever backend runs it), HW2SW_MPT and
-//! QUERY_MPT take it back or read it, in mlx4's MPT mailbox format. The
-//! TPT keeps its MPT and MTT tables in the ICM the driver mapped (each
-//! call is given the block's memory, [`crate::icm_window::IcmWindow`]).
+//! The TPT as the firmware drives it (the RTL block `tpt`, on whichever
+//! backend runs it), for the memory-region commands of `mr.rs`: the entry
+//! handed over, taken back or read in mlx4's MPT mailbox format. The TPT
+//! keeps its MPT and MTT tables in the ICM the driver mapped (each call is
+//! given the block's memory, [`crate::icm::window::IcmWindow`]).
 
-use crate::cmd::mpt::{MlxMpt, TptEntry};
-use crate::icm_window;
+use crate::icm::window as icm_window;
+use crate::mr::{MlxMpt, TptEntry};
 use crate::status::{CmdResult, Status};
 use hca_abi::memory::BlockMemory;
 use hca_rtl::tpt::layout::MptEntry;
@@ -14,19 +14,19 @@ use hca_rtl::transactor::Transactor;
 use std::collections::BTreeSet;
 
 /// The TPT block, on whichever backend runs it.
-pub type TptEngine = Box<dyn Transactor<Req = TptReq, Resp = TptResp> + Send>;
+pub type TptBackend = Box<dyn Transactor<Req = TptReq, Resp = TptResp> + Send>;
 
 /// The TPT's cache lines in the model the firmware builds by default: the
 /// RTL's.
 pub use hca_rtl::tpt::LINES as MODEL_LINES;
 
-pub struct Regions {
-    engine: TptEngine,
+pub struct TptBlock {
+    engine: TptBackend,
     /// MPT indices the hardware owns.
     hw: BTreeSet<u32>,
 }
 
-impl Default for Regions {
+impl Default for TptBlock {
     fn default() -> Self {
         Self::new(Box::new(TptModel::new(MODEL_LINES)))
     }
@@ -36,9 +36,9 @@ fn engine_status(s: u8, what: &str) -> CmdResult<()> {
     Status::check_block(s, "TPT", status::name(s), what)
 }
 
-impl Regions {
-    pub fn new(engine: TptEngine) -> Self {
-        Regions {
+impl TptBlock {
+    pub fn new(engine: TptBackend) -> Self {
+        TptBlock {
             engine,
             hw: BTreeSet::new(),
         }
@@ -60,7 +60,12 @@ impl Regions {
     }
 
     /// SW2HW_MPT of MPT `index`.
-    pub fn sw2hw(&mut self, index: u32, m: &MlxMpt, mem: &mut dyn BlockMemory) -> CmdResult<()> {
+    pub fn sw2hw_mpt(
+        &mut self,
+        index: u32,
+        m: &MlxMpt,
+        mem: &mut dyn BlockMemory,
+    ) -> CmdResult<()> {
         let e = m.to_entry(index)?;
         let r = self.one(TptReq::sw2hw(index, e), mem)?;
         engine_status(r.status, "SW2HW_MPT")?;
@@ -69,7 +74,7 @@ impl Regions {
     }
 
     /// HW2SW_MPT: the entry as it was.
-    pub fn hw2sw(&mut self, index: u32, mem: &mut dyn BlockMemory) -> CmdResult<MlxMpt> {
+    pub fn hw2sw_mpt(&mut self, index: u32, mem: &mut dyn BlockMemory) -> CmdResult<MlxMpt> {
         let r = self.one(TptReq::hw2sw(index), mem)?;
         engine_status(r.status, "HW2SW_MPT")?;
         self.hw.remove(&index);
@@ -77,7 +82,7 @@ impl Regions {
     }
 
     /// QUERY_MPT.
-    pub fn query(&mut self, index: u32, mem: &mut dyn BlockMemory) -> CmdResult<MlxMpt> {
+    pub fn query_mpt(&mut self, index: u32, mem: &mut dyn BlockMemory) -> CmdResult<MlxMpt> {
         let r = self.one(TptReq::query(index), mem)?;
         engine_status(r.status, "QUERY_MPT")?;
         Ok(MlxMpt::from_entry(index, &r.entry))

@@ -1,0 +1,162 @@
+//! The ports (mlx4's port.c and the port half of fw.c): what QUERY_PORT
+//! reports, SET_PORT's InfiniBand form, INIT_PORT and CLOSE_PORT. The
+//! mailboxes are `hca_abi::cmd::{caps::QueryPortOut, port}`.
+
+pub use hca_abi::cmd::caps::QueryPortOut;
+pub use hca_abi::cmd::port::{PortConfig, SetPortIbIn};
+
+use crate::caps::NODE_GUID;
+use crate::cmd::{mailbox, Command, CommandSpec, ZERO};
+use crate::hostmem::HostMemory;
+use crate::opcode as op;
+use crate::status::{refuse, CmdResult, Status};
+use crate::Firmware;
+
+/// Ports on the HCA.
+pub const NUM_PORTS: u8 = 1;
+
+/// Port `p`'s GUID: the node GUID plus the port number.
+pub fn port_guid(p: u8) -> u64 {
+    NODE_GUID + p as u64
+}
+
+/// What each port reports.
+pub fn port_caps() -> QueryPortOut {
+    QueryPortOut {
+        link_up: false,
+        default_sense: false,
+        suggested_type: false,
+        supported_types: 1,
+        ib_mtu: 5,
+        eth_mtu: 0,
+        width: 0x3,
+        log_max_gids: 4,
+        log_max_pkeys: 4,
+        log_max_vlans: 7,
+        log_max_macs: 7,
+        max_vl: 1,
+        def_mac: 0,
+    }
+}
+
+/// A port number (1-based) the HCA has, or BAD_PARAM.
+pub(crate) fn port_number(n: u32) -> CmdResult<u8> {
+    if n == 0 || n > NUM_PORTS as u32 {
+        return refuse(
+            Status::BadParam,
+            format!("port {n} (the HCA has {NUM_PORTS})"),
+        );
+    }
+    Ok(n as u8)
+}
+
+pub(crate) const COMMANDS: &[CommandSpec] = &[
+    CommandSpec {
+        opcode: op::QUERY_PORT,
+        op_mods: ZERO,
+        boot: false,
+        inbox: None,
+        outbox: mailbox!(QueryPortOut),
+        what: "the port table below (interface revision 3 asks it per port inside QUERY_DEV_CAP)",
+        run: |f, c, mem| f.query_port(c, mem),
+    },
+    CommandSpec {
+        opcode: op::SET_PORT,
+        op_mods: ZERO,
+        boot: false,
+        inbox: mailbox!(SetPortIbIn),
+        outbox: None,
+        what: "InfiniBand form: MTU cap, VL cap, capability mask, P_Key table size for the port; more VLs than the port has (1) is EXCEED_LIM, and mlx4 retries with 4, 2, 1",
+        run: |f, c, mem| f.set_port(c, mem),
+    },
+    CommandSpec {
+        opcode: op::INIT_PORT,
+        op_mods: ZERO,
+        boot: false,
+        inbox: None,
+        outbox: None,
+        what: "the port up (no mailbox at interface revision 3); idempotent",
+        run: |f, c, _| f.port_up(c),
+    },
+    CommandSpec {
+        opcode: op::CLOSE_PORT,
+        op_mods: ZERO,
+        boot: false,
+        inbox: None,
+        outbox: None,
+        what: "the port down; idempotent, as mlx4 closes every port at unload",
+        run: |f, c, _| f.port_up(c),
+    },
+];
+
+impl Firmware {
+    fn query_port(&mut self, c: &Command, mem: &mut dyn HostMemory) -> CmdResult<Option<u64>> {
+        port_number(c.in_modifier)?;
+        self.out(mem, c, &port_caps().encode())
+    }
+
+    /// SET_PORT (InfiniBand, op modifier 0): the port's MTU and VL caps,
+    /// capability mask and P_Key table size. More VLs than the port has is
+    /// EXCEED_LIM, which mlx4 answers by asking for fewer.
+    fn set_port(&mut self, c: &Command, mem: &mut dyn HostMemory) -> CmdResult<Option<u64>> {
+        self.require_hca()?;
+        let n = port_number(c.in_modifier)? as u32;
+        let m = SetPortIbIn::decode(&self.inbox(mem, c, SetPortIbIn::SIZE)?);
+        let pc = port_caps();
+        let mut cfg = self.state.ports[n as usize - 1];
+        if m.change_mtu {
+            if m.mtu_cap == 0 || m.mtu_cap > pc.ib_mtu {
+                return refuse(
+                    Status::BadParam,
+                    format!(
+                        "MTU cap {} (the port's largest is {})",
+                        m.mtu_cap, pc.ib_mtu
+                    ),
+                );
+            }
+            cfg.mtu_cap = m.mtu_cap;
+        }
+        if m.change_vl {
+            let vls = 1u8 << (pc.max_vl - 1);
+            if m.vl_cap == 0 {
+                return refuse(Status::BadParam, "VL cap 0");
+            }
+            if m.vl_cap > vls {
+                return refuse(
+                    Status::ExceedLim,
+                    format!("{} VLs (the port has {vls})", m.vl_cap),
+                );
+            }
+            cfg.vl_cap = m.vl_cap;
+        }
+        if m.change_pkey_tbl {
+            let max = 1u16 << pc.log_max_pkeys;
+            if m.pkey_tbl_sz == 0 || m.pkey_tbl_sz > max {
+                return refuse(
+                    Status::BadParam,
+                    format!("P_Key table of {} (the port has {max})", m.pkey_tbl_sz),
+                );
+            }
+            cfg.pkey_tbl_sz = m.pkey_tbl_sz;
+        }
+        cfg.capability_mask = m.capability_mask;
+        cfg.configured = true;
+        self.state.ports[n as usize - 1] = cfg;
+        Ok(None)
+    }
+
+    /// INIT_PORT / CLOSE_PORT (in_modifier = port; no mailbox at command
+    /// interface revision 3). Both are idempotent: mlx4 closes every port
+    /// at unload, up or not.
+    fn port_up(&mut self, c: &Command) -> CmdResult<Option<u64>> {
+        self.require_hca()?;
+        let n = port_number(c.in_modifier)? as u32;
+        self.state.ports[n as usize - 1].up = c.opcode == op::INIT_PORT;
+        Ok(None)
+    }
+
+    /// What SET_PORT left on port `n` (1-based).
+    pub fn port_config(&self, n: u8) -> Option<PortConfig> {
+        self.state.ports.get((n as usize).wrapping_sub(1)).copied()
+    }
+}
