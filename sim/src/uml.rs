@@ -4,10 +4,10 @@
 //! and leave nothing behind: UML's whole process group is killed and the
 //! socket's directory removed on every way out.
 
-use crate::backend::Backend;
 use crate::pci::{DeviceEvent, HcaPci};
 use crate::vhost_user::{serve, ServeOutcome};
 use anyhow::{bail, Context, Result};
+use hca_engines::backend::Backend;
 use hca_engines::stream::Pacing;
 use hca_firmware::Firmware;
 use std::io::{BufRead, BufReader};
@@ -203,11 +203,11 @@ pub fn run(
         std::thread::spawn(move || {
             // The engine is built here: Verilator's model stays on the
             // thread that runs it.
-            let engines =
-                crate::blocks::cq::open(engine, None, Pacing::FULL_SPEED, 0).and_then(|cq| {
+            let engines = hca_engines::blocks::cq::open(engine, None, Pacing::FULL_SPEED, 0)
+                .and_then(|cq| {
                     Ok((
                         cq,
-                        crate::blocks::tpt::open(engine, None, Pacing::FULL_SPEED, 0)?,
+                        hca_engines::blocks::tpt::open(engine, None, Pacing::FULL_SPEED, 0)?,
                     ))
                 });
             let fw = match engines {

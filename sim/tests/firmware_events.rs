@@ -4,11 +4,11 @@
 //! bit lands in host memory and the EQ's MSI-X vector is raised, once per
 //! arming, across the wrap of the EQ.
 
+use hca_engines::blocks::cq;
 use hca_firmware::blocks::cq::CqBackend as Engine;
 use hca_firmware::host::Host;
 use hca_firmware::opcode as op;
 use hca_firmware::{Command, Firmware, Status};
-use hca_sim::blocks::cq;
 use hca_sim::Backend;
 use hca_testbench::stream::Pacing;
 

@@ -2,12 +2,12 @@
 //! SW2HW_MPT of mlx4's DMA region (physical, start 0, length 2^64 - 1),
 //! QUERY_MPT back in mlx4's format, HW2SW_MPT, and the refusals.
 
+use hca_engines::blocks::{cq, tpt};
 use hca_firmware::host::Host;
 use hca_firmware::mr::{MlxMpt, TptEntry, OWNER_SW};
 use hca_firmware::opcode as op;
 use hca_firmware::{Firmware, Status};
 use hca_rtl::tpt::MptKind;
-use hca_sim::blocks::{cq, tpt};
 use hca_sim::Backend;
 use hca_testbench::stream::Pacing;
 

@@ -4,6 +4,7 @@
 //! works. The overrun is forced with a bound of 0 cycles (the untimed model
 //! has none to bound, and so completes the command).
 
+use hca_engines::blocks::{cq, tpt};
 use hca_firmware::bar0;
 use hca_firmware::host::Host;
 use hca_firmware::mr::{MlxMpt, OWNER_SW};
@@ -12,7 +13,6 @@ use hca_firmware::{Firmware, Status};
 use hca_rtl::tpt::{TptReq, TptResp};
 use hca_rtl::transactor::BlockMemory;
 use hca_rtl::{Transactor, TransactorError};
-use hca_sim::blocks::{cq, tpt};
 use hca_testbench::stream::Pacing;
 use std::sync::{Arc, Mutex};
 

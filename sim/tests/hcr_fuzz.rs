@@ -8,13 +8,13 @@
 //! Replay a failure with the `HCA_SEED` it prints; `HCA_FUZZ_POSTS` sets
 //! the number of posts.
 
+use hca_engines::blocks::{cq, tpt};
 use hca_firmware::bar0;
 use hca_firmware::cmd::commands;
 use hca_firmware::host::{Host, ICM_SIZE, MEM_BASE, MEM_SIZE};
 use hca_firmware::icm::ICM_PAGE;
 use hca_firmware::opcode::{self as op, OPCODES};
 use hca_firmware::{Command, Firmware, HostMemory, Status};
-use hca_sim::blocks::{cq, tpt};
 use hca_sim::Backend;
 use hca_testbench::stream::Pacing;
 use hca_testbench::Seed;

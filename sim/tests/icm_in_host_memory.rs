@@ -4,6 +4,7 @@
 //! cache, and what it writes (HW2SW_MPT freeing the entry) is in host
 //! memory where the dMPT table says.
 
+use hca_engines::blocks::{cq, tpt};
 use hca_firmware::caps::device_caps;
 use hca_firmware::host::Host;
 use hca_firmware::mr::{MlxMpt, OWNER_SW};
@@ -11,7 +12,6 @@ use hca_firmware::opcode as op;
 use hca_firmware::{Firmware, HostMemory, Status};
 use hca_rtl::tpt::layout::{MptEntry, WORDS};
 use hca_rtl::tpt::{access, status, MptKind, MptState, TptReq};
-use hca_sim::blocks::{cq, tpt};
 use hca_sim::Backend;
 use hca_testbench::stream::Pacing;
 

@@ -4,12 +4,12 @@
 mod common;
 
 use hca_abi::NoMemory;
+use hca_engines::on_every_backend;
 use hca_rtl::transactor::WithMemory;
-use hca_sim::on_every_backend;
 
+use hca_engines::blocks::atomic::{open, AtomicTransactor};
+use hca_engines::Backend;
 use hca_rtl::atomic::{AtomicReq as R, AtomicResp, AtomicStatus, MEM_BYTES};
-use hca_sim::blocks::atomic::{open, AtomicTransactor};
-use hca_sim::Backend;
 use hca_testbench::blocks::atomic::differential;
 use hca_testbench::runner::run_replayable;
 use hca_testbench::stream::Pacing;

@@ -4,10 +4,10 @@
 
 mod common;
 
+use hca_engines::on_every_backend;
 use hca_rtl::transactor::WithMemory;
-use hca_sim::on_every_backend;
 
-use hca_sim::blocks::cq::open;
+use hca_engines::blocks::cq::open;
 use hca_testbench::blocks::cq::differential;
 use hca_testbench::runner::run_replayable;
 use hca_testbench::stream::Pacing;
@@ -31,12 +31,12 @@ on_every_backend! {
 }
 
 use hca_abi::SparseIcm;
+use hca_engines::blocks::cq::CqTransactor;
+use hca_engines::Backend;
 use hca_rtl::cq::{
     event, status, Arm, CqReq, CqResp, Cqe, Eqe, CQC_TABLE, CQE_OPCODE_RESIZE, MAX_LOG_PAGE,
     MTT_TABLE,
 };
-use hca_sim::blocks::cq::CqTransactor;
-use hca_sim::Backend;
 
 const EQ_BUF: u64 = 0x1000_0000;
 const CQ_BUF: u64 = 0x2000_0000;

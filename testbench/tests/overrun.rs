@@ -5,14 +5,14 @@
 //! each block on every backend (the untimed model has no cycles to bound).
 
 use hca_abi::SparseIcm;
+use hca_engines::blocks::{atomic, cq, qpc, tpt};
+use hca_engines::on_every_backend;
+use hca_engines::Backend;
 use hca_rtl::atomic::AtomicReq;
 use hca_rtl::cq::CqReq;
 use hca_rtl::qpc::QpcReq;
 use hca_rtl::tpt::{status, TptReq};
 use hca_rtl::{Transactor, TransactorError};
-use hca_sim::blocks::{atomic, cq, qpc, tpt};
-use hca_sim::on_every_backend;
-use hca_sim::Backend;
 use hca_testbench::stream::Pacing;
 use std::fmt::Debug;
 

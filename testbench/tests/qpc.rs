@@ -4,14 +4,14 @@
 
 mod common;
 
+use hca_engines::on_every_backend;
 use hca_rtl::transactor::WithMemory;
-use hca_sim::on_every_backend;
 
+use hca_engines::blocks::qpc::{open, QpcTransactor};
 use hca_rtl::qpc::table::rule;
 use hca_rtl::qpc::{
     attr, limits, status, PsnClass, QpAttrs, QpState, QpType, QpcReq, QpcResp, MASK24,
 };
-use hca_sim::blocks::qpc::{open, QpcTransactor};
 use hca_testbench::blocks::qpc::differential;
 use hca_testbench::runner::run_replayable;
 use hca_testbench::stream::Pacing;

@@ -2,7 +2,7 @@
 //! and synthesizes with Yosys for iCE40.
 
 use hca_rtl::registry::{emit_block, BLOCKS, FIXTURES};
-use hca_sim::tools::{lint, synth_ice40, write_verilog};
+use hca_verilate::tools::{lint, synth_ice40, write_verilog};
 use std::path::PathBuf;
 
 fn out_dir(test: &str) -> PathBuf {

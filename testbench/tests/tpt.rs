@@ -4,13 +4,13 @@
 
 mod common;
 
+use hca_engines::on_every_backend;
 use hca_rtl::transactor::WithMemory;
-use hca_sim::on_every_backend;
 
+use hca_engines::blocks::tpt::{open, TptTransactor, CACHE_LINES};
+use hca_engines::Backend;
 use hca_rtl::tpt::layout::MptEntry;
 use hca_rtl::tpt::{access, status, MptKind, MptState, TptReq, TptResp, NUM_MPTS};
-use hca_sim::blocks::tpt::{open, TptTransactor, CACHE_LINES};
-use hca_sim::Backend;
 use hca_testbench::blocks::tpt::differential;
 use hca_testbench::runner::run_replayable;
 use hca_testbench::stream::Pacing;

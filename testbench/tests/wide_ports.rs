@@ -3,10 +3,10 @@
 
 mod common;
 
-use hca_sim::backend::rtl::RtlSim;
-use hca_sim::backend::verilator::Verilated;
-use hca_sim::blocks::wide_adder::{WideAdderIn, WideAdderOut};
-use hca_sim::verilated::wide_adder::{Model, PORTS};
+use hca_engines::backend::rtl::RtlSim;
+use hca_engines::backend::verilator::Verilated;
+use hca_engines::blocks::wide_adder::{WideAdderIn, WideAdderOut};
+use hca_engines::verilated::wide_adder::{Model, PORTS};
 use hca_testbench::clock::Clock;
 use hca_testbench::runner::run_replayable;
 use hca_testbench::{Dut, Seed};

@@ -2,9 +2,9 @@
 //! unit on the Verilator build, the lock-step rust-hdl driver and rust-hdl's
 //! own threaded `Simulation`, measured one after the other in one run.
 
-use crate::blocks::atomic::open;
 use crate::Backend;
 use anyhow::{anyhow, bail, Result};
+use hca_engines::blocks::atomic::open;
 use hca_engines::stream::Pacing;
 use hca_rtl::atomic::{AtomicModel, AtomicOp, AtomicReq, AtomicResp, AtomicUnit, MEM_BYTES};
 use hca_rtl::Transactor;

@@ -1,12 +1,12 @@
 //! `hca bench cq`: the CQ and EQ engine's RTL in clock cycles (CQEs per
 //! clock, a completion to its interrupt), and what moderation saves.
 
-use crate::backend::verilator::Verilated;
-use crate::blocks::cq::CqStreams;
-use crate::verilated;
 use anyhow::{bail, Result};
+use hca_engines::backend::verilator::Verilated;
+use hca_engines::blocks::cq::CqStreams;
 use hca_engines::stream::Pacing;
 use hca_engines::transactor::StreamTransactor;
+use hca_engines::verilated;
 use hca_rtl::cq::{status, Arm, CqReq, CqResp, Cqe};
 use hca_rtl::Transactor;
 

@@ -3,9 +3,9 @@
 //! re-arming doorbell) on each engine backend, side by side: device time
 //! per command, engine clock cycles per event, and the ratios.
 
-use crate::backend::Backend;
-use crate::blocks::cq;
 use anyhow::{bail, Result};
+use hca_engines::backend::Backend;
+use hca_engines::blocks::cq;
 use hca_engines::stream::Pacing;
 use hca_firmware::host::Host;
 use hca_firmware::opcode as op;

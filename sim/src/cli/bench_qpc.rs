@@ -2,12 +2,12 @@
 //! RTL: on a hit, on a miss to a clean line and on a miss to a dirty one,
 //! with ICM answering after a fixed latency and never stalling.
 
-use crate::backend::verilator::Verilated;
-use crate::blocks::qpc::QpcStreams;
-use crate::verilated;
 use anyhow::{bail, Result};
+use hca_engines::backend::verilator::Verilated;
+use hca_engines::blocks::qpc::QpcStreams;
 use hca_engines::stream::Pacing;
 use hca_engines::transactor::StreamTransactor;
+use hca_engines::verilated;
 use hca_rtl::qpc::table::rule;
 use hca_rtl::qpc::{attr, status, QpAttrs, QpState, QpType, QpcReq};
 use hca_rtl::Transactor;

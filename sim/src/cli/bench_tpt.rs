@@ -3,12 +3,12 @@
 //! invalidation, local invalidation, and FMR unmap made visible by a
 //! SYNC_TPT shared by a batch of 1, 16 or 256 keys.
 
-use crate::backend::verilator::Verilated;
-use crate::blocks::tpt::{TptStreams, CACHE_LINES};
-use crate::verilated;
 use anyhow::{bail, Result};
+use hca_engines::backend::verilator::Verilated;
+use hca_engines::blocks::tpt::{TptStreams, CACHE_LINES};
 use hca_engines::stream::Pacing;
 use hca_engines::transactor::StreamTransactor;
+use hca_engines::verilated;
 use hca_rtl::tpt::layout::MptEntry;
 use hca_rtl::tpt::{access, status, MptKind, MptState, TptReq};
 use hca_rtl::Transactor;

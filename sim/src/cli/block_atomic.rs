@@ -2,9 +2,9 @@
 
 use super::json::{hex64, Obj};
 use super::jsonl::{serve_block, Answer, Totals};
-use crate::blocks::atomic::{open, AtomicTransactor};
 use crate::Backend;
 use anyhow::Result;
+use hca_engines::blocks::atomic::{open, AtomicTransactor};
 use hca_engines::stream::Pacing;
 use hca_rtl::atomic::{AtomicOp, AtomicReq, AtomicResp, AtomicStatus};
 use serde_json::{json, Value};

@@ -2,9 +2,9 @@
 
 use super::json::{hex64, Obj};
 use super::jsonl::{serve_block, Answer, Totals};
-use crate::blocks::cq::{open, CqTransactor};
 use crate::Backend;
 use anyhow::Result;
+use hca_engines::blocks::cq::{open, CqTransactor};
 use hca_engines::stream::Pacing;
 use hca_rtl::cq::{status, Arm, CqReq, CqResp, Cqe, Eqe};
 use serde_json::{json, Value};

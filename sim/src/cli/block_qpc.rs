@@ -2,9 +2,9 @@
 
 use super::json::Obj;
 use super::jsonl::{serve_block, Answer, Totals};
-use crate::blocks::qpc::{open, QpcTransactor};
 use crate::Backend;
 use anyhow::Result;
+use hca_engines::blocks::qpc::{open, QpcTransactor};
 use hca_engines::stream::Pacing;
 use hca_rtl::qpc::layout::QpContext;
 use hca_rtl::qpc::{attr, status, PsnClass, QpAttrs, QpState, QpType, QpcOp, QpcReq, QpcResp};

@@ -2,9 +2,9 @@
 
 use super::json::{hex64, Obj};
 use super::jsonl::{serve_block, Answer, Totals};
-use crate::blocks::tpt::{open, TptTransactor};
 use crate::Backend;
 use anyhow::Result;
+use hca_engines::blocks::tpt::{open, TptTransactor};
 use hca_engines::stream::Pacing;
 use hca_rtl::tpt::layout::MptEntry;
 use hca_rtl::tpt::{status, MptKind, MptState, TptOp, TptReq, TptResp};

@@ -1,8 +1,8 @@
 //! `hca rtl`: the emitted Verilog, its lint and its synthesis.
 
-use crate::tools::{lint, synth_ice40, write_verilog};
 use anyhow::{bail, Result};
 use hca_rtl::registry::{emit_block, BLOCKS};
+use hca_verilate::tools::{lint, synth_ice40, write_verilog};
 use std::path::{Path, PathBuf};
 
 /// `all` or one block name.

@@ -35,7 +35,7 @@ pub(super) fn atomic(
     ops: u64,
     progress: &dyn Fn(u64),
 ) -> Result<Outcome, String> {
-    let mut dut = crate::blocks::atomic::open(backend, wave, Pacing::RANDOM, seed.0)
+    let mut dut = hca_engines::blocks::atomic::open(backend, wave, Pacing::RANDOM, seed.0)
         .map_err(|e| e.to_string())?;
     let s = hca_testbench::blocks::atomic::differential(
         &mut dut,
@@ -58,7 +58,7 @@ pub(super) fn qpc(
     ops: u64,
     progress: &dyn Fn(u64),
 ) -> Result<Outcome, String> {
-    let mut dut = crate::blocks::qpc::open(backend, wave, Pacing::RANDOM, seed.0)
+    let mut dut = hca_engines::blocks::qpc::open(backend, wave, Pacing::RANDOM, seed.0)
         .map_err(|e| e.to_string())?;
     let s = hca_testbench::blocks::qpc::differential(
         &mut dut,
@@ -81,9 +81,9 @@ pub(super) fn tpt(
     ops: u64,
     progress: &dyn Fn(u64),
 ) -> Result<Outcome, String> {
-    let mut dut = crate::blocks::tpt::open(backend, wave, Pacing::RANDOM, seed.0)
+    let mut dut = hca_engines::blocks::tpt::open(backend, wave, Pacing::RANDOM, seed.0)
         .map_err(|e| e.to_string())?;
-    let lines = crate::blocks::tpt::CACHE_LINES;
+    let lines = hca_engines::blocks::tpt::CACHE_LINES;
     let s = hca_testbench::blocks::tpt::differential(
         &mut dut,
         &mut seed.rng("tpt-stimulus"),
@@ -112,7 +112,7 @@ pub(super) fn cq(
     ops: u64,
     progress: &dyn Fn(u64),
 ) -> Result<Outcome, String> {
-    let mut dut = crate::blocks::cq::open(backend, wave, Pacing::RANDOM, seed.0)
+    let mut dut = hca_engines::blocks::cq::open(backend, wave, Pacing::RANDOM, seed.0)
         .map_err(|e| e.to_string())?;
     let s = hca_testbench::blocks::cq::differential(
         &mut dut,

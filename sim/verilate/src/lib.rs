@@ -15,6 +15,7 @@
 #![forbid(unsafe_code)]
 
 mod gen;
+pub mod tools;
 
 use std::fmt;
 use std::path::{Path, PathBuf};

@@ -1,5 +1,5 @@
 //! Shared by the block tests: where waveforms go, how many random
-//! requests to run. (`hca_sim::on_every_backend!` runs a body on every
+//! requests to run. (`hca_engines::on_every_backend!` runs a body on every
 //! backend.)
 
 // Each test file uses its own part of this module.

@@ -3,9 +3,9 @@
 use crate::backend::rtl::RtlSim;
 use crate::backend::verilator::Verilated;
 use crate::backend::Backend;
+use crate::icm::{IcmBeat, IcmBfm};
+use crate::stream::{Pacing, StreamBlock};
 use crate::verilated;
-use hca_engines::icm::{IcmBeat, IcmBfm};
-use hca_engines::stream::{Pacing, StreamBlock};
 use hca_rtl::qpc::layout::{QpContext, WORDS};
 use hca_rtl::qpc::model::attrs_as_context;
 use hca_rtl::qpc::{attr, QpcModel, QpcOp, QpcReq, QpcResp, QpcUnit16, MASK24};

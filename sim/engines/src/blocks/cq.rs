@@ -4,9 +4,9 @@
 use crate::backend::rtl::RtlSim;
 use crate::backend::verilator::Verilated;
 use crate::backend::Backend;
+use crate::icm::{IcmBeat, IcmBfm};
+use crate::stream::{Pacing, StreamBlock};
 use crate::verilated;
-use hca_engines::icm::{IcmBeat, IcmBfm};
-use hca_engines::stream::{Pacing, StreamBlock};
 use hca_rtl::cq::unit::{kind, op};
 use hca_rtl::cq::{buffer_word, CqModel, CqReq, CqResp, CqUnit16, Cqc, DmaWrite, Eqc};
 use hca_rtl::transactor::BlockMemory;

@@ -3,9 +3,9 @@
 use crate::backend::rtl::RtlSim;
 use crate::backend::verilator::Verilated;
 use crate::backend::Backend;
+use crate::icm::{IcmBeat, IcmBfm};
+use crate::stream::{Pacing, StreamBlock};
 use crate::verilated;
-use hca_engines::icm::{IcmBeat, IcmBfm};
-use hca_engines::stream::{Pacing, StreamBlock};
 use hca_rtl::tpt::layout::{MptEntry, WORDS};
 use hca_rtl::tpt::{key_tag, MptState, TptModel, TptOp, TptReq, TptResp, TptUnit16};
 use hca_rtl::transactor::BlockMemory;

@@ -6,9 +6,9 @@ pub mod qpc;
 pub mod tpt;
 pub mod wide_adder;
 
-use hca_engines::stream::{Pacing, StreamBlock};
-use hca_engines::transactor::StreamTransactor;
-use hca_engines::Dut;
+use crate::stream::{Pacing, StreamBlock};
+use crate::transactor::StreamTransactor;
+use crate::Dut;
 use hca_rtl::Transactor;
 use std::path::Path;
 

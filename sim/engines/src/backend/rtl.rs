@@ -7,7 +7,7 @@
 //! the same evaluation without the hand-offs (about 60x faster here; see
 //! `hca bench atomic`).
 
-use hca_engines::Unsettled;
+use crate::Unsettled;
 use rust_hdl::core::vcd_probe::VCDProbe;
 use rust_hdl::prelude::*;
 use std::fs::File;

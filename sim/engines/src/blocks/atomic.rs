@@ -3,8 +3,8 @@
 use crate::backend::rtl::RtlSim;
 use crate::backend::verilator::Verilated;
 use crate::backend::Backend;
+use crate::stream::{Pacing, StreamBlock};
 use crate::verilated;
-use hca_engines::stream::{Pacing, StreamBlock};
 use hca_rtl::atomic::{AtomicModel, AtomicReq, AtomicResp, AtomicStatus, AtomicUnit};
 use std::path::Path;
 
