@@ -1,7 +1,9 @@
 //! What the two sides of the PCIe link agree on, and nothing that runs on
 //! either: the layout macros (ICM contexts as 64-bit words, command
 //! mailboxes as big-endian bytes, each with its overlap checks), mlx4's
-//! command statuses and opcodes, the BAR0 map, the host memory trait
+//! command statuses and opcodes, the BAR0 map, the PCI function a driver
+//! reaches the device through (config space, BAR MMIO, MSI-X), the host
+//! memory trait
 //! through which the device touches the driver's memory, and the memory
 //! interface through which every block reaches ICM and DMA.
 //!
@@ -19,8 +21,10 @@ pub mod icm_layout;
 pub mod mailbox;
 pub mod memory;
 pub mod opcode;
+pub mod pci;
 pub mod status;
 
 pub use hostmem::{DmaError, FlatMemory, HostMemory};
 pub use memory::{BlockMemory, MemFault, NoMemory, SparseIcm};
+pub use pci::{MsiMessage, PciFunction};
 pub use status::{CmdResult, Status};

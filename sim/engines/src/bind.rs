@@ -96,7 +96,7 @@ macro_rules! bind_block {
         #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
         pub struct $Out { $($(#[$ometa])* pub $op: $ot),* }
 
-        impl crate::Dut for $crate::backend::rtl::RtlSim<$rtl> {
+        impl $crate::Dut for $crate::backend::rtl::RtlSim<$rtl> {
             type In = $In;
             type Out = $Out;
             fn backend(&self) -> &'static str { "rtl" }
@@ -104,10 +104,10 @@ macro_rules! bind_block {
                 let u = self.uut_mut();
                 $( u.$ip.next = $crate::bind::HdlValue::to_hdl(i.$ip); )*
             }
-            fn settle(&mut self) -> Result<(), crate::Unsettled> {
+            fn settle(&mut self) -> Result<(), $crate::Unsettled> {
                 $crate::backend::rtl::RtlSim::settle(self)
             }
-            fn sample(&mut self) -> Result<$Out, crate::Unsettled> {
+            fn sample(&mut self) -> Result<$Out, $crate::Unsettled> {
                 $crate::backend::rtl::RtlSim::settle(self)?;
                 let u = self.uut();
                 Ok($Out { $( $op: $crate::bind::HdlValue::from_hdl(u.$op.val()) ),* })
@@ -123,7 +123,7 @@ macro_rules! bind_block {
             fn close_trace(&mut self) { $crate::backend::rtl::RtlSim::close_trace(self) }
         }
 
-        impl crate::Dut for $crate::backend::verilator::Verilated<$vm> {
+        impl $crate::Dut for $crate::backend::verilator::Verilated<$vm> {
             type In = $In;
             type Out = $Out;
             fn backend(&self) -> &'static str { "verilator" }
@@ -131,11 +131,11 @@ macro_rules! bind_block {
                 let m = self.model_mut();
                 paste::paste! { $( m.[<set_ $ip>]($crate::bind::VerilatorValue::to_port(i.$ip)); )* }
             }
-            fn settle(&mut self) -> Result<(), crate::Unsettled> {
+            fn settle(&mut self) -> Result<(), $crate::Unsettled> {
                 self.settle_with(|m| m.eval());
                 Ok(())
             }
-            fn sample(&mut self) -> Result<$Out, crate::Unsettled> {
+            fn sample(&mut self) -> Result<$Out, $crate::Unsettled> {
                 self.settle_with(|m| m.eval());
                 let m = self.model();
                 Ok($Out { $( $op: $crate::bind::VerilatorValue::from_port(m.$op()) ),* })

@@ -1,0 +1,248 @@
+//! The HCA as a PCI function: config space, BAR0 (the MSI-X table, and
+//! the firmware behind the rest), BAR2 (the UAR pages), and the MSI
+//! messages the device sends, with the events a runner reports.
+
+use crate::config::{ConfigSpace, MSIX_ENABLE, MSIX_FUNCTION_MASK};
+use crate::msix::{MsiMessage, Msix};
+use hca_abi::pci::{inside, PciFunction};
+use hca_firmware::{CommandRecord, Firmware, HostMemory};
+
+/// What the device reports to whoever runs it.
+#[derive(Clone, Debug)]
+pub enum DeviceEvent {
+    /// A command the firmware completed.
+    Command(CommandRecord),
+    /// An MSI-X interrupt sent.
+    Msi(MsiMessage),
+    /// A change the kernel made to the function: MSI-X enabled, bus
+    /// mastering, a BAR placed.
+    Config(String),
+    /// Something the kernel sent that the device could not take: logged,
+    /// answered, and otherwise ignored.
+    Warning(String),
+}
+
+/// Counters of the accesses the function served.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct PciStats {
+    pub config_reads: u64,
+    pub config_writes: u64,
+    pub mmio_reads: u64,
+    pub mmio_writes: u64,
+    pub msis: u64,
+    pub malformed: u64,
+}
+
+pub struct HcaPci {
+    config: ConfigSpace,
+    msix: Msix,
+    fw: Firmware,
+    events: Vec<DeviceEvent>,
+    msis: Vec<MsiMessage>,
+    pub stats: PciStats,
+}
+
+impl Default for HcaPci {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl HcaPci {
+    pub fn new() -> Self {
+        Self::with_firmware(Firmware::new())
+    }
+
+    /// The device around a given firmware (e.g. one driving the RTL).
+    pub fn with_firmware(fw: Firmware) -> Self {
+        HcaPci {
+            config: ConfigSpace::new(),
+            msix: Msix::new(),
+            fw,
+            events: Vec::new(),
+            msis: Vec::new(),
+            stats: PciStats::default(),
+        }
+    }
+
+    pub fn firmware(&self) -> &Firmware {
+        &self.fw
+    }
+
+    pub fn config(&self) -> &ConfigSpace {
+        &self.config
+    }
+
+    /// Events since the last call.
+    pub fn take_events(&mut self) -> Vec<DeviceEvent> {
+        std::mem::take(&mut self.events)
+    }
+
+    fn warn(&mut self, what: String) {
+        self.stats.malformed += 1;
+        self.events.push(DeviceEvent::Warning(what));
+    }
+
+    fn msix_state(&self) -> (bool, bool) {
+        let c = self.config.msix_control();
+        (c & MSIX_ENABLE != 0, c & MSIX_FUNCTION_MASK != 0)
+    }
+
+    fn config_view(&self) -> (bool, bool, bool) {
+        let (en, fm) = self.msix_state();
+        (en, fm, self.config.bus_master())
+    }
+
+    fn note_config(&mut self, before: (bool, bool, bool)) {
+        let after = self.config_view();
+        let on = |b: bool| if b { "on" } else { "off" };
+        if before.0 != after.0 {
+            self.events.push(DeviceEvent::Config(format!(
+                "MSI-X {}",
+                if after.0 { "enabled" } else { "disabled" }
+            )));
+        }
+        if before.1 != after.1 {
+            self.events.push(DeviceEvent::Config(format!(
+                "MSI-X function mask {}",
+                on(after.1)
+            )));
+        }
+        if before.2 != after.2 {
+            self.events
+                .push(DeviceEvent::Config(format!("bus master {}", on(after.2))));
+        }
+    }
+
+    fn bar_read(&mut self, bar: u8, addr: u64, out: &mut [u8]) {
+        match bar {
+            0 if Msix::owns(addr) => self.msix.read(addr, out),
+            0 => self.fw.mmio_read(addr, out),
+            // UAR pages read as zero (doorbells are write-only).
+            2 => out.fill(0),
+            _ => {
+                let w = format!("read of BAR{bar}, which the device does not have");
+                self.warn(w);
+            }
+        }
+    }
+
+    fn bar_write(&mut self, bar: u8, addr: u64, data: &[u8], mem: &mut dyn HostMemory) {
+        match bar {
+            0 if Msix::owns(addr) => {
+                if self.msix.write(addr, data) {
+                    self.flush_msix();
+                }
+            }
+            0 => {
+                self.fw.mmio_write(addr, data, mem);
+                for r in self.fw.take_trace() {
+                    self.events.push(DeviceEvent::Command(r));
+                }
+                self.raise_firmware_vectors();
+            }
+            2 => {
+                self.fw.uar_write(addr, data, mem);
+                self.raise_firmware_vectors();
+            }
+            _ => {
+                let w = format!("write to BAR{bar}, which the device does not have");
+                self.warn(w);
+            }
+        }
+    }
+
+    fn raise_firmware_vectors(&mut self) {
+        let (en, fm) = self.msix_state();
+        for v in self.fw.take_interrupts() {
+            if let Some(m) = self.msix.raise(v, en, fm) {
+                self.send(m);
+            }
+        }
+    }
+
+    fn flush_msix(&mut self) {
+        let (en, fm) = self.msix_state();
+        for m in self.msix.flush(en, fm) {
+            self.send(m);
+        }
+    }
+
+    fn send(&mut self, m: MsiMessage) {
+        self.stats.msis += 1;
+        self.events.push(DeviceEvent::Msi(m));
+        self.msis.push(m);
+    }
+}
+
+impl PciFunction for HcaPci {
+    fn config_size(&self) -> u64 {
+        crate::config::SIZE as u64
+    }
+
+    fn bar_size(&self, bar: u8) -> u64 {
+        match bar {
+            0 => hca_firmware::bar0::BAR0_SIZE,
+            2 => hca_firmware::bar0::BAR2_SIZE,
+            _ => 0,
+        }
+    }
+
+    fn config_read(&mut self, offset: u64, buf: &mut [u8]) {
+        self.stats.config_reads += 1;
+        if !inside(offset, buf.len(), self.config_size()) {
+            self.warn(format!(
+                "config read of {} bytes at {offset:#x} is outside config space",
+                buf.len()
+            ));
+            // As a bus answers a bad access: all of it reads as ones.
+            buf.fill(0xff);
+            return;
+        }
+        self.config.read(offset, buf);
+    }
+
+    fn config_write(&mut self, offset: u64, data: &[u8]) {
+        self.stats.config_writes += 1;
+        if !inside(offset, data.len(), self.config_size()) {
+            self.warn(format!(
+                "config write of {} bytes at {offset:#x} is outside config space",
+                data.len()
+            ));
+            return;
+        }
+        let before = self.config_view();
+        self.config.write(offset, data);
+        self.note_config(before);
+        self.flush_msix();
+    }
+
+    fn mmio_read(&mut self, bar: u8, offset: u64, buf: &mut [u8]) {
+        self.stats.mmio_reads += 1;
+        if !inside(offset, buf.len(), self.bar_size(bar)) {
+            self.warn(format!(
+                "read of {} bytes at {offset:#x} is outside BAR{bar}",
+                buf.len()
+            ));
+            buf.fill(0xff);
+            return;
+        }
+        self.bar_read(bar, offset, buf);
+    }
+
+    fn mmio_write(&mut self, bar: u8, offset: u64, data: &[u8], mem: &mut dyn HostMemory) {
+        self.stats.mmio_writes += 1;
+        if !inside(offset, data.len(), self.bar_size(bar)) {
+            self.warn(format!(
+                "write of {} bytes at {offset:#x} is outside BAR{bar}",
+                data.len()
+            ));
+            return;
+        }
+        self.bar_write(bar, offset, data, mem);
+    }
+
+    fn take_msis(&mut self) -> Vec<MsiMessage> {
+        std::mem::take(&mut self.msis)
+    }
+}
