@@ -20,7 +20,7 @@
 //! it is written back later (mlx4 unmaps a table's ICM once its last object
 //! is gone).
 //! Arguments arrive as 64-bit lanes (`req_a` to `req_d`, per request as in
-//! `sim/src/blocks/cq.rs`) and CQE or EQE words, so the datapath never
+//! `sim/engines/src/blocks/cq.rs`) and CQE or EQE words, so the datapath never
 //! widens a narrow signal; field positions come from [`super::layout`].
 
 use super::layout::{cqc, cqe, eqc, eqe};
