@@ -4,6 +4,7 @@
 //!
 //! See `docs/blocks/cq.md`.
 
+pub mod lanes;
 pub mod layout;
 pub mod model;
 pub mod unit;

@@ -19,8 +19,8 @@
 //! the freed context is written to ICM and its line dropped, so nothing of
 //! it is written back later (mlx4 unmaps a table's ICM once its last object
 //! is gone).
-//! Arguments arrive as 64-bit lanes (`req_a` to `req_d`, per request as in
-//! `sim/engines/src/blocks/cq.rs`) and CQE or EQE words, so the datapath never
+//! Arguments arrive as 64-bit lanes (`req_a` to `req_d`, per request as
+//! [`super::lanes`] says) and CQE or EQE words, so the datapath never
 //! widens a narrow signal; field positions come from [`super::layout`].
 
 use super::layout::{cqc, cqe, eqc, eqe};

@@ -3,6 +3,7 @@
 //!
 //! See `docs/blocks/qpc.md`.
 
+pub mod lanes;
 pub mod layout;
 pub mod model;
 pub mod table;

@@ -4,6 +4,7 @@
 //!
 //! See `docs/blocks/tpt.md`.
 
+pub mod lanes;
 pub mod layout;
 pub mod model;
 pub mod unit;

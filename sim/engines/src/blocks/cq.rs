@@ -7,8 +7,9 @@ use crate::backend::Backend;
 use crate::icm::{IcmBeat, IcmBfm};
 use crate::stream::{Pacing, StreamBlock};
 use crate::verilated;
-use hca_rtl::cq::unit::{kind, op};
-use hca_rtl::cq::{buffer_word, CqModel, CqReq, CqResp, CqUnit16, Cqc, DmaWrite, Eqc};
+use hca_rtl::cq::lanes::request_lanes;
+use hca_rtl::cq::unit::kind;
+use hca_rtl::cq::{CqModel, CqReq, CqResp, CqUnit16, Cqc, DmaWrite, Eqc};
 use hca_rtl::transactor::BlockMemory;
 use std::path::Path;
 
@@ -63,87 +64,6 @@ pub struct CqEnv {
     pub icm: IcmBfm,
     dma: Vec<DmaWrite>,
     irqs: Vec<u8>,
-}
-
-/// A request on the engine's ports: opcode, the four argument lanes, and
-/// the CQE or EQE words.
-pub fn encode(r: &CqReq) -> (u64, [u64; 4], [u64; 4]) {
-    match *r {
-        CqReq::Sw2HwCq {
-            cqn,
-            mtt,
-            log_page,
-            log_size,
-            eqn,
-        } => (
-            op::SW2HW_CQ,
-            [
-                cqn as u64,
-                buffer_word(mtt, log_page),
-                log_size as u64,
-                eqn as u64,
-            ],
-            [0; 4],
-        ),
-        CqReq::Hw2SwCq { cqn } => (op::HW2SW_CQ, [cqn as u64, 0, 0, 0], [0; 4]),
-        CqReq::Resize {
-            cqn,
-            mtt,
-            log_page,
-            log_size,
-        } => (
-            op::RESIZE,
-            [cqn as u64, buffer_word(mtt, log_page), log_size as u64, 0],
-            [0; 4],
-        ),
-        CqReq::Moderate { cqn, count, period } => (
-            op::MODERATE,
-            [cqn as u64, 0, count as u64, period as u64],
-            [0; 4],
-        ),
-        CqReq::Sw2HwEq {
-            eqn,
-            mtt,
-            log_page,
-            log_size,
-            vector,
-        } => (
-            op::SW2HW_EQ,
-            [
-                eqn as u64,
-                buffer_word(mtt, log_page),
-                log_size as u64,
-                vector as u64,
-            ],
-            [0; 4],
-        ),
-        CqReq::Hw2SwEq { eqn } => (op::HW2SW_EQ, [eqn as u64, 0, 0, 0], [0; 4]),
-        CqReq::MapEq { eqn, mask, unmap } => {
-            (op::MAP_EQ, [eqn as u64, mask, unmap as u64, 0], [0; 4])
-        }
-        CqReq::Complete {
-            cqn,
-            cqe,
-            solicited,
-        } => (
-            op::COMPLETE,
-            [cqn as u64, 0, solicited as u64, 0],
-            cqe.pack(),
-        ),
-        CqReq::SetCi { cqn, ci } => (op::SET_CI, [cqn as u64, 0, ci as u64, 0], [0; 4]),
-        CqReq::ArmCq { cqn, arm, sn, ci } => (
-            op::ARM_CQ,
-            [cqn as u64, 0, ci as u64, arm as u64 | (sn as u64) << 8],
-            [0; 4],
-        ),
-        CqReq::Tick { cqn, ticks } => (op::TICK, [cqn as u64, 0, ticks as u64, 0], [0; 4]),
-        CqReq::EqDoorbell { eqn, ci, arm } => (
-            op::EQ_DOORBELL,
-            [eqn as u64, 0, ci as u64, arm as u64],
-            [0; 4],
-        ),
-        CqReq::Event { eqe } => (op::EVENT, [0; 4], eqe.pack()),
-    }
 }
 
 /// Where the engine's streams and side ports sit in its ports.
@@ -226,8 +146,9 @@ impl StreamBlock for CqStreams {
     fn put_req(i: &mut CqIn, req: Option<&CqReq>) {
         i.req_valid = req.is_some();
         let Some(r) = req else { return };
-        let (code, [a, b, c, d], [e0, e1, e2, e3]) = encode(r);
-        (i.req_op, i.req_a, i.req_b, i.req_c, i.req_d) = (code, a, b, c, d);
+        let l = request_lanes(r);
+        let ([a, b, c, d], [e0, e1, e2, e3]) = (l.args, l.entry);
+        (i.req_op, i.req_a, i.req_b, i.req_c, i.req_d) = (l.op, a, b, c, d);
         (i.req_e0, i.req_e1, i.req_e2, i.req_e3) = (e0, e1, e2, e3);
     }
 

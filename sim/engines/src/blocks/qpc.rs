@@ -6,9 +6,9 @@ use crate::backend::Backend;
 use crate::icm::{IcmBeat, IcmBfm};
 use crate::stream::{Pacing, StreamBlock};
 use crate::verilated;
+use hca_rtl::qpc::lanes::request_lanes;
 use hca_rtl::qpc::layout::{QpContext, WORDS};
-use hca_rtl::qpc::model::attrs_as_context;
-use hca_rtl::qpc::{attr, QpcModel, QpcOp, QpcReq, QpcResp, QpcUnit16, MASK24};
+use hca_rtl::qpc::{QpcModel, QpcReq, QpcResp, QpcUnit16};
 use hca_rtl::transactor::BlockMemory;
 use std::path::Path;
 
@@ -116,12 +116,8 @@ impl StreamBlock for QpcStreams {
     fn put_req(i: &mut QpcIn, req: Option<&QpcReq>) {
         i.req_valid = req.is_some();
         let Some(r) = req else { return };
-        let mut target = attrs_as_context(&r.attrs);
-        target.state = r.to;
-        let w = target.pack();
-        i.req_op = r.op as u64 & 7;
-        i.req_qpn = (r.qpn & MASK24) as u64;
-        i.req_attr_mask = r.attr_mask as u64 & ((1 << attr::BITS) - 1);
+        let l = request_lanes(r);
+        (i.req_op, i.req_qpn, i.req_attr_mask) = (l.op, l.qpn, l.attr_mask);
         [
             i.req_attr0,
             i.req_attr1,
@@ -130,14 +126,8 @@ impl StreamBlock for QpcStreams {
             i.req_attr4,
             i.req_attr5,
             i.req_attr6,
-        ] = [w[0], w[1], w[2], w[3], w[4], w[5], w[6]];
-        i.req_arg = match QpcOp::from_code(r.op) {
-            Some(QpcOp::SendPsn) => r.count as u64,
-            Some(QpcOp::RecvPsn) => r.psn as u64,
-            _ => 0,
-        };
-        i.req_last = r.last;
-        i.req_rnr = r.rnr;
+        ] = l.attrs;
+        (i.req_arg, i.req_last, i.req_rnr) = (l.arg, l.last, l.rnr);
     }
 
     fn req_ready(o: &QpcOut) -> bool {

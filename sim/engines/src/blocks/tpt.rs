@@ -6,8 +6,9 @@ use crate::backend::Backend;
 use crate::icm::{IcmBeat, IcmBfm};
 use crate::stream::{Pacing, StreamBlock};
 use crate::verilated;
-use hca_rtl::tpt::layout::{MptEntry, WORDS};
-use hca_rtl::tpt::{key_tag, MptState, TptModel, TptOp, TptReq, TptResp, TptUnit16};
+use hca_rtl::tpt::lanes::request_lanes;
+use hca_rtl::tpt::layout::MptEntry;
+use hca_rtl::tpt::{TptModel, TptOp, TptReq, TptResp, TptUnit16};
 use hca_rtl::transactor::BlockMemory;
 use std::path::Path;
 
@@ -55,17 +56,6 @@ crate::bind_block! {
         icm_req_beat: u64,
         icm_req_data: u64,
     }
-}
-
-/// The entry words a request carries: SW2HW's entry as given; a
-/// fast-register's new translation, valid, with the key's tag.
-pub fn request_entry(r: &TptReq) -> [u64; WORDS] {
-    let mut e = r.entry;
-    if r.op == TptOp::FastReg as u8 {
-        e.state = MptState::Valid as u8;
-        e.tag = key_tag(r.key);
-    }
-    e.pack()
 }
 
 /// Where the TPT's streams and ICM port sit in its ports.
@@ -144,16 +134,10 @@ impl StreamBlock for TptStreams {
     fn put_req(i: &mut TptIn, req: Option<&TptReq>) {
         i.req_valid = req.is_some();
         let Some(r) = req else { return };
-        let w = request_entry(r);
-        i.req_op = r.op as u64 & 0xf;
-        i.req_key = r.key as u64;
-        i.req_pd = r.pd as u64 & 0xff_ffff;
-        i.req_va = r.va;
-        i.req_len = r.len as u64;
-        i.req_access = r.access as u64 & 0x1f;
-        [i.req_entry0, i.req_entry1, i.req_entry2, i.req_entry3] = w;
-        i.req_mtt = r.mtt as u64;
-        i.req_addr = r.addr;
+        let l = request_lanes(r);
+        (i.req_op, i.req_key, i.req_pd, i.req_va) = (l.op, l.key, l.pd, l.va);
+        (i.req_len, i.req_access, i.req_mtt, i.req_addr) = (l.len, l.access, l.mtt, l.addr);
+        [i.req_entry0, i.req_entry1, i.req_entry2, i.req_entry3] = l.entry;
     }
 
     fn req_ready(o: &TptOut) -> bool {
