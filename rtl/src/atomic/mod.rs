@@ -56,7 +56,7 @@ impl AtomicOp {
         self as u8
     }
 
-    pub fn name(self) -> &'static str {
+    pub const fn name(self) -> &'static str {
         match self {
             AtomicOp::Read => "read",
             AtomicOp::Write => "write",

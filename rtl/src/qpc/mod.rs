@@ -53,7 +53,7 @@ impl QpState {
         Self::ALL.into_iter().find(|s| *s as u8 == c)
     }
 
-    pub fn name(self) -> &'static str {
+    pub const fn name(self) -> &'static str {
         match self {
             QpState::Reset => "reset",
             QpState::Init => "init",
@@ -94,7 +94,7 @@ impl QpType {
         }
     }
 
-    pub fn name(self) -> &'static str {
+    pub const fn name(self) -> &'static str {
         match self {
             QpType::Rc => "rc",
             QpType::Uc => "uc",
@@ -206,7 +206,7 @@ impl QpcOp {
         Self::ALL.into_iter().find(|o| *o as u8 == c)
     }
 
-    pub fn name(self) -> &'static str {
+    pub const fn name(self) -> &'static str {
         match self {
             QpcOp::Modify => "modify",
             QpcOp::Query => "query",

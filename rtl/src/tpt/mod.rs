@@ -148,7 +148,7 @@ impl TptOp {
         Self::ALL.into_iter().find(|o| *o as u8 == c)
     }
 
-    pub fn name(self) -> &'static str {
+    pub const fn name(self) -> &'static str {
         match self {
             TptOp::Lookup => "lookup",
             TptOp::Sw2Hw => "sw2hw_mpt",

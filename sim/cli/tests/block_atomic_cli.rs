@@ -3,7 +3,8 @@
 
 mod common;
 
-use hca_cli::cli::block_atomic::serve;
+use hca_cli::cli::block_atomic::Atomic;
+use hca_cli::cli::jsonl::serve;
 use hca_engines::Backend;
 use std::io::Write;
 use std::process::{Command, Stdio};
@@ -51,11 +52,11 @@ const SCRIPT: &[(&str, &str)] = &[
     ),
     (
         r#"{"op":"cas","addr":0,"swap":"0x1"}"#,
-        r#"{"error":"missing field `compare`"}"#,
+        r#"{"error":"op `cas`: missing field `compare`"}"#,
     ),
     (
         r#"{"op":"write","addr":0,"value":"0xfffffffffffffffff"}"#,
-        r#"{"error":"field `value`: bad hex \"0xfffffffffffffffff\" (expected a string like \"0x00000000000000ff\")"}"#,
+        r#"{"error":"op `write`: field `value`: bad hex \"0xfffffffffffffffff\" (expected a string like \"0x00000000000000ff\")"}"#,
     ),
     (
         r#"not json"#,
@@ -76,7 +77,8 @@ fn every_backend_answers_the_script() {
     let want: Vec<&str> = SCRIPT.iter().map(|s| s.1).collect();
     for backend in Backend::ALL {
         let mut out = Vec::new();
-        let (totals, _) = serve(backend, None, None, input().as_bytes(), &mut out).expect("serve");
+        let (totals, _) =
+            serve::<Atomic>(backend, None, None, input().as_bytes(), &mut out).expect("serve");
         let got = String::from_utf8(out).expect("utf-8");
         let got: Vec<&str> = got.lines().collect();
         assert_eq!(got, want, "backend {backend}");
@@ -136,7 +138,11 @@ fn the_binary_refuses_a_waveform_from_the_model() {
 fn garbage_is_answered_line_by_line_on_every_backend() {
     let good: Vec<&str> = SCRIPT.iter().map(|s| s.0).collect();
     let (input, lines) = common::garbage(&good);
-    common::serve_everywhere(|b, v, i, o| serve(b, v, None, i, o), &input, lines);
+    common::serve_everywhere(
+        |b, v, i, o| serve::<Atomic>(b, v, None, i, o),
+        &input,
+        lines,
+    );
 }
 
 #[test]

@@ -3,7 +3,8 @@
 
 mod common;
 
-use hca_cli::cli::block_cq::serve;
+use hca_cli::cli::block_cq::Cq;
+use hca_cli::cli::jsonl::serve;
 
 const SCRIPT: &[&str] = &[
     r#"{"op":"sw2hw_eq","eqn":1,"mtt":65536,"log_page":0,"log_size":4,"vector":3}"#,
@@ -24,7 +25,7 @@ const SCRIPT: &[&str] = &[
 fn every_backend_answers_alike() {
     let input: String = SCRIPT.iter().map(|l| format!("{l}\n")).collect();
     let (text, totals) = common::serve_everywhere(
-        |b, v, i, o| serve(b, v, None, i, o),
+        |b, v, i, o| serve::<Cq>(b, v, None, i, o),
         input.as_bytes(),
         SCRIPT.len() as u64,
     );
@@ -58,7 +59,7 @@ fn every_backend_answers_alike() {
     assert!(a[10]["error"]
         .as_str()
         .unwrap()
-        .contains("`maybe` is not `next` or `solicited`"));
+        .contains("field `arm`: unknown arm `maybe` (known: solicited, next)"));
     assert!(a[11]["error"]
         .as_str()
         .unwrap()
@@ -69,5 +70,5 @@ fn every_backend_answers_alike() {
 #[test]
 fn garbage_is_answered_line_by_line_on_every_backend() {
     let (input, lines) = common::garbage(SCRIPT);
-    common::serve_everywhere(|b, v, i, o| serve(b, v, None, i, o), &input, lines);
+    common::serve_everywhere(|b, v, i, o| serve::<Cq>(b, v, None, i, o), &input, lines);
 }

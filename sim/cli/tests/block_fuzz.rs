@@ -390,24 +390,24 @@ const CQ: &[Op] = &[
 
 on_every_backend! {
     fn atomic(backend: Backend) {
-        fuzz("atomic", ATOMIC, |b, i, o| hca_cli::cli::block_atomic::serve(b, None, None, i, o), backend)
+        fuzz("atomic", ATOMIC, |b, i, o| hca_cli::cli::jsonl::serve::<hca_cli::cli::block_atomic::Atomic>(b, None, None, i, o), backend)
     }
 }
 
 on_every_backend! {
     fn qpc(backend: Backend) {
-        fuzz("qpc", QPC, |b, i, o| hca_cli::cli::block_qpc::serve(b, None, None, i, o), backend)
+        fuzz("qpc", QPC, |b, i, o| hca_cli::cli::jsonl::serve::<hca_cli::cli::block_qpc::Qpc>(b, None, None, i, o), backend)
     }
 }
 
 on_every_backend! {
     fn tpt(backend: Backend) {
-        fuzz("tpt", TPT, |b, i, o| hca_cli::cli::block_tpt::serve(b, None, None, i, o), backend)
+        fuzz("tpt", TPT, |b, i, o| hca_cli::cli::jsonl::serve::<hca_cli::cli::block_tpt::Tpt>(b, None, None, i, o), backend)
     }
 }
 
 on_every_backend! {
     fn cq(backend: Backend) {
-        fuzz("cq", CQ, |b, i, o| hca_cli::cli::block_cq::serve(b, None, None, i, o), backend)
+        fuzz("cq", CQ, |b, i, o| hca_cli::cli::jsonl::serve::<hca_cli::cli::block_cq::Cq>(b, None, None, i, o), backend)
     }
 }

@@ -3,7 +3,8 @@
 
 mod common;
 
-use hca_cli::cli::block_qpc::serve;
+use hca_cli::cli::block_qpc::Qpc;
+use hca_cli::cli::jsonl::serve;
 
 const SCRIPT: &[&str] = &[
     r#"{"op":"modify","qpn":5,"to":"init","attrs":{"qp_type":"rc","pd":3,"send_cqn":1,"recv_cqn":2,"pkey_index":0,"port":1,"access_flags":7}}"#,
@@ -29,7 +30,7 @@ const SCRIPT: &[&str] = &[
 fn every_backend_walks_a_qp_alike() {
     let input: String = SCRIPT.iter().map(|l| format!("{l}\n")).collect();
     let (text, totals) = common::serve_everywhere(
-        |b, v, i, o| serve(b, v, None, i, o),
+        |b, v, i, o| serve::<Qpc>(b, v, None, i, o),
         input.as_bytes(),
         SCRIPT.len() as u64,
     );
@@ -72,5 +73,5 @@ fn every_backend_walks_a_qp_alike() {
 #[test]
 fn garbage_is_answered_line_by_line_on_every_backend() {
     let (input, lines) = common::garbage(SCRIPT);
-    common::serve_everywhere(|b, v, i, o| serve(b, v, None, i, o), &input, lines);
+    common::serve_everywhere(|b, v, i, o| serve::<Qpc>(b, v, None, i, o), &input, lines);
 }

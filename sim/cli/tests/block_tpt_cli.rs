@@ -3,7 +3,8 @@
 
 mod common;
 
-use hca_cli::cli::block_tpt::serve;
+use hca_cli::cli::block_tpt::Tpt;
+use hca_cli::cli::jsonl::serve;
 
 const SCRIPT: &[&str] = &[
     r#"{"op":"write_mtt","mtt":80,"addr":"0x100000000"}"#,
@@ -26,7 +27,7 @@ const SCRIPT: &[&str] = &[
 fn every_backend_answers_alike() {
     let input: String = SCRIPT.iter().map(|l| format!("{l}\n")).collect();
     let (text, totals) = common::serve_everywhere(
-        |b, v, i, o| serve(b, v, None, i, o),
+        |b, v, i, o| serve::<Tpt>(b, v, None, i, o),
         input.as_bytes(),
         SCRIPT.len() as u64,
     );
@@ -60,7 +61,7 @@ fn every_backend_answers_alike() {
 #[test]
 fn garbage_is_answered_line_by_line_on_every_backend() {
     let (input, lines) = common::garbage(SCRIPT);
-    common::serve_everywhere(|b, v, i, o| serve(b, v, None, i, o), &input, lines);
+    common::serve_everywhere(|b, v, i, o| serve::<Tpt>(b, v, None, i, o), &input, lines);
 }
 
 /// The pair of lines that once hung the clocked TPT: a region whose start
@@ -75,8 +76,11 @@ fn the_wrapping_region_and_the_lookup_across_2_64_are_answered_everywhere() {
         r#"{"op":"lookup","key":1793,"pd":1,"va":"0xffffffffffffe000","len":4096}"#,
     ];
     let input: String = lines.iter().map(|l| format!("{l}\n")).collect();
-    let (text, _) =
-        common::serve_everywhere(|b, v, i, o| serve(b, v, None, i, o), input.as_bytes(), 5);
+    let (text, _) = common::serve_everywhere(
+        |b, v, i, o| serve::<Tpt>(b, v, None, i, o),
+        input.as_bytes(),
+        5,
+    );
     let st: Vec<String> = text
         .lines()
         .map(|l| {

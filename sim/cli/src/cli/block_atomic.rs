@@ -1,52 +1,115 @@
 //! `hca block atomic`: the atomic unit driven by JSON Lines.
 
-use super::json::{hex64, Obj};
-use super::jsonl::{serve_block, Answer, Totals};
+use super::json::{fields, hex64, parse_line, Op, U64};
+use super::jsonl::{Answer, JsonBlock};
 use crate::Backend;
 use anyhow::Result;
-use hca_engines::blocks::atomic::{open, AtomicTransactor};
+use hca_engines::blocks::atomic::open;
 use hca_engines::stream::Pacing;
 use hca_rtl::atomic::{AtomicOp, AtomicReq, AtomicResp, AtomicStatus};
-use serde_json::{json, Value};
-use std::io::{BufRead, Write};
+use hca_rtl::transactor::{BlockMemory, Transactor};
+use serde_json::json;
 use std::path::Path;
+
+/// Each op's operands.
+mod operands {
+    use super::U64;
+    use serde::Deserialize;
+
+    #[derive(Deserialize)]
+    #[serde(deny_unknown_fields)]
+    pub struct Read {
+        pub addr: U64,
+    }
+
+    #[derive(Deserialize)]
+    #[serde(deny_unknown_fields)]
+    pub struct Write {
+        pub addr: U64,
+        pub value: U64,
+    }
+
+    #[derive(Deserialize)]
+    #[serde(deny_unknown_fields)]
+    pub struct Cas {
+        pub addr: U64,
+        pub compare: U64,
+        pub swap: U64,
+    }
+
+    #[derive(Deserialize)]
+    #[serde(deny_unknown_fields)]
+    pub struct Fadd {
+        pub addr: U64,
+        pub add: U64,
+    }
+
+    #[derive(Deserialize)]
+    #[serde(deny_unknown_fields)]
+    pub struct MaskedCas {
+        pub addr: U64,
+        pub compare: U64,
+        pub swap: U64,
+        pub compare_mask: U64,
+        pub swap_mask: U64,
+    }
+
+    #[derive(Deserialize)]
+    #[serde(deny_unknown_fields)]
+    pub struct MaskedFadd {
+        pub addr: U64,
+        pub add: U64,
+        pub nocarry_mask: U64,
+    }
+}
+
+/// The ops, by the unit's names for them.
+const OPS: &[Op<AtomicReq>] = &[
+    Op {
+        name: AtomicOp::Read.name(),
+        parse: |v| fields(v).map(|f: operands::Read| AtomicReq::read(f.addr.0)),
+    },
+    Op {
+        name: AtomicOp::Write.name(),
+        parse: |v| fields(v).map(|f: operands::Write| AtomicReq::write(f.addr.0, f.value.0)),
+    },
+    Op {
+        name: AtomicOp::Cas.name(),
+        parse: |v| {
+            fields(v).map(|f: operands::Cas| AtomicReq::cas(f.addr.0, f.compare.0, f.swap.0))
+        },
+    },
+    Op {
+        name: AtomicOp::Fadd.name(),
+        parse: |v| fields(v).map(|f: operands::Fadd| AtomicReq::fadd(f.addr.0, f.add.0)),
+    },
+    Op {
+        name: AtomicOp::MaskedCas.name(),
+        parse: |v| {
+            fields(v).map(|f: operands::MaskedCas| {
+                AtomicReq::masked_cas(
+                    f.addr.0,
+                    f.compare.0,
+                    f.swap.0,
+                    f.compare_mask.0,
+                    f.swap_mask.0,
+                )
+            })
+        },
+    },
+    Op {
+        name: AtomicOp::MaskedFadd.name(),
+        parse: |v| {
+            fields(v).map(|f: operands::MaskedFadd| {
+                AtomicReq::masked_fadd(f.addr.0, f.add.0, f.nocarry_mask.0)
+            })
+        },
+    },
+];
 
 /// Parse one transaction line.
 pub fn parse(line: &str) -> Result<AtomicReq, String> {
-    let mut value = Value::Null;
-    let o = Obj::parse(line, &mut value)?;
-    let op = AtomicOp::ALL
-        .into_iter()
-        .find(|op| op.name() == o.op())
-        .ok_or_else(|| {
-            let names: Vec<&str> = AtomicOp::ALL.iter().map(|op| op.name()).collect();
-            format!("unknown op `{}` (known: {})", o.op(), names.join(", "))
-        })?;
-    let fields: &[&str] = match op {
-        AtomicOp::Read => &["addr"],
-        AtomicOp::Write => &["addr", "value"],
-        AtomicOp::Cas => &["addr", "compare", "swap"],
-        AtomicOp::Fadd => &["addr", "add"],
-        AtomicOp::MaskedCas => &["addr", "compare", "swap", "compare_mask", "swap_mask"],
-        AtomicOp::MaskedFadd => &["addr", "add", "nocarry_mask"],
-    };
-    o.only(fields)?;
-    let addr = o.u64("addr")?;
-    let req = match op {
-        AtomicOp::Read => AtomicReq::read(addr),
-        AtomicOp::Write => AtomicReq::write(addr, o.u64("value")?),
-        AtomicOp::Cas => AtomicReq::cas(addr, o.u64("compare")?, o.u64("swap")?),
-        AtomicOp::Fadd => AtomicReq::fadd(addr, o.u64("add")?),
-        AtomicOp::MaskedCas => AtomicReq::masked_cas(
-            addr,
-            o.u64("compare")?,
-            o.u64("swap")?,
-            o.u64("compare_mask")?,
-            o.u64("swap_mask")?,
-        ),
-        AtomicOp::MaskedFadd => AtomicReq::masked_fadd(addr, o.u64("add")?, o.u64("nocarry_mask")?),
-    };
-    Ok(req)
+    parse_line(line, OPS)
 }
 
 /// The answer to a completed transaction.
@@ -64,26 +127,29 @@ pub fn render(req: &AtomicReq, resp: &AtomicResp) -> Answer {
     }
 }
 
-/// Answer every line of `input` on `output`, in order, each request held to
-/// `max_cycles` when given (else to the block's own bound); returns the
-/// totals and the cycles the backend ran.
-pub fn serve(
-    backend: Backend,
-    vcd: Option<&Path>,
-    max_cycles: Option<u64>,
-    input: impl BufRead,
-    output: impl Write,
-) -> Result<(Totals, u64)> {
-    let mut dut: AtomicTransactor = open(backend, vcd, Pacing::FULL_SPEED, 0)?;
-    dut.set_cycle_limit(max_cycles);
-    serve_block(
-        &mut dut,
-        &mut hca_abi::NoMemory::default(),
-        input,
-        output,
-        parse,
-        render,
-    )
+/// The block as `hca block atomic` serves it.
+pub struct Atomic;
+
+impl JsonBlock for Atomic {
+    type Req = AtomicReq;
+    type Resp = AtomicResp;
+    const OPS: &'static [Op<AtomicReq>] = OPS;
+
+    fn open(
+        backend: Backend,
+        vcd: Option<&Path>,
+    ) -> Result<Box<dyn Transactor<Req = AtomicReq, Resp = AtomicResp> + Send>> {
+        open(backend, vcd, Pacing::FULL_SPEED, 0)
+    }
+
+    /// The atomic unit: no memory behind it.
+    fn memory() -> Box<dyn BlockMemory> {
+        Box::new(hca_abi::NoMemory::default())
+    }
+
+    fn render(req: &AtomicReq, resp: &AtomicResp) -> Answer {
+        render(req, resp)
+    }
 }
 
 #[cfg(test)]
@@ -109,12 +175,22 @@ mod tests {
             ("{\"addr\":0}", "missing field `op`"),
             ("[1,2]", "not a JSON object"),
             ("{op:", "not JSON"),
-            ("{\"op\":\"read\",\"addr\":-8}", "not an integer"),
+            (
+                "{\"op\":\"read\",\"addr\":-8}",
+                "field `addr`: -8 is not an integer",
+            ),
         ];
         for (line, want) in cases {
             let e = parse(line).unwrap_err();
             assert!(e.contains(want), "{line}: {e}");
         }
+    }
+
+    #[test]
+    fn every_op_of_the_unit_is_named_as_the_unit_names_it() {
+        let names: Vec<&str> = OPS.iter().map(|o| o.name).collect();
+        let unit: Vec<&str> = AtomicOp::ALL.iter().map(|o| o.name()).collect();
+        assert_eq!(names, unit);
     }
 
     #[test]

@@ -1,184 +1,244 @@
 //! `hca block qpc`: the QP context block driven by JSON Lines.
 
-use super::json::Obj;
-use super::jsonl::{serve_block, Answer, Totals};
+use super::json::{fields, parse_line, Named, Names, Op, Uint};
+use super::jsonl::{Answer, JsonBlock};
 use crate::Backend;
 use anyhow::Result;
-use hca_engines::blocks::qpc::{open, QpcTransactor};
+use hca_engines::blocks::qpc::open;
 use hca_engines::stream::Pacing;
 use hca_rtl::qpc::layout::QpContext;
-use hca_rtl::qpc::{attr, status, PsnClass, QpAttrs, QpState, QpType, QpcOp, QpcReq, QpcResp};
+use hca_rtl::qpc::{status, PsnClass, QpState, QpType, QpcOp, QpcReq, QpcResp};
+use hca_rtl::transactor::{BlockMemory, Transactor};
 use serde_json::{json, Value};
-use std::io::{BufRead, Write};
 use std::path::Path;
 
-fn state(name: &str) -> Result<QpState, String> {
-    QpState::ALL
-        .into_iter()
-        .find(|s| s.name() == name)
-        .ok_or_else(|| {
-            let names: Vec<&str> = QpState::ALL.iter().map(|s| s.name()).collect();
-            format!("unknown state `{name}` (known: {})", names.join(", "))
-        })
+/// QP states, by name.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct State;
+impl Names for State {
+    const WHAT: &'static str = "state";
+    const NAMES: &'static [&'static str] = &{
+        let mut n = [""; QpState::ALL.len()];
+        let mut i = 0;
+        while i < n.len() {
+            n[i] = QpState::ALL[i].name();
+            i += 1;
+        }
+        n
+    };
+    const BITS: u32 = 3;
+    fn code(i: usize) -> u8 {
+        QpState::ALL[i] as u8
+    }
 }
 
-/// The modify attributes of an `attrs` object and the mask they imply.
-fn attrs(o: &Obj) -> Result<(QpAttrs, u32), String> {
-    let mut a = QpAttrs::default();
-    let mut mask = attr::STATE;
-    for key in o.keys() {
-        mask |= match key {
-            "qp_type" => {
-                a.qp_type = match o.string(key) {
-                    Ok(name) => QpType::ALL
-                        .into_iter()
-                        .find(|t| t.name() == name)
-                        .ok_or_else(|| format!("unknown qp_type `{name}` (known: rc, uc, ud)"))?
-                        as u8,
-                    Err(_) => o.uint(key, 3)? as u8,
-                };
-                0
-            }
-            "pd" => {
-                a.pd = o.uint(key, 24)? as u32;
-                0
-            }
-            "send_cqn" => {
-                a.send_cqn = o.uint(key, 24)? as u32;
-                0
-            }
-            "recv_cqn" => {
-                a.recv_cqn = o.uint(key, 24)? as u32;
-                0
-            }
-            "srqn" => {
-                a.srqn = o.uint(key, 24)? as u32;
-                0
-            }
-            "srq" => {
-                a.srq = o.flag(key)?;
-                0
-            }
-            "access_flags" => {
-                a.access = o.uint(key, 3)? as u8;
-                attr::ACCESS_FLAGS
-            }
-            "pkey_index" => {
-                a.pkey_index = o.uint(key, 16)? as u16;
-                attr::PKEY_INDEX
-            }
-            "port" => {
-                a.port = o.uint(key, 8)? as u8;
-                attr::PORT
-            }
-            "qkey" => {
-                a.qkey = o.uint(key, 32)? as u32;
-                attr::QKEY
-            }
-            "dlid" => {
-                a.dlid = o.uint(key, 16)? as u16;
-                attr::AV
-            }
-            "sl" => {
-                a.sl = o.uint(key, 4)? as u8;
-                attr::AV
-            }
-            "path_mtu" => {
-                a.path_mtu = o.uint(key, 3)? as u8;
-                attr::PATH_MTU
-            }
-            "timeout" => {
-                a.timeout = o.uint(key, 5)? as u8;
-                attr::TIMEOUT
-            }
-            "retry_cnt" => {
-                a.retry_cnt = o.uint(key, 3)? as u8;
-                attr::RETRY_CNT
-            }
-            "rnr_retry" => {
-                a.rnr_retry = o.uint(key, 3)? as u8;
-                attr::RNR_RETRY
-            }
-            "rq_psn" => {
-                a.rq_psn = o.uint(key, 24)? as u32;
-                attr::RQ_PSN
-            }
-            "max_rd_atomic" => {
-                a.max_rd_atomic = o.uint(key, 8)? as u8;
-                attr::MAX_QP_RD_ATOMIC
-            }
-            "min_rnr_timer" => {
-                a.min_rnr_timer = o.uint(key, 5)? as u8;
-                attr::MIN_RNR_TIMER
-            }
-            "sq_psn" => {
-                a.sq_psn = o.uint(key, 24)? as u32;
-                attr::SQ_PSN
-            }
-            "max_dest_rd_atomic" => {
-                a.max_dest_rd_atomic = o.uint(key, 8)? as u8;
-                attr::MAX_DEST_RD_ATOMIC
-            }
-            "dest_qpn" => {
-                a.dest_qpn = o.uint(key, 24)? as u32;
-                attr::DEST_QPN
-            }
-            "en_sqd_async_notify" => {
-                a.sqd_notify = o.flag(key)?;
-                attr::EN_SQD_ASYNC_NOTIFY
-            }
-            // Named so the block can refuse them as it would.
-            "cur_state" => attr::CUR_STATE,
-            "alt_path" => attr::ALT_PATH,
-            "path_mig_state" => attr::PATH_MIG_STATE,
-            "cap" => attr::CAP,
-            other => return Err(format!("unknown attribute `{other}` in `attrs`")),
-        };
+/// QP transport types, by name.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Type;
+impl Names for Type {
+    const WHAT: &'static str = "qp_type";
+    const NAMES: &'static [&'static str] = &{
+        let mut n = [""; QpType::ALL.len()];
+        let mut i = 0;
+        while i < n.len() {
+            n[i] = QpType::ALL[i].name();
+            i += 1;
+        }
+        n
+    };
+    const BITS: u32 = 3;
+    fn code(i: usize) -> u8 {
+        QpType::ALL[i] as u8
     }
-    Ok((a, mask))
 }
+
+/// Each op's operands.
+mod operands {
+    use super::{Named, State, Type, Uint};
+    use hca_rtl::qpc::{attr, QpAttrs};
+    use serde::de::IgnoredAny;
+    use serde::Deserialize;
+
+    /// A modify's attributes, each setting its bit of the mask it implies.
+    #[derive(Deserialize, Default)]
+    #[serde(deny_unknown_fields)]
+    pub struct Attrs {
+        qp_type: Option<Named<Type>>,
+        pd: Option<Uint<24>>,
+        send_cqn: Option<Uint<24>>,
+        recv_cqn: Option<Uint<24>>,
+        srqn: Option<Uint<24>>,
+        srq: Option<bool>,
+        access_flags: Option<Uint<3>>,
+        pkey_index: Option<Uint<16>>,
+        port: Option<Uint<8>>,
+        qkey: Option<Uint<32>>,
+        dlid: Option<Uint<16>>,
+        sl: Option<Uint<4>>,
+        path_mtu: Option<Uint<3>>,
+        timeout: Option<Uint<5>>,
+        retry_cnt: Option<Uint<3>>,
+        rnr_retry: Option<Uint<3>>,
+        rq_psn: Option<Uint<24>>,
+        max_rd_atomic: Option<Uint<8>>,
+        min_rnr_timer: Option<Uint<5>>,
+        sq_psn: Option<Uint<24>>,
+        max_dest_rd_atomic: Option<Uint<8>>,
+        dest_qpn: Option<Uint<24>>,
+        en_sqd_async_notify: Option<bool>,
+        // Named so the block can refuse them as it would: their values
+        // are not read.
+        cur_state: Option<IgnoredAny>,
+        alt_path: Option<IgnoredAny>,
+        path_mig_state: Option<IgnoredAny>,
+        cap: Option<IgnoredAny>,
+    }
+
+    impl Attrs {
+        /// The attributes, and the mask they imply (the state always).
+        pub fn get(&self) -> (QpAttrs, u32) {
+            let mut a = QpAttrs::default();
+            let mut mask = attr::STATE;
+            // Each given attribute: its value into the request, its bit (0
+            // for a creation field, which has none) into the mask.
+            macro_rules! put {
+                ($($field:ident => $dst:ident $(. $conv:ident)?, $bit:expr;)*) => {$(
+                    if let Some(v) = self.$field {
+                        a.$dst = v$(.$conv())?;
+                        mask |= $bit;
+                    }
+                )*};
+            }
+            put! {
+                pd => pd.u32, 0;
+                send_cqn => send_cqn.u32, 0;
+                recv_cqn => recv_cqn.u32, 0;
+                srqn => srqn.u32, 0;
+                srq => srq, 0;
+                access_flags => access.u8, attr::ACCESS_FLAGS;
+                pkey_index => pkey_index.u16, attr::PKEY_INDEX;
+                port => port.u8, attr::PORT;
+                qkey => qkey.u32, attr::QKEY;
+                dlid => dlid.u16, attr::AV;
+                sl => sl.u8, attr::AV;
+                path_mtu => path_mtu.u8, attr::PATH_MTU;
+                timeout => timeout.u8, attr::TIMEOUT;
+                retry_cnt => retry_cnt.u8, attr::RETRY_CNT;
+                rnr_retry => rnr_retry.u8, attr::RNR_RETRY;
+                rq_psn => rq_psn.u32, attr::RQ_PSN;
+                max_rd_atomic => max_rd_atomic.u8, attr::MAX_QP_RD_ATOMIC;
+                min_rnr_timer => min_rnr_timer.u8, attr::MIN_RNR_TIMER;
+                sq_psn => sq_psn.u32, attr::SQ_PSN;
+                max_dest_rd_atomic => max_dest_rd_atomic.u8, attr::MAX_DEST_RD_ATOMIC;
+                dest_qpn => dest_qpn.u32, attr::DEST_QPN;
+                en_sqd_async_notify => sqd_notify, attr::EN_SQD_ASYNC_NOTIFY;
+            }
+            if let Some(t) = self.qp_type {
+                a.qp_type = t.0;
+            }
+            for (given, bit) in [
+                (self.cur_state.is_some(), attr::CUR_STATE),
+                (self.alt_path.is_some(), attr::ALT_PATH),
+                (self.path_mig_state.is_some(), attr::PATH_MIG_STATE),
+                (self.cap.is_some(), attr::CAP),
+            ] {
+                if given {
+                    mask |= bit;
+                }
+            }
+            (a, mask)
+        }
+    }
+
+    #[derive(Deserialize)]
+    #[serde(deny_unknown_fields)]
+    pub struct Modify {
+        pub qpn: Uint<24>,
+        pub to: Named<State>,
+        #[serde(default)]
+        pub attrs: Attrs,
+        /// Overrides the mask the attributes imply.
+        pub attr_mask: Option<Uint<21>>,
+    }
+
+    #[derive(Deserialize)]
+    #[serde(deny_unknown_fields)]
+    pub struct Qpn {
+        pub qpn: Uint<24>,
+    }
+
+    #[derive(Deserialize)]
+    #[serde(deny_unknown_fields)]
+    pub struct SendPsn {
+        pub qpn: Uint<24>,
+        pub count: Uint<16>,
+    }
+
+    #[derive(Deserialize)]
+    #[serde(deny_unknown_fields)]
+    pub struct RecvPsn {
+        pub qpn: Uint<24>,
+        pub psn: Uint<24>,
+        #[serde(default)]
+        pub last: bool,
+    }
+
+    #[derive(Deserialize)]
+    #[serde(deny_unknown_fields)]
+    pub struct Retry {
+        pub qpn: Uint<24>,
+        #[serde(default)]
+        pub rnr: bool,
+    }
+}
+
+use operands as o;
+
+/// The ops, by the block's names for them.
+const OPS: &[Op<QpcReq>] = &[
+    Op {
+        name: QpcOp::Modify.name(),
+        parse: |v| {
+            fields(v).and_then(|f: o::Modify| {
+                let to = QpState::from_code(f.to.0)
+                    .ok_or_else(|| format!("field `to`: no state has the code {}", f.to.0))?;
+                let (a, implied) = f.attrs.get();
+                let mask = f.attr_mask.map_or(implied, |m| m.u32());
+                Ok(QpcReq::modify(f.qpn.u32(), to, mask, a))
+            })
+        },
+    },
+    Op {
+        name: QpcOp::Query.name(),
+        parse: |v| fields(v).map(|f: o::Qpn| QpcReq::query(f.qpn.u32())),
+    },
+    Op {
+        name: QpcOp::SendPsn.name(),
+        parse: |v| fields(v).map(|f: o::SendPsn| QpcReq::send_psn(f.qpn.u32(), f.count.u16())),
+    },
+    Op {
+        name: QpcOp::RecvPsn.name(),
+        parse: |v| {
+            fields(v).map(|f: o::RecvPsn| QpcReq::recv_psn(f.qpn.u32(), f.psn.u32(), f.last))
+        },
+    },
+    Op {
+        name: QpcOp::Retry.name(),
+        parse: |v| fields(v).map(|f: o::Retry| QpcReq::retry(f.qpn.u32(), f.rnr)),
+    },
+    Op {
+        name: QpcOp::Ack.name(),
+        parse: |v| fields(v).map(|f: o::Qpn| QpcReq::ack(f.qpn.u32())),
+    },
+    Op {
+        name: QpcOp::SendError.name(),
+        parse: |v| fields(v).map(|f: o::Qpn| QpcReq::send_error(f.qpn.u32())),
+    },
+];
 
 /// Parse one transaction line.
 pub fn parse(line: &str) -> Result<QpcReq, String> {
-    let mut value = Value::Null;
-    let o = Obj::parse(line, &mut value)?;
-    let op = QpcOp::ALL
-        .into_iter()
-        .find(|op| op.name() == o.op())
-        .ok_or_else(|| {
-            let names: Vec<&str> = QpcOp::ALL.iter().map(|op| op.name()).collect();
-            format!("unknown op `{}` (known: {})", o.op(), names.join(", "))
-        })?;
-    let fields: &[&str] = match op {
-        QpcOp::Modify => &["qpn", "to", "attrs", "attr_mask"],
-        QpcOp::Query | QpcOp::Ack | QpcOp::SendError => &["qpn"],
-        QpcOp::SendPsn => &["qpn", "count"],
-        QpcOp::RecvPsn => &["qpn", "psn", "last"],
-        QpcOp::Retry => &["qpn", "rnr"],
-    };
-    o.only(fields)?;
-    let qpn = o.uint("qpn", 24)? as u32;
-    Ok(match op {
-        QpcOp::Modify => {
-            let to = state(o.string("to")?)?;
-            let (a, implied) = match o.object("attrs")? {
-                Some(inner) => attrs(&inner)?,
-                None => (QpAttrs::default(), attr::STATE),
-            };
-            let mask = if o.has("attr_mask") {
-                o.uint("attr_mask", attr::BITS as u32)? as u32
-            } else {
-                implied
-            };
-            QpcReq::modify(qpn, to, mask, a)
-        }
-        QpcOp::Query => QpcReq::query(qpn),
-        QpcOp::SendPsn => QpcReq::send_psn(qpn, o.uint("count", 16)? as u16),
-        QpcOp::RecvPsn => QpcReq::recv_psn(qpn, o.uint("psn", 24)? as u32, o.flag("last")?),
-        QpcOp::Retry => QpcReq::retry(qpn, o.flag("rnr")?),
-        QpcOp::Ack => QpcReq::ack(qpn),
-        QpcOp::SendError => QpcReq::send_error(qpn),
-    })
+    parse_line(line, OPS)
 }
 
 fn context_json(c: &QpContext) -> Value {
@@ -208,20 +268,29 @@ pub fn render(req: &QpcReq, resp: &QpcResp) -> Answer {
     Answer::Response(v.to_string())
 }
 
-/// Answer every line of `input` on `output`, in order, each request held to
-/// `max_cycles` when given (else to the block's own bound); returns the
-/// totals and the cycles the backend ran.
-pub fn serve(
-    backend: Backend,
-    vcd: Option<&Path>,
-    max_cycles: Option<u64>,
-    input: impl BufRead,
-    output: impl Write,
-) -> Result<(Totals, u64)> {
-    let mut dut: QpcTransactor = open(backend, vcd, Pacing::FULL_SPEED, 0)?;
-    dut.set_cycle_limit(max_cycles);
-    let mut icm = hca_abi::SparseIcm::new();
-    serve_block(&mut dut, &mut icm, input, output, parse, render)
+/// The block as `hca block qpc` serves it.
+pub struct Qpc;
+
+impl JsonBlock for Qpc {
+    type Req = QpcReq;
+    type Resp = QpcResp;
+    const OPS: &'static [Op<QpcReq>] = OPS;
+
+    fn open(
+        backend: Backend,
+        vcd: Option<&Path>,
+    ) -> Result<Box<dyn Transactor<Req = QpcReq, Resp = QpcResp> + Send>> {
+        open(backend, vcd, Pacing::FULL_SPEED, 0)
+    }
+
+    /// The QP contexts in ICM.
+    fn memory() -> Box<dyn BlockMemory> {
+        Box::new(hca_abi::SparseIcm::new())
+    }
+
+    fn render(req: &QpcReq, resp: &QpcResp) -> Answer {
+        render(req, resp)
+    }
 }
 
 #[cfg(test)]
@@ -229,12 +298,22 @@ mod tests {
     use super::*;
 
     #[test]
+    fn every_op_of_the_block_is_named() {
+        let names: Vec<&str> = OPS.iter().map(|o| o.name).collect();
+        let block: Vec<&str> = QpcOp::ALL.iter().map(|o| o.name()).collect();
+        assert_eq!(names, block);
+    }
+
+    #[test]
     fn attributes_imply_the_mask() {
         let r = parse(r#"{"op":"modify","qpn":5,"to":"init","attrs":{"qp_type":"ud","pkey_index":0,"port":1,"qkey":7}}"#)
             .unwrap();
         assert_eq!(
             r.attr_mask,
-            attr::STATE | attr::PKEY_INDEX | attr::PORT | attr::QKEY
+            hca_rtl::qpc::attr::STATE
+                | hca_rtl::qpc::attr::PKEY_INDEX
+                | hca_rtl::qpc::attr::PORT
+                | hca_rtl::qpc::attr::QKEY
         );
         assert_eq!(
             (r.attrs.qp_type, r.attrs.qkey, r.to),
@@ -251,7 +330,7 @@ mod tests {
             ),
             (
                 r#"{"op":"modify","qpn":5,"to":"rtr","attrs":{"mtu":5}}"#,
-                "unknown attribute `mtu`",
+                "field `attrs`: unknown field `mtu`",
             ),
             (
                 r#"{"op":"modify","qpn":5,"to":"rtr","attrs":{"port":256}}"#,
@@ -264,7 +343,7 @@ mod tests {
             (r#"{"op":"send_psn","qpn":1}"#, "missing field `count`"),
             (
                 r#"{"op":"recv_psn","qpn":1,"psn":3,"last":1}"#,
-                "expected true or false",
+                "field `last`: invalid type: integer `1`, expected a boolean",
             ),
             (r#"{"op":"flush","qpn":1}"#, "unknown op `flush`"),
         ] {

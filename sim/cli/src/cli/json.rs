@@ -1,147 +1,243 @@
 //! JSON Lines conventions shared by every `hca block` command: 64-bit
-//! values as `"0x%016x"` strings, precise errors naming the field.
+//! values as `"0x%016x"` strings, operands read into serde-derived types
+//! (integers or hex strings that must fit their width, names or numbers),
+//! precise errors naming the op and the field.
 
-use serde::de::{Error as _, MapAccess, SeqAccess, Visitor};
+use serde::de::{DeserializeOwned, Error as DeError, MapAccess, SeqAccess, Visitor};
 use serde::{Deserialize, Deserializer};
 use serde_json::{Map, Value};
+use std::marker::PhantomData;
 
 /// A 64-bit value the way every response writes it.
 pub fn hex64(v: u64) -> String {
     format!("0x{v:016x}")
 }
 
-/// One parsed JSON object, with the fields an operation may use.
-pub struct Obj<'a> {
-    map: &'a Map<String, Value>,
-    op: &'a str,
+/// An unsigned operand that must fit `N` bits: a JSON integer, or a hex
+/// string `"0x..."` of 1 to 16 digits (the form every answer writes).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Uint<const N: u32>(pub u64);
+
+/// A 64-bit operand.
+pub type U64 = Uint<64>;
+
+impl<const N: u32> Uint<N> {
+    pub fn u8(self) -> u8 {
+        const { assert!(N <= 8) };
+        self.0 as u8
+    }
+
+    pub fn u16(self) -> u16 {
+        const { assert!(N <= 16) };
+        self.0 as u16
+    }
+
+    pub fn u32(self) -> u32 {
+        const { assert!(N <= 32) };
+        self.0 as u32
+    }
 }
 
-impl<'a> Obj<'a> {
-    /// Parse a line into an object with a string `op`.
-    pub fn parse(line: &str, value: &'a mut Value) -> Result<Obj<'a>, String> {
-        *value = strict(line)?;
-        let map = value.as_object().ok_or("not a JSON object")?;
-        let op = match map.get("op") {
-            Some(Value::String(s)) => s.as_str(),
-            Some(_) => return Err("field `op` must be a string".into()),
-            None => return Err("missing field `op`".into()),
-        };
-        Ok(Obj { map, op })
+fn fit<const N: u32, E: DeError>(v: u64) -> Result<Uint<N>, E> {
+    if N < 64 && v >> N != 0 {
+        return Err(E::custom(format!("{v} does not fit in {N} bits")));
     }
+    Ok(Uint(v))
+}
 
-    pub fn op(&self) -> &'a str {
-        self.op
-    }
+impl<'de, const N: u32> Deserialize<'de> for Uint<N> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V<const N: u32>;
+        impl<const N: u32> Visitor<'_> for V<N> {
+            type Value = Uint<N>;
 
-    /// A nested object field, with the same conventions.
-    pub fn object(&self, name: &str) -> Result<Option<Obj<'a>>, String> {
-        match self.map.get(name) {
-            None => Ok(None),
-            Some(Value::Object(map)) => Ok(Some(Obj { map, op: self.op })),
-            Some(other) => Err(format!("field `{name}`: expected an object, got {other}")),
-        }
-    }
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a number (an integer or a hex string like \"0xff\")")
+            }
 
-    /// Whether a field is present.
-    pub fn has(&self, name: &str) -> bool {
-        self.map.contains_key(name)
-    }
+            fn visit_u64<E: DeError>(self, v: u64) -> Result<Uint<N>, E> {
+                fit(v)
+            }
 
-    /// The names of the fields present, `op` excepted.
-    pub fn keys(&self) -> impl Iterator<Item = &'a str> {
-        self.map.keys().map(String::as_str).filter(|k| *k != "op")
-    }
+            fn visit_i64<E: DeError>(self, v: i64) -> Result<Uint<N>, E> {
+                match u64::try_from(v) {
+                    Ok(v) => fit(v),
+                    Err(_) => Err(E::custom(format!("{v} is not an integer from 0 to 2^64-1"))),
+                }
+            }
 
-    /// An unsigned field that must fit in `bits` bits.
-    pub fn uint(&self, name: &str, bits: u32) -> Result<u64, String> {
-        let v = self.u64(name)?;
-        if bits < 64 && v >> bits != 0 {
-            return Err(format!("field `{name}`: {v} does not fit in {bits} bits"));
-        }
-        Ok(v)
-    }
+            fn visit_f64<E: DeError>(self, v: f64) -> Result<Uint<N>, E> {
+                Err(E::custom(format!("{v} is not an integer from 0 to 2^64-1")))
+            }
 
-    /// A list of strings, if the field is one.
-    pub fn list(&self, name: &str) -> Result<Option<Vec<&'a str>>, String> {
-        match self.map.get(name) {
-            Some(Value::Array(items)) => items
-                .iter()
-                .map(|i| {
-                    i.as_str()
-                        .ok_or_else(|| format!("field `{name}`: expected a list of names, got {i}"))
-                })
-                .collect::<Result<Vec<_>, _>>()
-                .map(Some),
-            _ => Ok(None),
-        }
-    }
-
-    /// A boolean field, `false` when absent.
-    pub fn flag(&self, name: &str) -> Result<bool, String> {
-        match self.map.get(name) {
-            None => Ok(false),
-            Some(Value::Bool(b)) => Ok(*b),
-            Some(other) => Err(format!(
-                "field `{name}`: expected true or false, got {other}"
-            )),
-        }
-    }
-
-    /// A string field.
-    pub fn string(&self, name: &str) -> Result<&'a str, String> {
-        match self.map.get(name) {
-            None => Err(format!("missing field `{name}`")),
-            Some(Value::String(s)) => Ok(s),
-            Some(other) => Err(format!("field `{name}`: expected a string, got {other}")),
-        }
-    }
-
-    /// Refuse fields other than `op` and `allowed`, so a misspelt operand
-    /// is an error rather than a silent zero.
-    pub fn only(&self, allowed: &[&str]) -> Result<(), String> {
-        for k in self.map.keys() {
-            if k != "op" && !allowed.contains(&k.as_str()) {
-                return Err(format!(
-                    "unknown field `{k}` for op `{}` (it takes: {})",
-                    self.op,
-                    allowed.join(", ")
-                ));
+            fn visit_str<E: DeError>(self, s: &str) -> Result<Uint<N>, E> {
+                let v = parse_hex(s).ok_or_else(|| {
+                    E::custom(format!(
+                        "bad hex {s:?} (expected a string like \"0x00000000000000ff\")"
+                    ))
+                })?;
+                fit(v)
             }
         }
-        Ok(())
-    }
-
-    /// A 64-bit field: a hex string `"0x..."` (1 to 16 digits) or a JSON
-    /// integer.
-    pub fn u64(&self, name: &str) -> Result<u64, String> {
-        match self.map.get(name) {
-            None => Err(format!("missing field `{name}`")),
-            Some(Value::String(s)) => parse_hex(s).ok_or_else(|| {
-                format!(
-                    "field `{name}`: bad hex {s:?} (expected a string like \"0x00000000000000ff\")"
-                )
-            }),
-            Some(Value::Number(n)) => n
-                .as_u64()
-                .ok_or_else(|| format!("field `{name}`: {n} is not an integer from 0 to 2^64-1")),
-            Some(other) => Err(format!(
-                "field `{name}`: expected a number (an integer or a hex string like \"0xff\"), got {}",
-                kind(other)
-            )),
-        }
+        d.deserialize_any(V::<N>)
     }
 }
 
-/// What a JSON value is, for errors: `true`, `null`, a list, an object.
-fn kind(v: &Value) -> String {
-    match v {
-        Value::Null => "null".into(),
-        Value::Bool(b) => b.to_string(),
-        Value::Number(n) => format!("the number {n}"),
-        Value::String(s) => format!("the string {s:?}"),
-        Value::Array(_) => "a list".into(),
-        Value::Object(_) => "an object".into(),
+/// The names of a field's values: what [`Named`] and [`NamedBits`] read.
+pub trait Names {
+    /// What a value is, for errors ("state", "access").
+    const WHAT: &'static str;
+    /// Value `i` is called `NAMES[i]` (for [`NamedBits`], bit `i`).
+    const NAMES: &'static [&'static str];
+    /// Bits a value given as a number must fit.
+    const BITS: u32;
+
+    /// The code of the value named `NAMES[i]` (its position, unless the
+    /// codes have gaps).
+    fn code(i: usize) -> u8 {
+        i as u8
     }
+}
+
+fn name_index<T: Names, E: DeError>(s: &str) -> Result<u8, E> {
+    T::NAMES
+        .iter()
+        .position(|n| *n == s)
+        .map(T::code)
+        .ok_or_else(|| {
+            E::custom(format!(
+                "unknown {} `{s}` (known: {})",
+                T::WHAT,
+                T::NAMES.join(", ")
+            ))
+        })
+}
+
+fn small<T: Names, E: DeError>(v: u64) -> Result<u8, E> {
+    if T::BITS >= 8 || v >> T::BITS != 0 {
+        return Err(E::custom(format!("{v} does not fit in {} bits", T::BITS)));
+    }
+    Ok(v as u8)
+}
+
+/// One value, by name or as a number.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Named<T>(pub u8, PhantomData<T>);
+
+impl<T> Named<T> {
+    pub const fn new(v: u8) -> Self {
+        Named(v, PhantomData)
+    }
+}
+
+impl<'de, T: Names> Deserialize<'de> for Named<T> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V<T>(PhantomData<T>);
+        impl<T: Names> Visitor<'_> for V<T> {
+            type Value = Named<T>;
+
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                write!(f, "a name ({}) or a number", T::NAMES.join(", "))
+            }
+
+            fn visit_u64<E: DeError>(self, v: u64) -> Result<Named<T>, E> {
+                small::<T, E>(v).map(Named::new)
+            }
+
+            fn visit_str<E: DeError>(self, s: &str) -> Result<Named<T>, E> {
+                name_index::<T, E>(s).map(Named::new)
+            }
+        }
+        d.deserialize_any(V(PhantomData))
+    }
+}
+
+/// A set of bits: a list of their names, or a number.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct NamedBits<T>(pub u8, PhantomData<T>);
+
+impl<T> Default for NamedBits<T> {
+    fn default() -> Self {
+        NamedBits(0, PhantomData)
+    }
+}
+
+impl<'de, T: Names> Deserialize<'de> for NamedBits<T> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V<T>(PhantomData<T>);
+        impl<'de, T: Names> Visitor<'de> for V<T> {
+            type Value = NamedBits<T>;
+
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                write!(f, "a list of names ({}) or a number", T::NAMES.join(", "))
+            }
+
+            fn visit_u64<E: DeError>(self, v: u64) -> Result<NamedBits<T>, E> {
+                small::<T, E>(v).map(|v| NamedBits(v, PhantomData))
+            }
+
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<NamedBits<T>, A::Error> {
+                let mut bits = 0u8;
+                while let Some(name) = seq.next_element::<String>()? {
+                    bits |= 1u8
+                        .checked_shl(name_index::<T, A::Error>(&name)?.into())
+                        .unwrap_or(0);
+                }
+                Ok(NamedBits(bits, PhantomData))
+            }
+        }
+        d.deserialize_any(V(PhantomData))
+    }
+}
+
+/// An op with no operands.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NoFields {}
+
+/// One op a block takes: its name, and how its operands (the line's
+/// object without `op`) become a request.
+pub struct Op<R> {
+    pub name: &'static str,
+    pub parse: fn(Value) -> Result<R, String>,
+}
+
+/// Operands into their serde-derived type, an error naming the field at
+/// fault (`entry.kind`), as the blocks' schemas nest.
+pub fn fields<T: DeserializeOwned>(v: Value) -> Result<T, String> {
+    serde_path_to_error::deserialize(v).map_err(|e| {
+        let mut path = e.path().to_string();
+        let inner = e.into_inner().to_string();
+        // The path of an unknown field ends in the field itself: name the
+        // object it was found in instead.
+        if inner.starts_with("unknown field") {
+            path = path
+                .rsplit_once('.')
+                .map_or(".".to_string(), |(p, _)| p.to_string());
+        }
+        if path == "." {
+            inner
+        } else {
+            format!("field `{path}`: {inner}")
+        }
+    })
+}
+
+/// Parse one line into a request: strict JSON (no field given twice), an
+/// object, a string `op` naming one of `ops`, and that op's operands.
+pub fn parse_line<R>(line: &str, ops: &[Op<R>]) -> Result<R, String> {
+    let mut v = strict(line)?;
+    let map = v.as_object_mut().ok_or("not a JSON object")?;
+    let name = match map.remove("op") {
+        Some(Value::String(s)) => s,
+        Some(_) => return Err("field `op` must be a string".into()),
+        None => return Err("missing field `op`".into()),
+    };
+    let Some(op) = ops.iter().find(|o| o.name == name) else {
+        let known: Vec<&str> = ops.iter().map(|o| o.name).collect();
+        return Err(format!("unknown op `{name}` (known: {})", known.join(", ")));
+    };
+    (op.parse)(v).map_err(|e| format!("op `{name}`: {e}"))
 }
 
 /// Parse one line of JSON, refusing an object that names a field twice
@@ -265,17 +361,40 @@ mod tests {
 
     #[test]
     fn a_number_field_names_what_it_got() {
-        for (line, got) in [
-            (r#"{"op":"a","n":true}"#, "got true"),
-            (r#"{"op":"a","n":null}"#, "got null"),
-            (r#"{"op":"a","n":[1]}"#, "got a list"),
-            (r#"{"op":"a","n":-1}"#, "not an integer"),
-            (r#"{"op":"a","n":1.5}"#, "not an integer"),
-        ] {
-            let mut v = Value::Null;
-            let o = Obj::parse(line, &mut v).expect(line);
-            let e = o.u64("n").expect_err(line);
-            assert!(e.contains("field `n`") && e.contains(got), "{line}: {e}");
+        #[derive(Debug, Deserialize)]
+        #[serde(deny_unknown_fields)]
+        #[allow(dead_code)]
+        struct N {
+            n: U64,
+            b: Option<Uint<8>>,
         }
+        let ops = [Op {
+            name: "a",
+            parse: |v| fields::<N>(v).map(|_| ()),
+        }];
+        for (line, got) in [
+            (
+                r#"{"op":"a","n":true}"#,
+                "field `n`: invalid type: boolean `true`",
+            ),
+            (r#"{"op":"a","n":null}"#, "field `n`: invalid type: null"),
+            (r#"{"op":"a","n":[1]}"#, "field `n`: invalid type: sequence"),
+            (r#"{"op":"a","n":-1}"#, "field `n`: -1 is not an integer"),
+            (r#"{"op":"a","n":1.5}"#, "field `n`: 1.5 is not an integer"),
+            (r#"{"op":"a","n":"12"}"#, "field `n`: bad hex \"12\""),
+            (
+                r#"{"op":"a","n":1,"b":256}"#,
+                "field `b`: 256 does not fit in 8 bits",
+            ),
+            (r#"{"op":"a","n":1,"c":1}"#, "op `a`: unknown field `c`"),
+            (r#"{"op":"a"}"#, "op `a`: missing field `n`"),
+            (r#"{"op":"b"}"#, "unknown op `b` (known: a)"),
+            (r#"{"op":1}"#, "field `op` must be a string"),
+            (r#"[1]"#, "not a JSON object"),
+        ] {
+            let e = parse_line(line, &ops).expect_err(line);
+            assert!(e.contains(got), "{line}: {e}");
+        }
+        assert_eq!(parse_line(r#"{"op":"a","n":"0xff","b":255}"#, &ops), Ok(()));
     }
 }

@@ -1,10 +1,54 @@
 //! The JSON Lines loop every `hca block` command runs: one answer per
-//! non-blank line, in order, flushed line by line.
+//! non-blank line, in order, flushed line by line; and the one generic
+//! loop ([`serve`]) that serves any block described by a [`JsonBlock`].
 
-use super::json::error_line;
+use super::json::{error_line, parse_line, Op};
 use super::out::OutputError;
+use crate::Backend;
 use anyhow::{Context, Result};
+use hca_rtl::transactor::{BlockMemory, Transactor};
 use std::io::{BufRead, Write};
+use std::path::Path;
+
+/// A block as `hca block` serves it.
+pub trait JsonBlock {
+    type Req: 'static;
+    type Resp;
+    /// The ops a line may name, with their operands.
+    const OPS: &'static [Op<Self::Req>];
+    /// The block on `backend`, its waveform in `vcd` when asked for.
+    fn open(
+        backend: Backend,
+        vcd: Option<&Path>,
+    ) -> Result<Box<dyn Transactor<Req = Self::Req, Resp = Self::Resp> + Send>>;
+    /// The memory its ICM and DMA ports reach.
+    fn memory() -> Box<dyn BlockMemory>;
+    /// The answer to a completed request.
+    fn render(req: &Self::Req, resp: &Self::Resp) -> Answer;
+}
+
+/// Answer every line of `input` on `output` with block `B`, in order,
+/// each request held to `max_cycles` when given (else to the block's own
+/// bound); returns the totals and the cycles the backend ran.
+pub fn serve<B: JsonBlock>(
+    backend: Backend,
+    vcd: Option<&Path>,
+    max_cycles: Option<u64>,
+    input: impl BufRead,
+    output: impl Write,
+) -> Result<(Totals, u64)> {
+    let mut dut = B::open(backend, vcd)?;
+    dut.set_cycle_limit(max_cycles);
+    let mut mem = B::memory();
+    serve_block(
+        &mut *dut,
+        &mut *mem,
+        input,
+        output,
+        |line| parse_line(line, B::OPS),
+        B::render,
+    )
+}
 
 /// What a block made of one line.
 pub enum Answer {
@@ -70,14 +114,14 @@ pub fn serve_lines(
 /// response rendered; the block's ports reach `mem`. Returns the totals and the cycles the backend ran.
 pub fn serve_block<T>(
     dut: &mut T,
-    mem: &mut dyn hca_rtl::transactor::BlockMemory,
+    mem: &mut dyn BlockMemory,
     input: impl BufRead,
     output: impl Write,
     parse: impl Fn(&str) -> Result<T::Req, String>,
     render: impl Fn(&T::Req, &T::Resp) -> Answer,
 ) -> Result<(Totals, u64)>
 where
-    T: hca_rtl::Transactor + ?Sized,
+    T: Transactor + ?Sized,
 {
     let backend = dut.backend();
     let totals = serve_lines(input, output, |line| match parse(line) {

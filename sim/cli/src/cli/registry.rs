@@ -3,7 +3,7 @@
 //! JSON Lines, and how `hca run` runs it at random. `hca block`'s choices,
 //! `hca run`'s loop and a test that holds this list to the RTL's read it.
 
-use super::jsonl::Totals;
+use super::jsonl::{self, Totals};
 use super::run::{self, BlockRun};
 use super::{block_atomic, block_cq, block_qpc, block_tpt};
 use crate::Backend;
@@ -33,25 +33,25 @@ pub const BLOCKS: &[BlockEntry] = &[
     BlockEntry {
         name: "atomic",
         title: "atomic unit",
-        serve: |b, v, m, i, o| block_atomic::serve(b, v, m, i, o),
+        serve: |b, v, m, i, o| jsonl::serve::<block_atomic::Atomic>(b, v, m, i, o),
         run: run::atomic,
     },
     BlockEntry {
         name: "qpc",
         title: "QP context block",
-        serve: |b, v, m, i, o| block_qpc::serve(b, v, m, i, o),
+        serve: |b, v, m, i, o| jsonl::serve::<block_qpc::Qpc>(b, v, m, i, o),
         run: run::qpc,
     },
     BlockEntry {
         name: "tpt",
         title: "TPT",
-        serve: |b, v, m, i, o| block_tpt::serve(b, v, m, i, o),
+        serve: |b, v, m, i, o| jsonl::serve::<block_tpt::Tpt>(b, v, m, i, o),
         run: run::tpt,
     },
     BlockEntry {
         name: "cq",
         title: "CQ and EQ engine",
-        serve: |b, v, m, i, o| block_cq::serve(b, v, m, i, o),
+        serve: |b, v, m, i, o| jsonl::serve::<block_cq::Cq>(b, v, m, i, o),
         run: run::cq,
     },
 ];
