@@ -9,6 +9,7 @@
 #![forbid(unsafe_code)]
 
 pub mod atomic;
+pub mod cache;
 pub mod cq;
 pub mod emit;
 pub mod fixtures;

@@ -6,7 +6,7 @@ use crate::emit::{emit, EmitError, Emitted};
 pub const BLOCKS: &[&str] = &["atomic", "qpc", "tpt", "cq"];
 
 /// Test designs for the flow itself (built and linted, not user blocks).
-pub const FIXTURES: &[&str] = &["wide_adder"];
+pub const FIXTURES: &[&str] = &["wide_adder", "context_cache"];
 
 /// Emit the named block's (or fixture's) Verilog and port list.
 pub fn emit_block(name: &str) -> Result<Emitted, EmitError> {
@@ -16,6 +16,7 @@ pub fn emit_block(name: &str) -> Result<Emitted, EmitError> {
         "tpt" => emit("tpt", crate::tpt::TptUnit16::default()),
         "cq" => emit("cq", crate::cq::CqUnit16::default()),
         "wide_adder" => emit("wide_adder", crate::fixtures::WideAdder::default()),
+        "context_cache" => emit("context_cache", crate::fixtures::CacheFixture::default()),
         other => Err(EmitError::UnknownBlock(
             other.to_string(),
             BLOCKS.join(", "),

@@ -1,8 +1,8 @@
 //! The CQ and EQ engine in rust-hdl.
 //!
 //! CQ contexts: a direct-mapped write-back cache of `LINES = 1 << IDX` of
-//! them in front of ICM (four 64-bit block RAMs, a tag RAM, valid and dirty
-//! bits), as in the QPC. EQ contexts: all eight in registers, so an event
+//! them in front of ICM (the shared [`ContextCache`] of four-word lines,
+//! dirty bits here), as in the QPC. EQ contexts: all eight in registers, so an event
 //! finds its EQ (the lowest-numbered one whose MAP_EQ mask takes the type)
 //! in one clock. CQEs and EQEs leave on the DMA port, four 8-byte beats
 //! each, one beat per clock; interrupts on the MSI-X port.
@@ -28,6 +28,7 @@ use super::{
     event, status, Arm, CqState, EqState, CQE_OPCODE_RESIZE, CQ_ERROR_OVERRUN, MAX_LOG_SIZE,
     NUM_CQS, NUM_EQS,
 };
+use crate::cache::ContextCache;
 use crate::icm_layout::{c, c64, Field};
 use rust_hdl::prelude::*;
 
@@ -119,12 +120,7 @@ pub struct CqUnit<const IDX: usize, const LINES: usize> {
     pub icm_rsp_valid: Signal<In, Bit>,
     pub icm_rsp_data: Signal<In, Bits<64>>,
 
-    ram0: RAM<Bits<64>, IDX>,
-    ram1: RAM<Bits<64>, IDX>,
-    ram2: RAM<Bits<64>, IDX>,
-    ram3: RAM<Bits<64>, IDX>,
-    tags: RAM<Bits<24>, IDX>,
-    line_valid: DFF<Bits<LINES>>,
+    cache: ContextCache<IDX, LINES, 4>,
     line_dirty: DFF<Bits<LINES>>,
     fsm: DFF<Bits<4>>,
     beat: DFF<Bits<3>>,
@@ -492,12 +488,7 @@ impl<const IDX: usize, const LINES: usize> Default for CqUnit<IDX, LINES> {
             icm_req_data: Default::default(),
             icm_rsp_valid: Default::default(),
             icm_rsp_data: Default::default(),
-            ram0: Default::default(),
-            ram1: Default::default(),
-            ram2: Default::default(),
-            ram3: Default::default(),
-            tags: Default::default(),
-            line_valid: Default::default(),
+            cache: Default::default(),
             line_dirty: Default::default(),
             fsm: Default::default(),
             beat: Default::default(),
@@ -765,23 +756,14 @@ impl<const IDX: usize, const LINES: usize> Logic for CqUnit<IDX, LINES> {
     #[hdl_gen]
     fn update(&mut self) {
         dff_setup!(
-            self, clock, line_valid, line_dirty, fsm, beat, got, st, nc0, nc1, nc2, nc3, have_cqe,
-            cqe_off, cqe_w1, xl_eq, entry_addr, cw0, cw1, cw2, cw3, have_ev, ev_eqn, ew0, ew1, ew2,
-            ew3, out_valid, out_status, out_kind, out_ctx0, out_ctx1, out_ctx2, out_ctx3, eq0_0,
-            eq0_1, eq0_2, eq0_3, eq1_0, eq1_1, eq1_2, eq1_3, eq2_0, eq2_1, eq2_2, eq2_3, eq3_0,
-            eq3_1, eq3_2, eq3_3, eq4_0, eq4_1, eq4_2, eq4_3, eq5_0, eq5_1, eq5_2, eq5_3, eq6_0,
-            eq6_1, eq6_2, eq6_3, eq7_0, eq7_1, eq7_2, eq7_3
+            self, clock, line_dirty, fsm, beat, got, st, nc0, nc1, nc2, nc3, have_cqe, cqe_off,
+            cqe_w1, xl_eq, entry_addr, cw0, cw1, cw2, cw3, have_ev, ev_eqn, ew0, ew1, ew2, ew3,
+            out_valid, out_status, out_kind, out_ctx0, out_ctx1, out_ctx2, out_ctx3, eq0_0, eq0_1,
+            eq0_2, eq0_3, eq1_0, eq1_1, eq1_2, eq1_3, eq2_0, eq2_1, eq2_2, eq2_3, eq3_0, eq3_1,
+            eq3_2, eq3_3, eq4_0, eq4_1, eq4_2, eq4_3, eq5_0, eq5_1, eq5_2, eq5_3, eq6_0, eq6_1,
+            eq6_2, eq6_3, eq7_0, eq7_1, eq7_2, eq7_3
         );
-        self.ram0.read_clock.next = self.clock.val();
-        self.ram1.read_clock.next = self.clock.val();
-        self.ram2.read_clock.next = self.clock.val();
-        self.ram3.read_clock.next = self.clock.val();
-        self.tags.read_clock.next = self.clock.val();
-        self.ram0.write_clock.next = self.clock.val();
-        self.ram1.write_clock.next = self.clock.val();
-        self.ram2.write_clock.next = self.clock.val();
-        self.ram3.write_clock.next = self.clock.val();
-        self.tags.write_clock.next = self.clock.val();
+        self.cache.clock.next = self.clock.val();
 
         // ---- Decode and lookup ---------------------------------------------
         self.is_eq_op.next = (self.req_op.val() == self.op_sw2hw_eq.val())
@@ -793,32 +775,27 @@ impl<const IDX: usize, const LINES: usize> Logic for CqUnit<IDX, LINES> {
         self.eq_range_bad.next = self.req_a.val() >= self.num_eqs.val();
         self.line.next = self.req_a.val().get_bits::<IDX>(0);
         self.onehot.next = self.one_line.val() << self.line.val();
-        self.ram0.read_address.next = self.line.val();
-        self.ram1.read_address.next = self.line.val();
-        self.ram2.read_address.next = self.line.val();
-        self.ram3.read_address.next = self.line.val();
-        self.tags.read_address.next = self.line.val();
-        self.hit.next = self.line_valid.q.val().get_bit(self.line.val().index())
-            & (self.tags.read_data.val() == self.req_a.val().get_bits::<24>(0));
+        self.cache.line.next = self.line.val();
+        self.cache.entry.next = self.req_a.val().get_bits::<24>(0);
+        self.hit.next = self.cache.valid.val().get_bit(self.line.val().index())
+            & (self.cache.held.val() == self.req_a.val().get_bits::<24>(0));
         self.out_free.next = !self.out_valid.q.val() | self.resp_ready.val();
 
         // ---- CQ lanes ---------------------------------------------------------
         self.c_state.next =
-            (self.ram0.read_data.val() >> self.sh_cstate.val()) & self.m_cstate.val();
-        self.c_log.next = self
-            .ram0
-            .read_data
+            (self.cache.words[0].val() >> self.sh_cstate.val()) & self.m_cstate.val();
+        self.c_log.next = self.cache.words[0]
             .val()
             .get_bits::<5>(self.sh_clog.val().index());
-        self.c_arm.next = (self.ram0.read_data.val() >> self.sh_carm.val()) & self.m2.val();
-        self.c_sn.next = (self.ram0.read_data.val() >> self.sh_csn.val()) & self.m2.val();
-        self.c_eqn.next = (self.ram0.read_data.val() >> self.sh_ceqn.val()) & self.m_ceqn.val();
-        self.c_pi.next = (self.ram0.read_data.val() >> self.sh_cpi.val()) & self.m24.val();
-        self.c_ci.next = (self.ram2.read_data.val() >> self.sh_cci.val()) & self.m24.val();
-        self.c_cnt.next = (self.ram2.read_data.val() >> self.sh_ccnt.val()) & self.m16.val();
-        self.c_per.next = (self.ram2.read_data.val() >> self.sh_cper.val()) & self.m16.val();
-        self.c_pend.next = (self.ram3.read_data.val() >> self.sh_cpend.val()) & self.m16.val();
-        self.c_age.next = (self.ram3.read_data.val() >> self.sh_cage.val()) & self.m16.val();
+        self.c_arm.next = (self.cache.words[0].val() >> self.sh_carm.val()) & self.m2.val();
+        self.c_sn.next = (self.cache.words[0].val() >> self.sh_csn.val()) & self.m2.val();
+        self.c_eqn.next = (self.cache.words[0].val() >> self.sh_ceqn.val()) & self.m_ceqn.val();
+        self.c_pi.next = (self.cache.words[0].val() >> self.sh_cpi.val()) & self.m24.val();
+        self.c_ci.next = (self.cache.words[2].val() >> self.sh_cci.val()) & self.m24.val();
+        self.c_cnt.next = (self.cache.words[2].val() >> self.sh_ccnt.val()) & self.m16.val();
+        self.c_per.next = (self.cache.words[2].val() >> self.sh_cper.val()) & self.m16.val();
+        self.c_pend.next = (self.cache.words[3].val() >> self.sh_cpend.val()) & self.m16.val();
+        self.c_age.next = (self.cache.words[3].val() >> self.sh_cage.val()) & self.m16.val();
         self.c_size.next = self.one.val() << self.c_log.val();
         self.c_used.next = (self.c_pi.val() - self.c_ci.val()) & self.m24.val();
         self.new_size.next = self.one.val() << self.req_c.val().get_bits::<6>(0);
@@ -1038,10 +1015,10 @@ impl<const IDX: usize, const LINES: usize> Logic for CqUnit<IDX, LINES> {
 
         // ---- EXEC: checks and new contexts -------------------------------------
         self.status.next = self.ok.val();
-        self.x0.next = self.ram0.read_data.val();
-        self.x1.next = self.ram1.read_data.val();
-        self.x2.next = self.ram2.read_data.val();
-        self.x3.next = self.ram3.read_data.val();
+        self.x0.next = self.cache.words[0].val();
+        self.x1.next = self.cache.words[1].val();
+        self.x2.next = self.cache.words[2].val();
+        self.x3.next = self.cache.words[3].val();
         self.qn0.next = self.q0.val();
         self.qn1.next = self.q1.val();
         self.qn2.next = self.q2.val();
@@ -1117,7 +1094,7 @@ impl<const IDX: usize, const LINES: usize> Logic for CqUnit<IDX, LINES> {
             } else {
                 self.do_cqe.next = true;
                 self.cqe_w3.next = self.cqe_resize.val() << self.sh_cqe_op.val();
-                self.x0.next = (self.ram0.read_data.val()
+                self.x0.next = (self.cache.words[0].val()
                     & !(self.fm_cpi.val() | (self.m_clog.val() << self.sh_clog.val())))
                     | (((self.c_pi.val() + self.one.val()) & self.m24.val()) << self.sh_cpi.val())
                     | (self.req_c.val() << self.sh_clog.val());
@@ -1129,7 +1106,7 @@ impl<const IDX: usize, const LINES: usize> Logic for CqUnit<IDX, LINES> {
             } else if self.c_state.val() == self.cq_free.val() {
                 self.status.next = self.bad_res_state.val();
             } else {
-                self.x2.next = (self.ram2.read_data.val() & !self.fm_cmod.val())
+                self.x2.next = (self.cache.words[2].val() & !self.fm_cmod.val())
                     | (self.req_c.val() << self.sh_ccnt.val())
                     | (self.req_d.val() << self.sh_cper.val());
             }
@@ -1143,17 +1120,17 @@ impl<const IDX: usize, const LINES: usize> Logic for CqUnit<IDX, LINES> {
             } else if self.c_used.val() >= self.c_size.val() {
                 self.status.next = self.cq_overrun.val();
                 self.cq_error.next = true;
-                self.x0.next = (self.ram0.read_data.val() & !self.fm_cstate.val())
+                self.x0.next = (self.cache.words[0].val() & !self.fm_cstate.val())
                     | (self.cq_err.val() << self.sh_cstate.val());
             } else {
                 self.do_cqe.next = true;
-                self.x0.next = (self.ram0.read_data.val() & !self.fm_cpi.val())
+                self.x0.next = (self.cache.words[0].val() & !self.fm_cpi.val())
                     | (((self.c_pi.val() + self.one.val()) & self.m24.val()) << self.sh_cpi.val());
                 if (self.c_arm.val() == self.arm_next.val())
                     | ((self.c_arm.val() == self.arm_sol.val()) & self.req_c.val().any())
                     | (self.c_pend.val() != self.zero.val())
                 {
-                    self.x3.next = (self.ram3.read_data.val()
+                    self.x3.next = (self.cache.words[3].val()
                         & !(self.m16.val() << self.sh_cpend.val()))
                         | (self.pend1.val() << self.sh_cpend.val());
                     if ((self.c_cnt.val() == self.zero.val())
@@ -1171,7 +1148,7 @@ impl<const IDX: usize, const LINES: usize> Logic for CqUnit<IDX, LINES> {
             } else if self.c_state.val() == self.cq_free.val() {
                 self.status.next = self.bad_res_state.val();
             } else {
-                self.x2.next = (self.ram2.read_data.val() & !self.fm_cci.val())
+                self.x2.next = (self.cache.words[2].val() & !self.fm_cci.val())
                     | (self.ci_new.val() << self.sh_cci.val());
             }
         } else if self.req_op.val() == self.op_arm_cq.val() {
@@ -1184,12 +1161,12 @@ impl<const IDX: usize, const LINES: usize> Logic for CqUnit<IDX, LINES> {
             {
                 self.status.next = self.bad_param.val();
             } else {
-                self.x2.next = (self.ram2.read_data.val() & !self.fm_cci.val())
+                self.x2.next = (self.cache.words[2].val() & !self.fm_cci.val())
                     | (self.ci_new.val() << self.sh_cci.val());
                 if (((self.req_d.val() >> self.sh8.val()) & self.m2.val()) != self.c_sn.val())
                     | (self.c_arm.val() == self.arm_none.val())
                 {
-                    self.x0.next = (self.ram0.read_data.val()
+                    self.x0.next = (self.cache.words[0].val()
                         & !(self.fm_carm.val() | self.fm_csn.val()))
                         | (self.arm_new.val() << self.sh_carm.val())
                         | (((self.req_d.val() >> self.sh8.val()) & self.m2.val())
@@ -1207,7 +1184,7 @@ impl<const IDX: usize, const LINES: usize> Logic for CqUnit<IDX, LINES> {
                 self.status.next = self.bad_index.val();
             } else if (self.c_pend.val() != self.zero.val()) & (self.c_per.val() != self.zero.val())
             {
-                self.x3.next = (self.ram3.read_data.val()
+                self.x3.next = (self.cache.words[3].val()
                     & !(self.m16.val() << self.sh_cage.val()))
                     | (self.age1.val() << self.sh_cage.val());
                 if self.age1.val() >= self.c_per.val() {
@@ -1310,31 +1287,27 @@ impl<const IDX: usize, const LINES: usize> Logic for CqUnit<IDX, LINES> {
         self.icm_req_write.next = false;
         self.icm_req_entry.next = self.req_a.val().get_bits::<24>(0);
         self.icm_req_beat.next = self.beat.q.val();
-        self.icm_req_data.next = self.ram0.read_data.val();
+        self.icm_req_data.next = self.cache.words[0].val();
         if self.beat.q.val() == self.one3.val() {
-            self.icm_req_data.next = self.ram1.read_data.val();
+            self.icm_req_data.next = self.cache.words[1].val();
         }
         if self.beat.q.val() == self.b2.val() {
-            self.icm_req_data.next = self.ram2.read_data.val();
+            self.icm_req_data.next = self.cache.words[2].val();
         }
         if self.beat.q.val() == self.last_beat.val() {
-            self.icm_req_data.next = self.ram3.read_data.val();
+            self.icm_req_data.next = self.cache.words[3].val();
         }
-        self.ram0.write_address.next = self.line.val();
-        self.ram1.write_address.next = self.line.val();
-        self.ram2.write_address.next = self.line.val();
-        self.ram3.write_address.next = self.line.val();
-        self.tags.write_address.next = self.line.val();
-        self.ram0.write_data.next = self.x0.val();
-        self.ram1.write_data.next = self.x1.val();
-        self.ram2.write_data.next = self.x2.val();
-        self.ram3.write_data.next = self.x3.val();
-        self.tags.write_data.next = self.req_a.val().get_bits::<24>(0);
-        self.ram0.write_enable.next = false;
-        self.ram1.write_enable.next = false;
-        self.ram2.write_enable.next = false;
-        self.ram3.write_enable.next = false;
-        self.tags.write_enable.next = false;
+        self.cache.write_words[0].next = self.x0.val();
+        self.cache.write_words[1].next = self.x1.val();
+        self.cache.write_words[2].next = self.x2.val();
+        self.cache.write_words[3].next = self.x3.val();
+        self.cache.write.next = false;
+        self.cache.fill.next = false;
+        self.cache.fill_word.next = self.got.q.val();
+        self.cache.fill_data.next = self.icm_rsp_data.val();
+        self.cache.fill_done.next = self.got.q.val() == self.last_beat.val();
+        self.cache.drop.next = false;
+        self.cache.clear.next = self.reset.val();
         self.eqe_done.next = false;
         self.tn0.next = self.t0.val();
         self.tn1.next = self.t1.val();
@@ -1358,7 +1331,7 @@ impl<const IDX: usize, const LINES: usize> Logic for CqUnit<IDX, LINES> {
             self.got.d.next = self.zero3.val();
             if !self.hit.val() {
                 self.fsm.d.next = self.s_fill.val();
-                if self.line_valid.q.val().get_bit(self.line.val().index())
+                if self.cache.valid.val().get_bit(self.line.val().index())
                     & self.line_dirty.q.val().get_bit(self.line.val().index())
                 {
                     self.fsm.d.next = self.s_writeback.val();
@@ -1367,7 +1340,7 @@ impl<const IDX: usize, const LINES: usize> Logic for CqUnit<IDX, LINES> {
         } else if self.fsm.q.val() == self.s_writeback.val() {
             self.icm_req_valid.next = true;
             self.icm_req_write.next = true;
-            self.icm_req_entry.next = self.tags.read_data.val();
+            self.icm_req_entry.next = self.cache.held.val();
             if self.icm_req_ready.val() {
                 self.beat.d.next = self.beat.q.val() + self.one3.val();
                 if self.beat.q.val() == self.last_beat.val() {
@@ -1384,17 +1357,8 @@ impl<const IDX: usize, const LINES: usize> Logic for CqUnit<IDX, LINES> {
             }
             if self.icm_rsp_valid.val() {
                 self.got.d.next = self.got.q.val() + self.one3.val();
-                self.ram0.write_data.next = self.icm_rsp_data.val();
-                self.ram1.write_data.next = self.icm_rsp_data.val();
-                self.ram2.write_data.next = self.icm_rsp_data.val();
-                self.ram3.write_data.next = self.icm_rsp_data.val();
-                self.ram0.write_enable.next = self.got.q.val() == self.zero3.val();
-                self.ram1.write_enable.next = self.got.q.val() == self.one3.val();
-                self.ram2.write_enable.next = self.got.q.val() == self.b2.val();
-                self.ram3.write_enable.next = self.got.q.val() == self.last_beat.val();
+                self.cache.fill.next = true;
                 if self.got.q.val() == self.last_beat.val() {
-                    self.tags.write_enable.next = true;
-                    self.line_valid.d.next = self.line_valid.q.val() | self.onehot.val();
                     self.line_dirty.d.next = self.line_dirty.q.val() & !self.onehot.val();
                     self.fsm.d.next = self.s_idle.val();
                 }
@@ -1407,10 +1371,7 @@ impl<const IDX: usize, const LINES: usize> Logic for CqUnit<IDX, LINES> {
             self.nc3.d.next = self.x3.val();
             self.beat.d.next = self.zero3.val();
             if self.is_cq_op.val() & !self.cq_range_bad.val() {
-                self.ram0.write_enable.next = true;
-                self.ram1.write_enable.next = true;
-                self.ram2.write_enable.next = true;
-                self.ram3.write_enable.next = true;
+                self.cache.write.next = true;
                 self.line_dirty.d.next = self.line_dirty.q.val() | self.onehot.val();
             }
             if self.eq_write.val()
@@ -1472,7 +1433,7 @@ impl<const IDX: usize, const LINES: usize> Logic for CqUnit<IDX, LINES> {
             // The CQE goes where the context had it (a resize's marker: the
             // old buffer).
             self.cqe_off.d.next = self.slot_off.val();
-            self.cqe_w1.d.next = self.ram1.read_data.val().get_bits::<30>(0);
+            self.cqe_w1.d.next = self.cache.words[1].val().get_bits::<30>(0);
             self.cw0.d.next = self.req_e0.val();
             self.cw1.d.next = self.req_e1.val();
             self.cw2.d.next = self.req_e2.val();
@@ -1536,7 +1497,7 @@ impl<const IDX: usize, const LINES: usize> Logic for CqUnit<IDX, LINES> {
                 self.beat.d.next = self.beat.q.val() + self.one3.val();
                 if self.beat.q.val() == self.last_beat.val() {
                     self.beat.d.next = self.zero3.val();
-                    self.line_valid.d.next = self.line_valid.q.val() & !self.onehot.val();
+                    self.cache.drop.next = true;
                     self.line_dirty.d.next = self.line_dirty.q.val() & !self.onehot.val();
                     self.fsm.d.next = self.s_respond.val();
                 }
@@ -1708,7 +1669,6 @@ impl<const IDX: usize, const LINES: usize> Logic for CqUnit<IDX, LINES> {
         if self.reset.val() {
             self.fsm.d.next = self.s_idle.val();
             self.out_valid.d.next = false;
-            self.line_valid.d.next = self.zero_lines.val();
             self.line_dirty.d.next = self.zero_lines.val();
             self.eq0_0.d.next = self.zero.val();
             self.eq0_1.d.next = self.zero.val();

@@ -1,9 +1,9 @@
 //! The QP context block in rust-hdl.
 //!
 //! A direct-mapped, write-back cache of `LINES` contexts (`LINES = 1 <<
-//! IDX`) in front of ICM. Each line is seven 64-bit block RAMs, one per
-//! context word, read in parallel; a line's tag (its QPN) sits in an eighth
-//! RAM and its valid and dirty bits in registers, cleared by reset.
+//! IDX`) in front of ICM: the shared [`ContextCache`] of seven-word lines
+//! (the context's eighth ICM word holds nothing the block keeps), with the
+//! dirty bits in registers here, cleared by reset.
 //!
 //! A request is held by its sender until the block accepts it, which it
 //! does in the clock it completes it (`req_ready` is high only then):
@@ -31,6 +31,7 @@
 use super::layout::Field;
 use super::table::{attr_word_masks, creation_word_masks, rom_word};
 use super::{attr, limits, status, PsnClass, QpState, QpType, QpcOp};
+use crate::cache::ContextCache;
 use crate::icm_layout::{c, c64};
 use rust_hdl::prelude::*;
 
@@ -100,17 +101,9 @@ pub struct QpcUnit<const IDX: usize, const LINES: usize> {
     pub icm_rsp_valid: Signal<In, Bit>,
     pub icm_rsp_data: Signal<In, Bits<64>>,
 
-    ram0: RAM<Bits<64>, IDX>,
-    ram1: RAM<Bits<64>, IDX>,
-    ram2: RAM<Bits<64>, IDX>,
-    ram3: RAM<Bits<64>, IDX>,
-    ram4: RAM<Bits<64>, IDX>,
-    ram5: RAM<Bits<64>, IDX>,
-    ram6: RAM<Bits<64>, IDX>,
-    tags: RAM<Bits<24>, IDX>,
+    cache: ContextCache<IDX, LINES, 7>,
     rules: RAM<Bits<44>, 8>,
 
-    line_valid: DFF<Bits<LINES>>,
     line_dirty: DFF<Bits<LINES>>,
     fsm: DFF<Bits<3>>,
     beat: DFF<Bits<4>>,
@@ -412,16 +405,8 @@ impl<const IDX: usize, const LINES: usize> QpcUnit<IDX, LINES> {
             icm_req_data: Default::default(),
             icm_rsp_valid: Default::default(),
             icm_rsp_data: Default::default(),
-            ram0: Default::default(),
-            ram1: Default::default(),
-            ram2: Default::default(),
-            ram3: Default::default(),
-            ram4: Default::default(),
-            ram5: Default::default(),
-            ram6: Default::default(),
-            tags: Default::default(),
+            cache: Default::default(),
             rules: rules.into(),
-            line_valid: Default::default(),
             line_dirty: Default::default(),
             fsm: Default::default(),
             beat: Default::default(),
@@ -666,25 +651,10 @@ impl<const IDX: usize, const LINES: usize> Logic for QpcUnit<IDX, LINES> {
     #[hdl_gen]
     fn update(&mut self) {
         dff_setup!(
-            self, clock, line_valid, line_dirty, fsm, beat, got, out_valid, out_status, out_class,
-            out_arg, out_ctx0, out_ctx1, out_ctx2, out_ctx3, out_ctx4, out_ctx5, out_ctx6
+            self, clock, line_dirty, fsm, beat, got, out_valid, out_status, out_class, out_arg,
+            out_ctx0, out_ctx1, out_ctx2, out_ctx3, out_ctx4, out_ctx5, out_ctx6
         );
-        self.ram0.read_clock.next = self.clock.val();
-        self.ram1.read_clock.next = self.clock.val();
-        self.ram2.read_clock.next = self.clock.val();
-        self.ram3.read_clock.next = self.clock.val();
-        self.ram4.read_clock.next = self.clock.val();
-        self.ram5.read_clock.next = self.clock.val();
-        self.ram6.read_clock.next = self.clock.val();
-        self.tags.read_clock.next = self.clock.val();
-        self.ram0.write_clock.next = self.clock.val();
-        self.ram1.write_clock.next = self.clock.val();
-        self.ram2.write_clock.next = self.clock.val();
-        self.ram3.write_clock.next = self.clock.val();
-        self.ram4.write_clock.next = self.clock.val();
-        self.ram5.write_clock.next = self.clock.val();
-        self.ram6.write_clock.next = self.clock.val();
-        self.tags.write_clock.next = self.clock.val();
+        self.cache.clock.next = self.clock.val();
         self.rules.read_clock.next = self.clock.val();
         self.rules.write_clock.next = self.clock.val();
         self.rules.write_enable.next = false;
@@ -694,28 +664,22 @@ impl<const IDX: usize, const LINES: usize> Logic for QpcUnit<IDX, LINES> {
         // ---- Lookup --------------------------------------------------
         self.idx.next = self.req_qpn.val().get_bits::<IDX>(0);
         self.onehot.next = self.one_line.val() << self.idx.val();
-        self.ram0.read_address.next = self.idx.val();
-        self.ram1.read_address.next = self.idx.val();
-        self.ram2.read_address.next = self.idx.val();
-        self.ram3.read_address.next = self.idx.val();
-        self.ram4.read_address.next = self.idx.val();
-        self.ram5.read_address.next = self.idx.val();
-        self.ram6.read_address.next = self.idx.val();
-        self.tags.read_address.next = self.idx.val();
-        self.hit.next = self.line_valid.q.val().get_bit(self.idx.val().index())
-            & (self.tags.read_data.val() == self.req_qpn.val());
+        self.cache.line.next = self.idx.val();
+        self.cache.entry.next = self.req_qpn.val();
+        self.hit.next = self.cache.valid.val().get_bit(self.idx.val().index())
+            & (self.cache.held.val() == self.req_qpn.val());
         self.out_free.next = !self.out_valid.q.val() | self.resp_ready.val();
 
         // ---- Context and request lanes -------------------------------
-        self.st.next = (self.ram0.read_data.val() >> self.sh_state.val()) & self.m_state.val();
-        self.ty.next = (self.ram0.read_data.val() >> self.sh_type.val()) & self.m_type.val();
-        self.nsp.next = (self.ram2.read_data.val() >> self.sh_nsp.val()) & self.m_psn.val();
-        self.epsn.next = (self.ram2.read_data.val() >> self.sh_epsn.val()) & self.m_psn.val();
-        self.msn.next = (self.ram3.read_data.val() >> self.sh_msn.val()) & self.m_psn.val();
-        self.rcnt.next = (self.ram3.read_data.val() >> self.sh_rcnt.val()) & self.m_count3.val();
-        self.rnrr.next = (self.ram3.read_data.val() >> self.sh_rnrr.val()) & self.m_count3.val();
-        self.rleft.next = (self.ram3.read_data.val() >> self.sh_rleft.val()) & self.m_count3.val();
-        self.nleft.next = (self.ram3.read_data.val() >> self.sh_nleft.val()) & self.m_count3.val();
+        self.st.next = (self.cache.words[0].val() >> self.sh_state.val()) & self.m_state.val();
+        self.ty.next = (self.cache.words[0].val() >> self.sh_type.val()) & self.m_type.val();
+        self.nsp.next = (self.cache.words[2].val() >> self.sh_nsp.val()) & self.m_psn.val();
+        self.epsn.next = (self.cache.words[2].val() >> self.sh_epsn.val()) & self.m_psn.val();
+        self.msn.next = (self.cache.words[3].val() >> self.sh_msn.val()) & self.m_psn.val();
+        self.rcnt.next = (self.cache.words[3].val() >> self.sh_rcnt.val()) & self.m_count3.val();
+        self.rnrr.next = (self.cache.words[3].val() >> self.sh_rnrr.val()) & self.m_count3.val();
+        self.rleft.next = (self.cache.words[3].val() >> self.sh_rleft.val()) & self.m_count3.val();
+        self.nleft.next = (self.cache.words[3].val() >> self.sh_nleft.val()) & self.m_count3.val();
         self.to.next = (self.req_attr0.val() >> self.sh_state.val()) & self.m_state.val();
         self.aty.next = (self.req_attr0.val() >> self.sh_type.val()) & self.m_type.val();
         self.a_port.next = (self.req_attr0.val() >> self.sh_port.val()) & self.m_port.val();
@@ -858,7 +822,7 @@ impl<const IDX: usize, const LINES: usize> Logic for QpcUnit<IDX, LINES> {
         self.mk6.next = self.sel_av.val() | self.sel_pkey.val();
 
         // ---- Data path -------------------------------------------------
-        self.w2_send.next = (self.ram2.read_data.val() & !self.fm_nsp.val())
+        self.w2_send.next = (self.cache.words[2].val() & !self.fm_nsp.val())
             | (((self.nsp.val() + self.req_arg.val()) & self.m_psn.val()) << self.sh_nsp.val());
         self.delta.next = (self.req_arg.val() - self.epsn.val()) & self.m_psn.val();
         self.psn_class.next = self.out_of_sequence.val();
@@ -870,46 +834,46 @@ impl<const IDX: usize, const LINES: usize> Logic for QpcUnit<IDX, LINES> {
         if self.ty.val() == self.t_ud.val() {
             self.psn_class.next = self.in_sequence.val();
         }
-        self.w2_recv.next = self.ram2.read_data.val();
-        self.w3_recv.next = self.ram3.read_data.val();
+        self.w2_recv.next = self.cache.words[2].val();
+        self.w3_recv.next = self.cache.words[3].val();
         if self.ty.val() != self.t_ud.val() {
             if self.psn_class.val() == self.in_sequence.val() {
-                self.w2_recv.next = (self.ram2.read_data.val() & !self.fm_epsn.val())
+                self.w2_recv.next = (self.cache.words[2].val() & !self.fm_epsn.val())
                     | (((self.epsn.val() + self.one.val()) & self.m_psn.val())
                         << self.sh_epsn.val());
                 if self.req_last.val() {
-                    self.w3_recv.next = (self.ram3.read_data.val() & !self.fm_msn.val())
+                    self.w3_recv.next = (self.cache.words[3].val() & !self.fm_msn.val())
                         | (((self.msn.val() + self.one.val()) & self.m_psn.val())
                             << self.sh_msn.val());
                 }
             } else if self.ty.val() == self.t_uc.val() {
-                self.w2_recv.next = (self.ram2.read_data.val() & !self.fm_epsn.val())
+                self.w2_recv.next = (self.cache.words[2].val() & !self.fm_epsn.val())
                     | (((self.req_arg.val() + self.one.val()) & self.m_psn.val())
                         << self.sh_epsn.val());
             }
         }
-        self.w3_retry.next = (self.ram3.read_data.val() & !self.fm_rleft.val())
+        self.w3_retry.next = (self.cache.words[3].val() & !self.fm_rleft.val())
             | (((self.rleft.val() - self.one.val()) & self.m_count3.val()) << self.sh_rleft.val());
-        self.w3_rnr.next = (self.ram3.read_data.val() & !self.fm_nleft.val())
+        self.w3_rnr.next = (self.cache.words[3].val() & !self.fm_nleft.val())
             | (((self.nleft.val() - self.one.val()) & self.m_count3.val()) << self.sh_nleft.val());
-        self.w3_ack.next = (self.ram3.read_data.val()
+        self.w3_ack.next = (self.cache.words[3].val()
             & !(self.fm_rleft.val() | self.fm_nleft.val()))
             | (self.rcnt.val() << self.sh_rleft.val())
             | (self.rnrr.val() << self.sh_nleft.val());
         self.w0_err.next =
-            (self.ram0.read_data.val() & !self.fm_state.val()) | self.err_in_place.val();
+            (self.cache.words[0].val() & !self.fm_state.val()) | self.err_in_place.val();
         self.w0_sqe.next =
-            (self.ram0.read_data.val() & !self.fm_state.val()) | self.sqe_in_place.val();
+            (self.cache.words[0].val() & !self.fm_state.val()) | self.sqe_in_place.val();
 
         // ---- Result: status and new words by op ----------------------
         self.status.next = self.ok.val();
-        self.x0.next = self.ram0.read_data.val();
-        self.x1.next = self.ram1.read_data.val();
-        self.x2.next = self.ram2.read_data.val();
-        self.x3.next = self.ram3.read_data.val();
-        self.x4.next = self.ram4.read_data.val();
-        self.x5.next = self.ram5.read_data.val();
-        self.x6.next = self.ram6.read_data.val();
+        self.x0.next = self.cache.words[0].val();
+        self.x1.next = self.cache.words[1].val();
+        self.x2.next = self.cache.words[2].val();
+        self.x3.next = self.cache.words[3].val();
+        self.x4.next = self.cache.words[4].val();
+        self.x5.next = self.cache.words[5].val();
+        self.x6.next = self.cache.words[6].val();
         if self.req_op.val() == self.op_modify.val() {
             self.status.next = self.modify_status.val();
             if self.modify_status.val() == self.ok.val() {
@@ -922,19 +886,19 @@ impl<const IDX: usize, const LINES: usize> Logic for QpcUnit<IDX, LINES> {
                     self.x5.next = self.zero.val();
                     self.x6.next = self.zero.val();
                 } else {
-                    self.x0.next = (self.ram0.read_data.val() & !self.mk0.val())
+                    self.x0.next = (self.cache.words[0].val() & !self.mk0.val())
                         | (self.req_attr0.val() & self.mk0.val());
-                    self.x1.next = (self.ram1.read_data.val() & !self.mk1.val())
+                    self.x1.next = (self.cache.words[1].val() & !self.mk1.val())
                         | (self.req_attr1.val() & self.mk1.val());
-                    self.x2.next = (self.ram2.read_data.val() & !self.mk2.val())
+                    self.x2.next = (self.cache.words[2].val() & !self.mk2.val())
                         | (self.req_attr2.val() & self.mk2.val());
-                    self.x3.next = (self.ram3.read_data.val() & !self.mk3.val())
+                    self.x3.next = (self.cache.words[3].val() & !self.mk3.val())
                         | (self.req_attr3.val() & self.mk3.val());
-                    self.x4.next = (self.ram4.read_data.val() & !self.mk4.val())
+                    self.x4.next = (self.cache.words[4].val() & !self.mk4.val())
                         | (self.req_attr4.val() & self.mk4.val());
-                    self.x5.next = (self.ram5.read_data.val() & !self.mk5.val())
+                    self.x5.next = (self.cache.words[5].val() & !self.mk5.val())
                         | (self.req_attr5.val() & self.mk5.val());
-                    self.x6.next = (self.ram6.read_data.val() & !self.mk6.val())
+                    self.x6.next = (self.cache.words[6].val() & !self.mk6.val())
                         | (self.req_attr6.val() & self.mk6.val());
                 }
             }
@@ -999,13 +963,13 @@ impl<const IDX: usize, const LINES: usize> Logic for QpcUnit<IDX, LINES> {
         } else {
             self.status.next = self.bad_op.val();
         }
-        self.changed.next = (self.x0.val() != self.ram0.read_data.val())
-            | (self.x1.val() != self.ram1.read_data.val())
-            | (self.x2.val() != self.ram2.read_data.val())
-            | (self.x3.val() != self.ram3.read_data.val())
-            | (self.x4.val() != self.ram4.read_data.val())
-            | (self.x5.val() != self.ram5.read_data.val())
-            | (self.x6.val() != self.ram6.read_data.val());
+        self.changed.next = (self.x0.val() != self.cache.words[0].val())
+            | (self.x1.val() != self.cache.words[1].val())
+            | (self.x2.val() != self.cache.words[2].val())
+            | (self.x3.val() != self.cache.words[3].val())
+            | (self.x4.val() != self.cache.words[4].val())
+            | (self.x5.val() != self.cache.words[5].val())
+            | (self.x6.val() != self.cache.words[6].val());
 
         // ---- Control ---------------------------------------------------
         self.exec.next = (self.fsm.q.val() == self.fsm_exec.val()) & !self.reset.val();
@@ -1017,52 +981,42 @@ impl<const IDX: usize, const LINES: usize> Logic for QpcUnit<IDX, LINES> {
         self.icm_req_beat.next = self.beat.q.val().get_bits::<3>(0);
         self.icm_req_data.next = self.zero.val();
         if self.beat.q.val() == self.b0.val() {
-            self.icm_req_data.next = self.ram0.read_data.val();
+            self.icm_req_data.next = self.cache.words[0].val();
         }
         if self.beat.q.val() == self.b1.val() {
-            self.icm_req_data.next = self.ram1.read_data.val();
+            self.icm_req_data.next = self.cache.words[1].val();
         }
         if self.beat.q.val() == self.b2.val() {
-            self.icm_req_data.next = self.ram2.read_data.val();
+            self.icm_req_data.next = self.cache.words[2].val();
         }
         if self.beat.q.val() == self.b3.val() {
-            self.icm_req_data.next = self.ram3.read_data.val();
+            self.icm_req_data.next = self.cache.words[3].val();
         }
         if self.beat.q.val() == self.b4.val() {
-            self.icm_req_data.next = self.ram4.read_data.val();
+            self.icm_req_data.next = self.cache.words[4].val();
         }
         if self.beat.q.val() == self.b5.val() {
-            self.icm_req_data.next = self.ram5.read_data.val();
+            self.icm_req_data.next = self.cache.words[5].val();
         }
         if self.beat.q.val() == self.b6.val() {
-            self.icm_req_data.next = self.ram6.read_data.val();
+            self.icm_req_data.next = self.cache.words[6].val();
         }
 
-        // RAM writes: the executed request's words, or a filling beat.
-        self.ram0.write_address.next = self.idx.val();
-        self.ram1.write_address.next = self.idx.val();
-        self.ram2.write_address.next = self.idx.val();
-        self.ram3.write_address.next = self.idx.val();
-        self.ram4.write_address.next = self.idx.val();
-        self.ram5.write_address.next = self.idx.val();
-        self.ram6.write_address.next = self.idx.val();
-        self.tags.write_address.next = self.idx.val();
-        self.ram0.write_data.next = self.x0.val();
-        self.ram1.write_data.next = self.x1.val();
-        self.ram2.write_data.next = self.x2.val();
-        self.ram3.write_data.next = self.x3.val();
-        self.ram4.write_data.next = self.x4.val();
-        self.ram5.write_data.next = self.x5.val();
-        self.ram6.write_data.next = self.x6.val();
-        self.tags.write_data.next = self.req_qpn.val();
-        self.ram0.write_enable.next = self.exec.val();
-        self.ram1.write_enable.next = self.exec.val();
-        self.ram2.write_enable.next = self.exec.val();
-        self.ram3.write_enable.next = self.exec.val();
-        self.ram4.write_enable.next = self.exec.val();
-        self.ram5.write_enable.next = self.exec.val();
-        self.ram6.write_enable.next = self.exec.val();
-        self.tags.write_enable.next = false;
+        // Line writes: the executed request's words, or a filling beat.
+        self.cache.write_words[0].next = self.x0.val();
+        self.cache.write_words[1].next = self.x1.val();
+        self.cache.write_words[2].next = self.x2.val();
+        self.cache.write_words[3].next = self.x3.val();
+        self.cache.write_words[4].next = self.x4.val();
+        self.cache.write_words[5].next = self.x5.val();
+        self.cache.write_words[6].next = self.x6.val();
+        self.cache.write.next = self.exec.val();
+        self.cache.fill.next = false;
+        self.cache.fill_word.next = self.fill_word.val().get_bits::<3>(0);
+        self.cache.fill_data.next = self.icm_rsp_data.val();
+        self.cache.fill_done.next = self.fill_word.val() == self.last_beat.val();
+        self.cache.drop.next = false;
+        self.cache.clear.next = self.reset.val();
 
         if self.out_valid.q.val() & self.resp_ready.val() {
             self.out_valid.d.next = false;
@@ -1103,7 +1057,7 @@ impl<const IDX: usize, const LINES: usize> Logic for QpcUnit<IDX, LINES> {
             if !self.hit.val() {
                 self.beat.d.next = self.b0.val();
                 self.got.d.next = self.b0.val();
-                if self.line_valid.q.val().get_bit(self.idx.val().index())
+                if self.cache.valid.val().get_bit(self.idx.val().index())
                     & self.line_dirty.q.val().get_bit(self.idx.val().index())
                 {
                     self.fsm.d.next = self.fsm_writeback.val();
@@ -1114,7 +1068,7 @@ impl<const IDX: usize, const LINES: usize> Logic for QpcUnit<IDX, LINES> {
         } else if self.fsm.q.val() == self.fsm_writeback.val() {
             self.icm_req_valid.next = true;
             self.icm_req_write.next = true;
-            self.icm_req_entry.next = self.tags.read_data.val();
+            self.icm_req_entry.next = self.cache.held.val();
             if self.icm_req_ready.val() {
                 self.beat.d.next = self.beat.q.val() + self.one4.val();
                 if self.beat.q.val() == self.last_beat.val() {
@@ -1132,23 +1086,8 @@ impl<const IDX: usize, const LINES: usize> Logic for QpcUnit<IDX, LINES> {
             }
             if self.icm_rsp_valid.val() {
                 self.got.d.next = self.got.q.val() + self.one4.val();
-                self.ram0.write_data.next = self.icm_rsp_data.val();
-                self.ram1.write_data.next = self.icm_rsp_data.val();
-                self.ram2.write_data.next = self.icm_rsp_data.val();
-                self.ram3.write_data.next = self.icm_rsp_data.val();
-                self.ram4.write_data.next = self.icm_rsp_data.val();
-                self.ram5.write_data.next = self.icm_rsp_data.val();
-                self.ram6.write_data.next = self.icm_rsp_data.val();
-                self.ram0.write_enable.next = self.fill_word.val() == self.b0.val();
-                self.ram1.write_enable.next = self.fill_word.val() == self.b1.val();
-                self.ram2.write_enable.next = self.fill_word.val() == self.b2.val();
-                self.ram3.write_enable.next = self.fill_word.val() == self.b3.val();
-                self.ram4.write_enable.next = self.fill_word.val() == self.b4.val();
-                self.ram5.write_enable.next = self.fill_word.val() == self.b5.val();
-                self.ram6.write_enable.next = self.fill_word.val() == self.b6.val();
+                self.cache.fill.next = true;
                 if self.fill_word.val() == self.last_beat.val() {
-                    self.tags.write_enable.next = true;
-                    self.line_valid.d.next = self.line_valid.q.val() | self.onehot.val();
                     self.line_dirty.d.next = self.line_dirty.q.val() & !self.onehot.val();
                     self.fsm.d.next = self.fsm_idle.val();
                 }
@@ -1158,7 +1097,6 @@ impl<const IDX: usize, const LINES: usize> Logic for QpcUnit<IDX, LINES> {
         if self.reset.val() {
             self.fsm.d.next = self.fsm_idle.val();
             self.out_valid.d.next = false;
-            self.line_valid.d.next = self.zero_lines.val();
             self.line_dirty.d.next = self.zero_lines.val();
         }
 

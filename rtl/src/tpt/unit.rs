@@ -1,8 +1,7 @@
 //! The TPT in rust-hdl.
 //!
-//! A direct-mapped cache of `LINES = 1 << IDX` MPT entries (four 64-bit
-//! block RAMs, one per word, and a tag RAM holding the entry index; valid
-//! bits in registers), written through to ICM. MTT entries are not cached:
+//! A direct-mapped cache of `LINES = 1 << IDX` MPT entries (the shared
+//! [`ContextCache`] of four-word entries), written through to ICM. MTT entries are not cached:
 //! a lookup reads each page's MTT entry from ICM and answers with one beat
 //! per page. A request is held by its sender until the block takes it, in
 //! the clock its last response beat is loaded.
@@ -24,6 +23,7 @@
 use super::layout::Field;
 use super::{access, status, MptKind, MptState, TptOp};
 use super::{MAX_LOG_PAGE, MIN_LOG_PAGE, NUM_MPTS, NUM_MTTS};
+use crate::cache::ContextCache;
 use crate::icm_layout::{c, c64};
 use rust_hdl::prelude::*;
 
@@ -94,12 +94,7 @@ pub struct TptUnit<const IDX: usize, const LINES: usize> {
     pub icm_rsp_valid: Signal<In, Bit>,
     pub icm_rsp_data: Signal<In, Bits<64>>,
 
-    ram0: RAM<Bits<64>, IDX>,
-    ram1: RAM<Bits<64>, IDX>,
-    ram2: RAM<Bits<64>, IDX>,
-    ram3: RAM<Bits<64>, IDX>,
-    tags: RAM<Bits<24>, IDX>,
-    line_valid: DFF<Bits<LINES>>,
+    cache: ContextCache<IDX, LINES, 4>,
     fsm: DFF<Bits<4>>,
     beat: DFF<Bits<3>>,
     got: DFF<Bits<3>>,
@@ -134,7 +129,6 @@ pub struct TptUnit<const IDX: usize, const LINES: usize> {
     needs_entry: Signal<Local, Bit>,
     index: Signal<Local, Bits<24>>,
     line: Signal<Local, Bits<IDX>>,
-    onehot: Signal<Local, Bits<LINES>>,
     range_bad: Signal<Local, Bit>,
     hit: Signal<Local, Bit>,
     out_free: Signal<Local, Bit>,
@@ -179,8 +173,6 @@ pub struct TptUnit<const IDX: usize, const LINES: usize> {
     // Constants, each derived from the layout, the enums or the limits.
     zero: Constant<Bits<64>>,
     one: Constant<Bits<64>>,
-    zero_lines: Constant<Bits<LINES>>,
-    one_line: Constant<Bits<LINES>>,
     zero3: Constant<Bits<3>>,
     one3: Constant<Bits<3>>,
     b1: Constant<Bits<3>>,
@@ -312,12 +304,7 @@ impl<const IDX: usize, const LINES: usize> Default for TptUnit<IDX, LINES> {
             icm_req_data: Default::default(),
             icm_rsp_valid: Default::default(),
             icm_rsp_data: Default::default(),
-            ram0: Default::default(),
-            ram1: Default::default(),
-            ram2: Default::default(),
-            ram3: Default::default(),
-            tags: Default::default(),
-            line_valid: Default::default(),
+            cache: Default::default(),
             fsm: Default::default(),
             beat: Default::default(),
             got: Default::default(),
@@ -348,7 +335,6 @@ impl<const IDX: usize, const LINES: usize> Default for TptUnit<IDX, LINES> {
             needs_entry: Default::default(),
             index: Default::default(),
             line: Default::default(),
-            onehot: Default::default(),
             range_bad: Default::default(),
             hit: Default::default(),
             out_free: Default::default(),
@@ -386,8 +372,6 @@ impl<const IDX: usize, const LINES: usize> Default for TptUnit<IDX, LINES> {
             take: Default::default(),
             zero: c64(0),
             one: c64(1),
-            zero_lines: c(0),
-            one_line: c(1),
             zero3: c(0),
             one3: c(1),
             b1: c(1),
@@ -467,20 +451,11 @@ impl<const IDX: usize, const LINES: usize> Logic for TptUnit<IDX, LINES> {
     #[hdl_gen]
     fn update(&mut self) {
         dff_setup!(
-            self, clock, line_valid, fsm, beat, got, nx0, nx1, nx2, nx3, pg, pg_last, pg_first,
-            pg_off, pg_mask, pg_mtt, pg_data, pg_phys, pg_paddr, out_valid, out_last, out_page,
-            out_addr, out_status, out_entry0, out_entry1, out_entry2, out_entry3
+            self, clock, fsm, beat, got, nx0, nx1, nx2, nx3, pg, pg_last, pg_first, pg_off,
+            pg_mask, pg_mtt, pg_data, pg_phys, pg_paddr, out_valid, out_last, out_page, out_addr,
+            out_status, out_entry0, out_entry1, out_entry2, out_entry3
         );
-        self.ram0.read_clock.next = self.clock.val();
-        self.ram1.read_clock.next = self.clock.val();
-        self.ram2.read_clock.next = self.clock.val();
-        self.ram3.read_clock.next = self.clock.val();
-        self.tags.read_clock.next = self.clock.val();
-        self.ram0.write_clock.next = self.clock.val();
-        self.ram1.write_clock.next = self.clock.val();
-        self.ram2.write_clock.next = self.clock.val();
-        self.ram3.write_clock.next = self.clock.val();
-        self.tags.write_clock.next = self.clock.val();
+        self.cache.clock.next = self.clock.val();
 
         // ---- Decode and lookup -----------------------------------------
         self.is_cmd.next = (self.req_op.val() == self.op_sw2hw.val())
@@ -498,37 +473,27 @@ impl<const IDX: usize, const LINES: usize> Logic for TptUnit<IDX, LINES> {
         }
         self.needs_entry.next = (self.is_cmd.val() | self.is_key_op.val()) & !self.range_bad.val();
         self.line.next = self.index.val().get_bits::<IDX>(0);
-        self.onehot.next = self.one_line.val() << self.line.val();
-        self.ram0.read_address.next = self.line.val();
-        self.ram1.read_address.next = self.line.val();
-        self.ram2.read_address.next = self.line.val();
-        self.ram3.read_address.next = self.line.val();
-        self.tags.read_address.next = self.line.val();
-        self.hit.next = self.line_valid.q.val().get_bit(self.line.val().index())
-            & (self.tags.read_data.val() == self.index.val());
+        self.cache.line.next = self.line.val();
+        self.cache.entry.next = self.index.val();
+        self.hit.next = self.cache.valid.val().get_bit(self.line.val().index())
+            & (self.cache.held.val() == self.index.val());
         self.out_free.next = !self.out_valid.q.val() | self.resp_ready.val();
 
         // ---- Lanes -------------------------------------------------------
-        self.st.next = (self.ram0.read_data.val() >> self.sh_state.val()) & self.m_state.val();
-        self.tag.next = self
-            .ram0
-            .read_data
+        self.st.next = (self.cache.words[0].val() >> self.sh_state.val()) & self.m_state.val();
+        self.tag.next = self.cache.words[0]
             .val()
             .get_bits::<8>(self.sh_tag.val().index());
-        self.acc.next = self
-            .ram0
-            .read_data
+        self.acc.next = self.cache.words[0]
             .val()
             .get_bits::<5>(self.sh_acc.val().index());
-        self.rinv.next = (self.ram0.read_data.val() >> self.sh_rinv.val()) & self.one.val();
-        self.kind.next = (self.ram0.read_data.val() >> self.sh_kind.val()) & self.m_kind.val();
-        self.logp.next = (self.ram0.read_data.val() >> self.sh_logp.val()) & self.m_logp.val();
-        self.pd.next = self
-            .ram0
-            .read_data
+        self.rinv.next = (self.cache.words[0].val() >> self.sh_rinv.val()) & self.one.val();
+        self.kind.next = (self.cache.words[0].val() >> self.sh_kind.val()) & self.m_kind.val();
+        self.logp.next = (self.cache.words[0].val() >> self.sh_logp.val()) & self.m_logp.val();
+        self.pd.next = self.cache.words[0]
             .val()
             .get_bits::<24>(self.sh_pd.val().index());
-        self.mttb.next = (self.ram3.read_data.val() >> self.sh_mttb.val()) & self.m24.val();
+        self.mttb.next = (self.cache.words[3].val() >> self.sh_mttb.val()) & self.m24.val();
         self.r_state.next = (self.req_entry0.val() >> self.sh_state.val()) & self.m_state.val();
         self.r_kind.next = (self.req_entry0.val() >> self.sh_kind.val()) & self.m_kind.val();
         self.r_logp.next = (self.req_entry0.val() >> self.sh_logp.val()) & self.m_logp.val();
@@ -540,14 +505,14 @@ impl<const IDX: usize, const LINES: usize> Logic for TptUnit<IDX, LINES> {
             (self.r_logp.val() >= self.log_min.val()) & (self.r_logp.val() <= self.log_max.val());
         self.tag_ok.next = self.tag.val() == self.req_key.val().get_bits::<8>(0);
         self.pd_ok.next = self.pd.val() == self.req_pd.val();
-        self.into_region.next = self.req_va.val() - self.ram1.read_data.val();
+        self.into_region.next = self.req_va.val() - self.cache.words[1].val();
         // A range [va, va + len) reaches past 2^64 - 1 when len - 1 > !va
         // (`crosses_top`): the region being registered, and the access.
         self.r_wraps.next = (self.req_entry2.val() != self.zero.val())
             & ((self.req_entry2.val() - self.one.val()) > !self.req_entry1.val());
-        self.oob.next = (self.req_va.val() < self.ram1.read_data.val())
-            | (self.into_region.val() > self.ram2.read_data.val())
-            | (self.req_len.val() > (self.ram2.read_data.val() - self.into_region.val()))
+        self.oob.next = (self.req_va.val() < self.cache.words[1].val())
+            | (self.into_region.val() > self.cache.words[2].val())
+            | (self.req_len.val() > (self.cache.words[2].val() - self.into_region.val()))
             | ((self.req_len.val() != self.zero.val())
                 & ((self.req_len.val() - self.one.val()) > !self.req_va.val()));
         self.denied.next =
@@ -564,16 +529,16 @@ impl<const IDX: usize, const LINES: usize> Logic for TptUnit<IDX, LINES> {
 
         // ---- Pages -----------------------------------------------------------
         self.pmask.next = (self.one.val() << self.logp.val().get_bits::<6>(0)) - self.one.val();
-        self.off.next = self.req_va.val() - (self.ram1.read_data.val() & !self.pmask.val());
+        self.off.next = self.req_va.val() - (self.cache.words[1].val() & !self.pmask.val());
         self.pg_entry.next =
             self.pg_mtt.q.val().get_bits::<24>(0) + self.pg.q.val().get_bits::<24>(0);
 
         // ---- Result ------------------------------------------------------------
         self.status.next = self.ok.val();
-        self.x0.next = self.ram0.read_data.val();
-        self.x1.next = self.ram1.read_data.val();
-        self.x2.next = self.ram2.read_data.val();
-        self.x3.next = self.ram3.read_data.val();
+        self.x0.next = self.cache.words[0].val();
+        self.x1.next = self.cache.words[1].val();
+        self.x2.next = self.cache.words[2].val();
+        self.x3.next = self.cache.words[3].val();
         self.writes_entry.next = false;
         self.returns_new.next = false;
         self.walks.next = false;
@@ -606,7 +571,7 @@ impl<const IDX: usize, const LINES: usize> Logic for TptUnit<IDX, LINES> {
             } else if self.st.val() == self.st_free.val() {
                 self.status.next = self.bad_res_state.val();
             } else if self.req_op.val() == self.op_hw2sw.val() {
-                self.x0.next = self.ram0.read_data.val() & !self.fm_state.val();
+                self.x0.next = self.cache.words[0].val() & !self.fm_state.val();
                 self.writes_entry.next = true;
             }
         } else if self.is_key_op.val() {
@@ -624,7 +589,7 @@ impl<const IDX: usize, const LINES: usize> Logic for TptUnit<IDX, LINES> {
                 } else if self.r_wraps.val() {
                     self.status.next = self.bad_range.val();
                 } else {
-                    self.x0.next = (self.ram0.read_data.val() & !self.fm_fast_reg.val())
+                    self.x0.next = (self.cache.words[0].val() & !self.fm_fast_reg.val())
                         | (self.req_entry0.val() & self.fm_fast_reg.val() & !self.fm_state.val())
                         | self.valid_in_place.val();
                     self.x1.next = self.req_entry1.val();
@@ -652,7 +617,7 @@ impl<const IDX: usize, const LINES: usize> Logic for TptUnit<IDX, LINES> {
             {
                 self.status.next = self.not_invalidatable.val();
             } else {
-                self.x0.next = (self.ram0.read_data.val() & !self.fm_state.val())
+                self.x0.next = (self.cache.words[0].val() & !self.fm_state.val())
                     | self.invalid_in_place.val();
                 self.writes_entry.next = true;
                 self.returns_new.next = true;
@@ -679,21 +644,17 @@ impl<const IDX: usize, const LINES: usize> Logic for TptUnit<IDX, LINES> {
         if self.beat.q.val() == self.b3.val() {
             self.icm_req_data.next = self.nx3.q.val();
         }
-        self.ram0.write_address.next = self.line.val();
-        self.ram1.write_address.next = self.line.val();
-        self.ram2.write_address.next = self.line.val();
-        self.ram3.write_address.next = self.line.val();
-        self.tags.write_address.next = self.line.val();
-        self.ram0.write_data.next = self.x0.val();
-        self.ram1.write_data.next = self.x1.val();
-        self.ram2.write_data.next = self.x2.val();
-        self.ram3.write_data.next = self.x3.val();
-        self.tags.write_data.next = self.index.val();
-        self.ram0.write_enable.next = false;
-        self.ram1.write_enable.next = false;
-        self.ram2.write_enable.next = false;
-        self.ram3.write_enable.next = false;
-        self.tags.write_enable.next = false;
+        self.cache.write_words[0].next = self.x0.val();
+        self.cache.write_words[1].next = self.x1.val();
+        self.cache.write_words[2].next = self.x2.val();
+        self.cache.write_words[3].next = self.x3.val();
+        self.cache.write.next = false;
+        self.cache.fill.next = false;
+        self.cache.fill_word.next = self.got.q.val();
+        self.cache.fill_data.next = self.icm_rsp_data.val();
+        self.cache.fill_done.next = self.got.q.val() == self.b3.val();
+        self.cache.drop.next = false;
+        self.cache.clear.next = self.reset.val();
         if self.out_valid.q.val() & self.resp_ready.val() {
             self.out_valid.d.next = false;
         }
@@ -719,17 +680,8 @@ impl<const IDX: usize, const LINES: usize> Logic for TptUnit<IDX, LINES> {
             }
             if self.icm_rsp_valid.val() {
                 self.got.d.next = self.got.q.val() + self.one3.val();
-                self.ram0.write_data.next = self.icm_rsp_data.val();
-                self.ram1.write_data.next = self.icm_rsp_data.val();
-                self.ram2.write_data.next = self.icm_rsp_data.val();
-                self.ram3.write_data.next = self.icm_rsp_data.val();
-                self.ram0.write_enable.next = self.got.q.val() == self.zero3.val();
-                self.ram1.write_enable.next = self.got.q.val() == self.b1.val();
-                self.ram2.write_enable.next = self.got.q.val() == self.b2.val();
-                self.ram3.write_enable.next = self.got.q.val() == self.b3.val();
+                self.cache.fill.next = true;
                 if self.got.q.val() == self.b3.val() {
-                    self.tags.write_enable.next = true;
-                    self.line_valid.d.next = self.line_valid.q.val() | self.onehot.val();
                     self.fsm.d.next = self.s_idle.val();
                 }
             }
@@ -747,10 +699,10 @@ impl<const IDX: usize, const LINES: usize> Logic for TptUnit<IDX, LINES> {
             self.out_entry2.d.next = self.zero.val();
             self.out_entry3.d.next = self.zero.val();
             if self.needs_entry.val() {
-                self.out_entry0.d.next = self.ram0.read_data.val();
-                self.out_entry1.d.next = self.ram1.read_data.val();
-                self.out_entry2.d.next = self.ram2.read_data.val();
-                self.out_entry3.d.next = self.ram3.read_data.val();
+                self.out_entry0.d.next = self.cache.words[0].val();
+                self.out_entry1.d.next = self.cache.words[1].val();
+                self.out_entry2.d.next = self.cache.words[2].val();
+                self.out_entry3.d.next = self.cache.words[3].val();
                 if self.returns_new.val() {
                     self.out_entry0.d.next = self.x0.val();
                     self.out_entry1.d.next = self.x1.val();
@@ -769,10 +721,7 @@ impl<const IDX: usize, const LINES: usize> Logic for TptUnit<IDX, LINES> {
             self.pg_phys.d.next = self.kind.val() == self.kind_phys.val();
             self.pg_paddr.d.next = self.req_va.val() & !self.pmask.val();
             if self.writes_entry.val() {
-                self.ram0.write_enable.next = true;
-                self.ram1.write_enable.next = true;
-                self.ram2.write_enable.next = true;
-                self.ram3.write_enable.next = true;
+                self.cache.write.next = true;
                 self.fsm.d.next = self.s_writeback.val();
             } else if (self.req_op.val() == self.op_write_mtt.val())
                 & (self.status.val() == self.ok.val())
@@ -783,12 +732,14 @@ impl<const IDX: usize, const LINES: usize> Logic for TptUnit<IDX, LINES> {
             } else {
                 self.take.next = true;
                 if self.req_op.val() == self.op_sync_tpt.val() {
-                    self.line_valid.d.next = self.zero_lines.val();
+                    self.cache.clear.next = true;
                 }
             }
         } else if self.fsm.q.val() == self.s_writeback.val() {
+            // Written through: the line back to the entry it holds.
             self.icm_req_valid.next = true;
             self.icm_req_write.next = true;
+            self.icm_req_entry.next = self.cache.held.val();
             if self.icm_req_ready.val() {
                 self.beat.d.next = self.beat.q.val() + self.one3.val();
                 if self.beat.q.val() == self.b3.val() {
@@ -859,7 +810,6 @@ impl<const IDX: usize, const LINES: usize> Logic for TptUnit<IDX, LINES> {
         if self.reset.val() {
             self.fsm.d.next = self.s_idle.val();
             self.out_valid.d.next = false;
-            self.line_valid.d.next = self.zero_lines.val();
         }
 
         self.resp_valid.next = self.out_valid.q.val();

@@ -1,6 +1,7 @@
 //! Per-block bindings: signal structs, streams and backend constructors.
 
 pub mod atomic;
+pub mod context_cache;
 pub mod cq;
 pub mod qpc;
 pub mod tpt;
