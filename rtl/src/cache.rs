@@ -29,6 +29,12 @@
 use crate::icm_layout::c;
 use rust_hdl::prelude::*;
 
+/// The width of a line index for a cache of `lines` lines (a power of two,
+/// checked when the cache is built), for the block types' parameters.
+pub const fn index_bits(lines: usize) -> usize {
+    lines.trailing_zeros() as usize
+}
+
 #[derive(LogicBlock)]
 pub struct ContextCache<const IDX: usize, const LINES: usize, const W: usize> {
     pub clock: Signal<In, Clock>,

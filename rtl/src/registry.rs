@@ -12,9 +12,9 @@ pub const FIXTURES: &[&str] = &["wide_adder", "context_cache"];
 pub fn emit_block(name: &str) -> Result<Emitted, EmitError> {
     match name {
         "atomic" => emit("atomic", crate::atomic::AtomicUnit::default()),
-        "qpc" => emit("qpc", crate::qpc::QpcUnit16::default()),
-        "tpt" => emit("tpt", crate::tpt::TptUnit16::default()),
-        "cq" => emit("cq", crate::cq::CqUnit16::default()),
+        "qpc" => emit("qpc", crate::qpc::QpcBuilt::default()),
+        "tpt" => emit("tpt", crate::tpt::TptBuilt::default()),
+        "cq" => emit("cq", crate::cq::CqBuilt::default()),
         "wide_adder" => emit("wide_adder", crate::fixtures::WideAdder::default()),
         "context_cache" => emit("context_cache", crate::fixtures::CacheFixture::default()),
         other => Err(EmitError::UnknownBlock(

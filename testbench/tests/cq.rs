@@ -329,7 +329,8 @@ on_every_backend! {
     fn a_destroyed_cq_is_never_written_back(backend: Backend) {
         // HW2SW_CQ leaves the freed context in ICM at once and keeps nothing
         // of it: mlx4 may unmap (and reuse) that ICM as soon as the command
-        // completes. CQ 3 and CQ 19 share a line of the 16-line cache.
+        // completes. CQ 3 and the CQ `LINES` above it share a cache line.
+        let other = 3 + hca_rtl::cq::LINES as u32;
         let mut dut = engine(backend);
         add_eq(&mut dut, 0, 4, 1, &[]);
         add_cq(&mut dut, 3, 2, 0);
@@ -339,11 +340,11 @@ on_every_backend! {
             assert_eq!(dut.mem.word(CQC_TABLE, 3, w), 0, "{backend}: the freed context is in ICM");
             dut.mem.host_write(CQC_TABLE, 3, w, 0x5e17_0000 + w as u64);
         }
-        // CQ 19 takes the line; nothing of CQ 3 is written back over what
+        // The other CQ takes the line; nothing of CQ 3 is written back over what
         // the host put there.
-        add_cq(&mut dut, 19, 2, 0);
-        complete(&mut dut, 19, 2, false);
-        run(&mut dut, CqReq::Hw2SwCq { cqn: 19 });
+        add_cq(&mut dut, other, 2, 0);
+        complete(&mut dut, other, 2, false);
+        run(&mut dut, CqReq::Hw2SwCq { cqn: other });
         for w in 0..4u8 {
             assert_eq!(dut.mem.word(CQC_TABLE, 3, w), 0x5e17_0000 + w as u64, "{backend}: word {w}");
         }

@@ -14,7 +14,7 @@ pub use layout::cqe::Cqe;
 pub use layout::eqc::Eqc;
 pub use layout::eqe::Eqe;
 pub use model::CqModel;
-pub use unit::{CqUnit, CqUnit16};
+pub use unit::{CqBuilt, CqUnit, LINES};
 
 use serde::{Deserialize, Serialize};
 

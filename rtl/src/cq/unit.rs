@@ -32,8 +32,15 @@ use crate::cache::ContextCache;
 use crate::icm_layout::{c, c64, Field};
 use rust_hdl::prelude::*;
 
-/// The engine with a 16-line CQ context cache.
-pub type CqUnit16 = CqUnit<4, 16>;
+/// EQs in the register file.
+const EQS: usize = NUM_EQS as usize;
+
+/// CQ context cache lines of the engine as built for simulation and
+/// synthesis, written once: the tools and the tests read it.
+pub const LINES: usize = 16;
+
+/// The engine as built: a [`LINES`]-line CQ context cache.
+pub type CqBuilt = CqUnit<{ crate::cache::index_bits(LINES) }, LINES>;
 
 /// Opcodes on `req_op`.
 pub mod op {
@@ -155,38 +162,13 @@ pub struct CqUnit<const IDX: usize, const LINES: usize> {
     out_ctx1: DFF<Bits<64>>,
     out_ctx2: DFF<Bits<64>>,
     out_ctx3: DFF<Bits<64>>,
-    eq0_0: DFF<Bits<64>>,
-    eq0_1: DFF<Bits<64>>,
-    eq0_2: DFF<Bits<64>>,
-    eq0_3: DFF<Bits<64>>,
-    eq1_0: DFF<Bits<64>>,
-    eq1_1: DFF<Bits<64>>,
-    eq1_2: DFF<Bits<64>>,
-    eq1_3: DFF<Bits<64>>,
-    eq2_0: DFF<Bits<64>>,
-    eq2_1: DFF<Bits<64>>,
-    eq2_2: DFF<Bits<64>>,
-    eq2_3: DFF<Bits<64>>,
-    eq3_0: DFF<Bits<64>>,
-    eq3_1: DFF<Bits<64>>,
-    eq3_2: DFF<Bits<64>>,
-    eq3_3: DFF<Bits<64>>,
-    eq4_0: DFF<Bits<64>>,
-    eq4_1: DFF<Bits<64>>,
-    eq4_2: DFF<Bits<64>>,
-    eq4_3: DFF<Bits<64>>,
-    eq5_0: DFF<Bits<64>>,
-    eq5_1: DFF<Bits<64>>,
-    eq5_2: DFF<Bits<64>>,
-    eq5_3: DFF<Bits<64>>,
-    eq6_0: DFF<Bits<64>>,
-    eq6_1: DFF<Bits<64>>,
-    eq6_2: DFF<Bits<64>>,
-    eq6_3: DFF<Bits<64>>,
-    eq7_0: DFF<Bits<64>>,
-    eq7_1: DFF<Bits<64>>,
-    eq7_2: DFF<Bits<64>>,
-    eq7_3: DFF<Bits<64>>,
+    /// The EQ contexts, a register file: word k of EQ n is `eq_wk[n]`.
+    /// Registers rather than a RAM, because event routing reads every
+    /// EQ's state and event mask in one clock.
+    eq_w0: [DFF<Bits<64>>; EQS],
+    eq_w1: [DFF<Bits<64>>; EQS],
+    eq_w2: [DFF<Bits<64>>; EQS],
+    eq_w3: [DFF<Bits<64>>; EQS],
 
     // Decode and lookup.
     is_cq_op: Signal<Local, Bit>,
@@ -246,6 +228,10 @@ pub struct CqUnit<const IDX: usize, const LINES: usize> {
     rbit: Signal<Local, Bits<64>>,
     route_hit: Signal<Local, Bit>,
     route_eqn: Signal<Local, Bits<64>>,
+    /// EQ n takes the event: armed for its type and live.
+    takes: [Signal<Local, Bit>; EQS],
+    /// An EQ below n takes it (so n does not); the last, any EQ does.
+    taken_below: [Signal<Local, Bit>; EQS + 1],
     // EXEC results.
     status: Signal<Local, Bits<8>>,
     x0: Signal<Local, Bits<64>>,
@@ -299,14 +285,8 @@ pub struct CqUnit<const IDX: usize, const LINES: usize> {
     max_log: Constant<Bits<64>>,
     vectors: Constant<Bits<64>>,
     types: Constant<Bits<64>>,
-    e0: Constant<Bits<64>>,
-    e1: Constant<Bits<64>>,
-    e2: Constant<Bits<64>>,
-    e3: Constant<Bits<64>>,
-    e4: Constant<Bits<64>>,
-    e5: Constant<Bits<64>>,
-    e6: Constant<Bits<64>>,
-    e7: Constant<Bits<64>>,
+    /// EQ n's number, to compare with.
+    eq_ids: [Constant<Bits<64>>; EQS],
     s_idle: Constant<Bits<4>>,
     s_lookup: Constant<Bits<4>>,
     s_writeback: Constant<Bits<4>>,
@@ -402,7 +382,6 @@ fn fixed(fields: &[Field], name: &str, word: usize) -> Field {
 impl<const IDX: usize, const LINES: usize> Default for CqUnit<IDX, LINES> {
     fn default() -> Self {
         assert_eq!(LINES, 1 << IDX, "LINES must be 2^IDX");
-        assert_eq!(NUM_EQS, 8, "the RTL keeps eight EQs in registers");
         let cq = |n: &str, w: usize| fixed(cqc::FIELDS, n, w);
         let eq = |n: &str, w: usize| fixed(eqc::FIELDS, n, w);
         let ce = |n: &str, w: usize| fixed(cqe::FIELDS, n, w);
@@ -520,38 +499,10 @@ impl<const IDX: usize, const LINES: usize> Default for CqUnit<IDX, LINES> {
             out_ctx1: Default::default(),
             out_ctx2: Default::default(),
             out_ctx3: Default::default(),
-            eq0_0: Default::default(),
-            eq0_1: Default::default(),
-            eq0_2: Default::default(),
-            eq0_3: Default::default(),
-            eq1_0: Default::default(),
-            eq1_1: Default::default(),
-            eq1_2: Default::default(),
-            eq1_3: Default::default(),
-            eq2_0: Default::default(),
-            eq2_1: Default::default(),
-            eq2_2: Default::default(),
-            eq2_3: Default::default(),
-            eq3_0: Default::default(),
-            eq3_1: Default::default(),
-            eq3_2: Default::default(),
-            eq3_3: Default::default(),
-            eq4_0: Default::default(),
-            eq4_1: Default::default(),
-            eq4_2: Default::default(),
-            eq4_3: Default::default(),
-            eq5_0: Default::default(),
-            eq5_1: Default::default(),
-            eq5_2: Default::default(),
-            eq5_3: Default::default(),
-            eq6_0: Default::default(),
-            eq6_1: Default::default(),
-            eq6_2: Default::default(),
-            eq6_3: Default::default(),
-            eq7_0: Default::default(),
-            eq7_1: Default::default(),
-            eq7_2: Default::default(),
-            eq7_3: Default::default(),
+            eq_w0: std::array::from_fn(|_| Default::default()),
+            eq_w1: std::array::from_fn(|_| Default::default()),
+            eq_w2: std::array::from_fn(|_| Default::default()),
+            eq_w3: std::array::from_fn(|_| Default::default()),
             is_cq_op: Default::default(),
             is_eq_op: Default::default(),
             cq_range_bad: Default::default(),
@@ -606,6 +557,8 @@ impl<const IDX: usize, const LINES: usize> Default for CqUnit<IDX, LINES> {
             rbit: Default::default(),
             route_hit: Default::default(),
             route_eqn: Default::default(),
+            takes: std::array::from_fn(|_| Default::default()),
+            taken_below: std::array::from_fn(|_| Default::default()),
             status: Default::default(),
             x0: Default::default(),
             x1: Default::default(),
@@ -655,14 +608,7 @@ impl<const IDX: usize, const LINES: usize> Default for CqUnit<IDX, LINES> {
             max_log: c64(MAX_LOG_SIZE as u64),
             vectors: c64(64),
             types: c64(64),
-            e0: c64(0),
-            e1: c64(1),
-            e2: c64(2),
-            e3: c64(3),
-            e4: c64(4),
-            e5: c64(5),
-            e6: c64(6),
-            e7: c64(7),
+            eq_ids: std::array::from_fn(|n| c64(n as u64)),
             s_idle: c(S_IDLE),
             s_lookup: c(S_LOOKUP),
             s_writeback: c(S_WRITEBACK),
@@ -758,11 +704,18 @@ impl<const IDX: usize, const LINES: usize> Logic for CqUnit<IDX, LINES> {
         dff_setup!(
             self, clock, line_dirty, fsm, beat, got, st, nc0, nc1, nc2, nc3, have_cqe, cqe_off,
             cqe_w1, xl_eq, entry_addr, cw0, cw1, cw2, cw3, have_ev, ev_eqn, ew0, ew1, ew2, ew3,
-            out_valid, out_status, out_kind, out_ctx0, out_ctx1, out_ctx2, out_ctx3, eq0_0, eq0_1,
-            eq0_2, eq0_3, eq1_0, eq1_1, eq1_2, eq1_3, eq2_0, eq2_1, eq2_2, eq2_3, eq3_0, eq3_1,
-            eq3_2, eq3_3, eq4_0, eq4_1, eq4_2, eq4_3, eq5_0, eq5_1, eq5_2, eq5_3, eq6_0, eq6_1,
-            eq6_2, eq6_3, eq7_0, eq7_1, eq7_2, eq7_3
+            out_valid, out_status, out_kind, out_ctx0, out_ctx1, out_ctx2, out_ctx3
         );
+        for n in 0..EQS {
+            self.eq_w0[n].clock.next = self.clock.val();
+            self.eq_w1[n].clock.next = self.clock.val();
+            self.eq_w2[n].clock.next = self.clock.val();
+            self.eq_w3[n].clock.next = self.clock.val();
+            self.eq_w0[n].d.next = self.eq_w0[n].q.val();
+            self.eq_w1[n].d.next = self.eq_w1[n].q.val();
+            self.eq_w2[n].d.next = self.eq_w2[n].q.val();
+            self.eq_w3[n].d.next = self.eq_w3[n].q.val();
+        }
         self.cache.clock.next = self.clock.val();
 
         // ---- Decode and lookup ---------------------------------------------
@@ -806,53 +759,13 @@ impl<const IDX: usize, const LINES: usize> Logic for CqUnit<IDX, LINES> {
         self.q1.next = self.zero.val();
         self.q2.next = self.zero.val();
         self.q3.next = self.zero.val();
-        if self.qsel.val() == self.e0.val() {
-            self.q0.next = self.eq0_0.q.val();
-            self.q1.next = self.eq0_1.q.val();
-            self.q2.next = self.eq0_2.q.val();
-            self.q3.next = self.eq0_3.q.val();
-        }
-        if self.qsel.val() == self.e1.val() {
-            self.q0.next = self.eq1_0.q.val();
-            self.q1.next = self.eq1_1.q.val();
-            self.q2.next = self.eq1_2.q.val();
-            self.q3.next = self.eq1_3.q.val();
-        }
-        if self.qsel.val() == self.e2.val() {
-            self.q0.next = self.eq2_0.q.val();
-            self.q1.next = self.eq2_1.q.val();
-            self.q2.next = self.eq2_2.q.val();
-            self.q3.next = self.eq2_3.q.val();
-        }
-        if self.qsel.val() == self.e3.val() {
-            self.q0.next = self.eq3_0.q.val();
-            self.q1.next = self.eq3_1.q.val();
-            self.q2.next = self.eq3_2.q.val();
-            self.q3.next = self.eq3_3.q.val();
-        }
-        if self.qsel.val() == self.e4.val() {
-            self.q0.next = self.eq4_0.q.val();
-            self.q1.next = self.eq4_1.q.val();
-            self.q2.next = self.eq4_2.q.val();
-            self.q3.next = self.eq4_3.q.val();
-        }
-        if self.qsel.val() == self.e5.val() {
-            self.q0.next = self.eq5_0.q.val();
-            self.q1.next = self.eq5_1.q.val();
-            self.q2.next = self.eq5_2.q.val();
-            self.q3.next = self.eq5_3.q.val();
-        }
-        if self.qsel.val() == self.e6.val() {
-            self.q0.next = self.eq6_0.q.val();
-            self.q1.next = self.eq6_1.q.val();
-            self.q2.next = self.eq6_2.q.val();
-            self.q3.next = self.eq6_3.q.val();
-        }
-        if self.qsel.val() == self.e7.val() {
-            self.q0.next = self.eq7_0.q.val();
-            self.q1.next = self.eq7_1.q.val();
-            self.q2.next = self.eq7_2.q.val();
-            self.q3.next = self.eq7_3.q.val();
+        for n in 0..EQS {
+            if self.qsel.val() == self.eq_ids[n].val() {
+                self.q0.next = self.eq_w0[n].q.val();
+                self.q1.next = self.eq_w1[n].q.val();
+                self.q2.next = self.eq_w2[n].q.val();
+                self.q3.next = self.eq_w3[n].q.val();
+            }
         }
         self.q_live.next =
             ((self.q0.val() >> self.sh_qstate.val()) & self.m_qstate.val()) == self.q_ok.val();
@@ -861,53 +774,13 @@ impl<const IDX: usize, const LINES: usize> Logic for CqUnit<IDX, LINES> {
         self.t1.next = self.zero.val();
         self.t2.next = self.zero.val();
         self.t3.next = self.zero.val();
-        if self.tsel.val() == self.e0.val() {
-            self.t0.next = self.eq0_0.q.val();
-            self.t1.next = self.eq0_1.q.val();
-            self.t2.next = self.eq0_2.q.val();
-            self.t3.next = self.eq0_3.q.val();
-        }
-        if self.tsel.val() == self.e1.val() {
-            self.t0.next = self.eq1_0.q.val();
-            self.t1.next = self.eq1_1.q.val();
-            self.t2.next = self.eq1_2.q.val();
-            self.t3.next = self.eq1_3.q.val();
-        }
-        if self.tsel.val() == self.e2.val() {
-            self.t0.next = self.eq2_0.q.val();
-            self.t1.next = self.eq2_1.q.val();
-            self.t2.next = self.eq2_2.q.val();
-            self.t3.next = self.eq2_3.q.val();
-        }
-        if self.tsel.val() == self.e3.val() {
-            self.t0.next = self.eq3_0.q.val();
-            self.t1.next = self.eq3_1.q.val();
-            self.t2.next = self.eq3_2.q.val();
-            self.t3.next = self.eq3_3.q.val();
-        }
-        if self.tsel.val() == self.e4.val() {
-            self.t0.next = self.eq4_0.q.val();
-            self.t1.next = self.eq4_1.q.val();
-            self.t2.next = self.eq4_2.q.val();
-            self.t3.next = self.eq4_3.q.val();
-        }
-        if self.tsel.val() == self.e5.val() {
-            self.t0.next = self.eq5_0.q.val();
-            self.t1.next = self.eq5_1.q.val();
-            self.t2.next = self.eq5_2.q.val();
-            self.t3.next = self.eq5_3.q.val();
-        }
-        if self.tsel.val() == self.e6.val() {
-            self.t0.next = self.eq6_0.q.val();
-            self.t1.next = self.eq6_1.q.val();
-            self.t2.next = self.eq6_2.q.val();
-            self.t3.next = self.eq6_3.q.val();
-        }
-        if self.tsel.val() == self.e7.val() {
-            self.t0.next = self.eq7_0.q.val();
-            self.t1.next = self.eq7_1.q.val();
-            self.t2.next = self.eq7_2.q.val();
-            self.t3.next = self.eq7_3.q.val();
+        for n in 0..EQS {
+            if self.tsel.val() == self.eq_ids[n].val() {
+                self.t0.next = self.eq_w0[n].q.val();
+                self.t1.next = self.eq_w1[n].q.val();
+                self.t2.next = self.eq_w2[n].q.val();
+                self.t3.next = self.eq_w3[n].q.val();
+            }
         }
         self.t_live.next =
             ((self.t0.val() >> self.sh_qstate.val()) & self.m_qstate.val()) == self.q_ok.val();
@@ -954,63 +827,18 @@ impl<const IDX: usize, const LINES: usize> Logic for CqUnit<IDX, LINES> {
         if self.rtype.val() < self.types.val() {
             self.rbit.next = self.one.val() << self.rtype.val().get_bits::<6>(0);
         }
-        self.route_hit.next = false;
         self.route_eqn.next = self.zero.val();
-        if (self.eq7_3.q.val() & self.rbit.val()).any()
-            & (((self.eq7_0.q.val() >> self.sh_qstate.val()) & self.m_qstate.val())
-                == self.q_ok.val())
-        {
-            self.route_hit.next = true;
-            self.route_eqn.next = self.e7.val();
-        }
-        if (self.eq6_3.q.val() & self.rbit.val()).any()
-            & (((self.eq6_0.q.val() >> self.sh_qstate.val()) & self.m_qstate.val())
-                == self.q_ok.val())
-        {
-            self.route_hit.next = true;
-            self.route_eqn.next = self.e6.val();
-        }
-        if (self.eq5_3.q.val() & self.rbit.val()).any()
-            & (((self.eq5_0.q.val() >> self.sh_qstate.val()) & self.m_qstate.val())
-                == self.q_ok.val())
-        {
-            self.route_hit.next = true;
-            self.route_eqn.next = self.e5.val();
-        }
-        if (self.eq4_3.q.val() & self.rbit.val()).any()
-            & (((self.eq4_0.q.val() >> self.sh_qstate.val()) & self.m_qstate.val())
-                == self.q_ok.val())
-        {
-            self.route_hit.next = true;
-            self.route_eqn.next = self.e4.val();
-        }
-        if (self.eq3_3.q.val() & self.rbit.val()).any()
-            & (((self.eq3_0.q.val() >> self.sh_qstate.val()) & self.m_qstate.val())
-                == self.q_ok.val())
-        {
-            self.route_hit.next = true;
-            self.route_eqn.next = self.e3.val();
-        }
-        if (self.eq2_3.q.val() & self.rbit.val()).any()
-            & (((self.eq2_0.q.val() >> self.sh_qstate.val()) & self.m_qstate.val())
-                == self.q_ok.val())
-        {
-            self.route_hit.next = true;
-            self.route_eqn.next = self.e2.val();
-        }
-        if (self.eq1_3.q.val() & self.rbit.val()).any()
-            & (((self.eq1_0.q.val() >> self.sh_qstate.val()) & self.m_qstate.val())
-                == self.q_ok.val())
-        {
-            self.route_hit.next = true;
-            self.route_eqn.next = self.e1.val();
-        }
-        if (self.eq0_3.q.val() & self.rbit.val()).any()
-            & (((self.eq0_0.q.val() >> self.sh_qstate.val()) & self.m_qstate.val())
-                == self.q_ok.val())
-        {
-            self.route_hit.next = true;
-            self.route_eqn.next = self.e0.val();
+        self.taken_below[0].next = false;
+        for n in 0..EQS {
+            self.takes[n].next = (self.eq_w3[n].q.val() & self.rbit.val()).any()
+                & (((self.eq_w0[n].q.val() >> self.sh_qstate.val()) & self.m_qstate.val())
+                    == self.q_ok.val());
+            self.taken_below[n + 1].next = self.taken_below[n].val() | self.takes[n].val();
+            if self.takes[n].val() & !self.taken_below[n].val() {
+                self.route_eqn.next = self.eq_ids[n].val();
+            }
+            // The last pass leaves it: some EQ takes the event.
+            self.route_hit.next = self.taken_below[n + 1].val();
         }
 
         // ---- EXEC: checks and new contexts -------------------------------------
@@ -1381,53 +1209,13 @@ impl<const IDX: usize, const LINES: usize> Logic for CqUnit<IDX, LINES> {
             {
                 self.irq_valid.next = true;
             }
-            if self.eq_write.val() & (self.qsel.val() == self.e0.val()) {
-                self.eq0_0.d.next = self.qn0.val();
-                self.eq0_1.d.next = self.qn1.val();
-                self.eq0_2.d.next = self.qn2.val();
-                self.eq0_3.d.next = self.qn3.val();
-            }
-            if self.eq_write.val() & (self.qsel.val() == self.e1.val()) {
-                self.eq1_0.d.next = self.qn0.val();
-                self.eq1_1.d.next = self.qn1.val();
-                self.eq1_2.d.next = self.qn2.val();
-                self.eq1_3.d.next = self.qn3.val();
-            }
-            if self.eq_write.val() & (self.qsel.val() == self.e2.val()) {
-                self.eq2_0.d.next = self.qn0.val();
-                self.eq2_1.d.next = self.qn1.val();
-                self.eq2_2.d.next = self.qn2.val();
-                self.eq2_3.d.next = self.qn3.val();
-            }
-            if self.eq_write.val() & (self.qsel.val() == self.e3.val()) {
-                self.eq3_0.d.next = self.qn0.val();
-                self.eq3_1.d.next = self.qn1.val();
-                self.eq3_2.d.next = self.qn2.val();
-                self.eq3_3.d.next = self.qn3.val();
-            }
-            if self.eq_write.val() & (self.qsel.val() == self.e4.val()) {
-                self.eq4_0.d.next = self.qn0.val();
-                self.eq4_1.d.next = self.qn1.val();
-                self.eq4_2.d.next = self.qn2.val();
-                self.eq4_3.d.next = self.qn3.val();
-            }
-            if self.eq_write.val() & (self.qsel.val() == self.e5.val()) {
-                self.eq5_0.d.next = self.qn0.val();
-                self.eq5_1.d.next = self.qn1.val();
-                self.eq5_2.d.next = self.qn2.val();
-                self.eq5_3.d.next = self.qn3.val();
-            }
-            if self.eq_write.val() & (self.qsel.val() == self.e6.val()) {
-                self.eq6_0.d.next = self.qn0.val();
-                self.eq6_1.d.next = self.qn1.val();
-                self.eq6_2.d.next = self.qn2.val();
-                self.eq6_3.d.next = self.qn3.val();
-            }
-            if self.eq_write.val() & (self.qsel.val() == self.e7.val()) {
-                self.eq7_0.d.next = self.qn0.val();
-                self.eq7_1.d.next = self.qn1.val();
-                self.eq7_2.d.next = self.qn2.val();
-                self.eq7_3.d.next = self.qn3.val();
+            for n in 0..EQS {
+                if self.eq_write.val() & (self.qsel.val() == self.eq_ids[n].val()) {
+                    self.eq_w0[n].d.next = self.qn0.val();
+                    self.eq_w1[n].d.next = self.qn1.val();
+                    self.eq_w2[n].d.next = self.qn2.val();
+                    self.eq_w3[n].d.next = self.qn3.val();
+                }
             }
             self.have_cqe.d.next = self.do_cqe.val();
             // The CQE goes where the context had it (a resize's marker: the
@@ -1590,53 +1378,13 @@ impl<const IDX: usize, const LINES: usize> Logic for CqUnit<IDX, LINES> {
                 }
                 self.fsm.d.next = self.s_respond.val();
             }
-            if self.eqe_done.val() & (self.tsel.val() == self.e0.val()) {
-                self.eq0_0.d.next = self.tn0.val();
-                self.eq0_1.d.next = self.tn1.val();
-                self.eq0_2.d.next = self.tn2.val();
-                self.eq0_3.d.next = self.tn3.val();
-            }
-            if self.eqe_done.val() & (self.tsel.val() == self.e1.val()) {
-                self.eq1_0.d.next = self.tn0.val();
-                self.eq1_1.d.next = self.tn1.val();
-                self.eq1_2.d.next = self.tn2.val();
-                self.eq1_3.d.next = self.tn3.val();
-            }
-            if self.eqe_done.val() & (self.tsel.val() == self.e2.val()) {
-                self.eq2_0.d.next = self.tn0.val();
-                self.eq2_1.d.next = self.tn1.val();
-                self.eq2_2.d.next = self.tn2.val();
-                self.eq2_3.d.next = self.tn3.val();
-            }
-            if self.eqe_done.val() & (self.tsel.val() == self.e3.val()) {
-                self.eq3_0.d.next = self.tn0.val();
-                self.eq3_1.d.next = self.tn1.val();
-                self.eq3_2.d.next = self.tn2.val();
-                self.eq3_3.d.next = self.tn3.val();
-            }
-            if self.eqe_done.val() & (self.tsel.val() == self.e4.val()) {
-                self.eq4_0.d.next = self.tn0.val();
-                self.eq4_1.d.next = self.tn1.val();
-                self.eq4_2.d.next = self.tn2.val();
-                self.eq4_3.d.next = self.tn3.val();
-            }
-            if self.eqe_done.val() & (self.tsel.val() == self.e5.val()) {
-                self.eq5_0.d.next = self.tn0.val();
-                self.eq5_1.d.next = self.tn1.val();
-                self.eq5_2.d.next = self.tn2.val();
-                self.eq5_3.d.next = self.tn3.val();
-            }
-            if self.eqe_done.val() & (self.tsel.val() == self.e6.val()) {
-                self.eq6_0.d.next = self.tn0.val();
-                self.eq6_1.d.next = self.tn1.val();
-                self.eq6_2.d.next = self.tn2.val();
-                self.eq6_3.d.next = self.tn3.val();
-            }
-            if self.eqe_done.val() & (self.tsel.val() == self.e7.val()) {
-                self.eq7_0.d.next = self.tn0.val();
-                self.eq7_1.d.next = self.tn1.val();
-                self.eq7_2.d.next = self.tn2.val();
-                self.eq7_3.d.next = self.tn3.val();
+            for n in 0..EQS {
+                if self.eqe_done.val() & (self.tsel.val() == self.eq_ids[n].val()) {
+                    self.eq_w0[n].d.next = self.tn0.val();
+                    self.eq_w1[n].d.next = self.tn1.val();
+                    self.eq_w2[n].d.next = self.tn2.val();
+                    self.eq_w3[n].d.next = self.tn3.val();
+                }
             }
         } else if self.fsm.q.val() == self.s_respond.val() {
             self.out_valid.d.next = true;
@@ -1670,38 +1418,12 @@ impl<const IDX: usize, const LINES: usize> Logic for CqUnit<IDX, LINES> {
             self.fsm.d.next = self.s_idle.val();
             self.out_valid.d.next = false;
             self.line_dirty.d.next = self.zero_lines.val();
-            self.eq0_0.d.next = self.zero.val();
-            self.eq0_1.d.next = self.zero.val();
-            self.eq0_2.d.next = self.zero.val();
-            self.eq0_3.d.next = self.zero.val();
-            self.eq1_0.d.next = self.zero.val();
-            self.eq1_1.d.next = self.zero.val();
-            self.eq1_2.d.next = self.zero.val();
-            self.eq1_3.d.next = self.zero.val();
-            self.eq2_0.d.next = self.zero.val();
-            self.eq2_1.d.next = self.zero.val();
-            self.eq2_2.d.next = self.zero.val();
-            self.eq2_3.d.next = self.zero.val();
-            self.eq3_0.d.next = self.zero.val();
-            self.eq3_1.d.next = self.zero.val();
-            self.eq3_2.d.next = self.zero.val();
-            self.eq3_3.d.next = self.zero.val();
-            self.eq4_0.d.next = self.zero.val();
-            self.eq4_1.d.next = self.zero.val();
-            self.eq4_2.d.next = self.zero.val();
-            self.eq4_3.d.next = self.zero.val();
-            self.eq5_0.d.next = self.zero.val();
-            self.eq5_1.d.next = self.zero.val();
-            self.eq5_2.d.next = self.zero.val();
-            self.eq5_3.d.next = self.zero.val();
-            self.eq6_0.d.next = self.zero.val();
-            self.eq6_1.d.next = self.zero.val();
-            self.eq6_2.d.next = self.zero.val();
-            self.eq6_3.d.next = self.zero.val();
-            self.eq7_0.d.next = self.zero.val();
-            self.eq7_1.d.next = self.zero.val();
-            self.eq7_2.d.next = self.zero.val();
-            self.eq7_3.d.next = self.zero.val();
+            for n in 0..EQS {
+                self.eq_w0[n].d.next = self.zero.val();
+                self.eq_w1[n].d.next = self.zero.val();
+                self.eq_w2[n].d.next = self.zero.val();
+                self.eq_w3[n].d.next = self.zero.val();
+            }
         }
 
         self.resp_valid.next = self.out_valid.q.val();

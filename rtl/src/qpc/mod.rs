@@ -15,7 +15,7 @@ pub use model::QpcModel;
 /// The ICM table of QP contexts, as the block numbers it on its ICM port:
 /// entry `qpn`, [`layout::WORDS`] words.
 pub const QPC_TABLE: u8 = 0;
-pub use unit::{QpcUnit, QpcUnit16};
+pub use unit::{QpcBuilt, QpcUnit, LINES};
 
 use serde::{Deserialize, Serialize};
 

@@ -35,8 +35,12 @@ use crate::cache::ContextCache;
 use crate::icm_layout::{c, c64};
 use rust_hdl::prelude::*;
 
-/// The block with a 16-line cache, as built for simulation and synthesis.
-pub type QpcUnit16 = QpcUnit<4, 16>;
+/// QP context cache lines of the block as built for simulation and
+/// synthesis, written once: the tools and the tests read it.
+pub const LINES: usize = 16;
+
+/// The block as built: a [`LINES`]-line cache.
+pub type QpcBuilt = QpcUnit<{ crate::cache::index_bits(LINES) }, LINES>;
 
 const FSM_IDLE: u64 = 0;
 const FSM_LOOKUP: u64 = 1;

@@ -11,7 +11,7 @@ pub mod unit;
 
 pub use layout::MptEntry;
 pub use model::TptModel;
-pub use unit::{TptUnit, TptUnit16, LINES};
+pub use unit::{TptBuilt, TptUnit, LINES};
 
 use serde::{Deserialize, Serialize};
 

@@ -31,9 +31,8 @@ use rust_hdl::prelude::*;
 /// written once: the model, the firmware and the tools read it.
 pub const LINES: usize = 16;
 
-/// The TPT with a [`LINES`]-line MPT cache, as built for simulation and
-/// synthesis.
-pub type TptUnit16 = TptUnit<4, LINES>;
+/// The TPT as built: a [`LINES`]-line MPT cache.
+pub type TptBuilt = TptUnit<{ crate::cache::index_bits(LINES) }, LINES>;
 
 const S_IDLE: u64 = 0;
 const S_LOOKUP: u64 = 1;

@@ -6,7 +6,7 @@ use hca_rtl::qpc::layout::WORDS;
 use hca_rtl::qpc::table::rule;
 use hca_rtl::qpc::{
     attr, limits, status, QpAttrs, QpContext, QpState, QpType, QpcModel, QpcOp, QpcReq, QpcResp,
-    MASK24, QPC_TABLE,
+    LINES, MASK24, QPC_TABLE,
 };
 use hca_rtl::Transactor;
 use rand::seq::SliceRandom;
@@ -25,8 +25,9 @@ pub struct QpcStimulus {
 impl QpcStimulus {
     pub fn new(rng: &mut impl Rng) -> Self {
         // 48 QPNs over 8 line indices, plus a few anywhere.
+        let lines = LINES as u32;
         let mut qpns: Vec<u32> = (0..48)
-            .map(|i| (rng.gen_range(0..1u32 << 20) << 4) | (i % 8))
+            .map(|i| (rng.gen_range(0..(MASK24 + 1) / lines) * lines) | (i % 8))
             .collect();
         qpns.extend((0..8).map(|_| rng.gen_range(0..=MASK24)));
         QpcStimulus { qpns }

@@ -6,7 +6,7 @@ use hca_rtl::tpt::layout::{MptEntry, WORDS};
 use hca_rtl::tpt::{
     key_index, key_tag, status, MptKind, MptState, TptModel, TptOp, TptReq, TptResp, MPT_TABLE,
 };
-use hca_rtl::tpt::{MAX_LOG_PAGE, MIN_LOG_PAGE, NUM_MPTS, NUM_MTTS};
+use hca_rtl::tpt::{LINES, MAX_LOG_PAGE, MIN_LOG_PAGE, NUM_MPTS, NUM_MTTS};
 use hca_rtl::Transactor;
 use rand::seq::SliceRandom;
 use rand::Rng;
@@ -28,9 +28,10 @@ pub struct TptStimulus {
 
 impl TptStimulus {
     pub fn new(rng: &mut impl Rng) -> Self {
-        // 40 indices on 6 of the 16 cache lines, plus a few anywhere.
+        // 40 indices on 6 of the cache's lines, plus a few anywhere.
+        let lines = LINES as u32;
         let mut indices: Vec<u32> = (0..40)
-            .map(|i| (rng.gen_range(1..(NUM_MPTS >> 4) / MTT_PER_REGION) << 4) | (i % 6))
+            .map(|i| (rng.gen_range(1..(NUM_MPTS / lines) / MTT_PER_REGION) * lines) | (i % 6))
             .collect();
         indices.extend((0..4).map(|_| rng.gen_range(0..NUM_MPTS / MTT_PER_REGION)));
         TptStimulus {

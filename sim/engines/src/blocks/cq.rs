@@ -9,12 +9,12 @@ use crate::stream::{Pacing, StreamBlock};
 use crate::verilated;
 use hca_rtl::cq::lanes::request_lanes;
 use hca_rtl::cq::unit::kind;
-use hca_rtl::cq::{CqModel, CqReq, CqResp, CqUnit16, Cqc, DmaWrite, Eqc};
+use hca_rtl::cq::{CqModel, CqReq, CqResp, CqBuilt, Cqc, DmaWrite, Eqc};
 use hca_rtl::transactor::BlockMemory;
 use std::path::Path;
 
 crate::bind_block! {
-    rtl: CqUnit16,
+    rtl: CqBuilt,
     verilated: verilated::cq::Model,
     inputs CqIn {
         reset: bool,
@@ -197,7 +197,7 @@ pub fn open(
     match backend {
         Backend::Model => Ok(Box::new(CqModel::new())),
         Backend::Rtl => {
-            super::clocked::<_, CqStreams>(RtlSim::<CqUnit16>::default(), wave, pacing, pacing_seed)
+            super::clocked::<_, CqStreams>(RtlSim::<CqBuilt>::default(), wave, pacing, pacing_seed)
         }
         Backend::Verilator => super::clocked::<_, CqStreams>(
             Verilated::<verilated::cq::Model>::default(),

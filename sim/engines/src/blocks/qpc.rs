@@ -8,12 +8,12 @@ use crate::stream::{Pacing, StreamBlock};
 use crate::verilated;
 use hca_rtl::qpc::lanes::request_lanes;
 use hca_rtl::qpc::layout::{QpContext, WORDS};
-use hca_rtl::qpc::{QpcModel, QpcReq, QpcResp, QpcUnit16};
+use hca_rtl::qpc::{QpcModel, QpcReq, QpcResp, QpcBuilt};
 use hca_rtl::transactor::BlockMemory;
 use std::path::Path;
 
 crate::bind_block! {
-    rtl: QpcUnit16,
+    rtl: QpcBuilt,
     verilated: verilated::qpc::Model,
     inputs QpcIn {
         reset: bool,
@@ -176,7 +176,7 @@ pub fn open(
     match backend {
         Backend::Model => Ok(Box::new(QpcModel::new())),
         Backend::Rtl => super::clocked::<_, QpcStreams>(
-            RtlSim::<QpcUnit16>::default(),
+            RtlSim::<QpcBuilt>::default(),
             wave,
             pacing,
             pacing_seed,

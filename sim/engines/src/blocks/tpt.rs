@@ -8,7 +8,7 @@ use crate::stream::{Pacing, StreamBlock};
 use crate::verilated;
 use hca_rtl::tpt::lanes::request_lanes;
 use hca_rtl::tpt::layout::MptEntry;
-use hca_rtl::tpt::{TptModel, TptOp, TptReq, TptResp, TptUnit16};
+use hca_rtl::tpt::{TptModel, TptOp, TptReq, TptResp, TptBuilt};
 use hca_rtl::transactor::BlockMemory;
 use std::path::Path;
 
@@ -16,7 +16,7 @@ use std::path::Path;
 pub use hca_rtl::tpt::LINES as CACHE_LINES;
 
 crate::bind_block! {
-    rtl: TptUnit16,
+    rtl: TptBuilt,
     verilated: verilated::tpt::Model,
     inputs TptIn {
         reset: bool,
@@ -178,7 +178,7 @@ pub fn open(
     match backend {
         Backend::Model => Ok(Box::new(TptModel::new(CACHE_LINES))),
         Backend::Rtl => super::clocked::<_, TptStreams>(
-            RtlSim::<TptUnit16>::default(),
+            RtlSim::<TptBuilt>::default(),
             wave,
             pacing,
             pacing_seed,
