@@ -15,11 +15,9 @@ fn main() {
 
 fn run() -> Result<(), Box<dyn std::error::Error>> {
     let mut build = Build::new()?;
-    for name in hca_rtl::registry::BLOCKS
-        .iter()
-        .chain(hca_rtl::registry::FIXTURES)
-    {
-        let e = hca_rtl::registry::emit_block(name)?;
+    for design in hca_rtl::registry::designs() {
+        let name = design.name;
+        let e = (design.emit)()?;
         let ports = e
             .ports
             .iter()

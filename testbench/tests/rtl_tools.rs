@@ -1,7 +1,7 @@
 //! Every emitted design is lint-clean under `verilator --lint-only -Wall`
 //! and synthesizes with Yosys for iCE40.
 
-use hca_rtl::registry::{emit_block, BLOCKS, FIXTURES};
+use hca_rtl::registry::{block_names, designs, emit_block};
 use hca_verilate::tools::{lint, synth_ice40, write_verilog};
 use std::path::PathBuf;
 
@@ -13,7 +13,7 @@ fn out_dir(test: &str) -> PathBuf {
 
 #[test]
 fn every_design_is_lint_clean() {
-    for name in BLOCKS.iter().chain(FIXTURES) {
+    for name in designs().map(|d| d.name) {
         let e = emit_block(name).expect("emit");
         let path = write_verilog(&out_dir("lint"), name, &e.verilog).expect("write");
         let findings = lint(&path).expect("run verilator");
@@ -58,7 +58,7 @@ fn unexplained_waivers(verilog: &str) -> Vec<String> {
 
 #[test]
 fn every_waiver_gives_its_reason() {
-    for name in BLOCKS.iter().chain(FIXTURES) {
+    for name in designs().map(|d| d.name) {
         let v = emit_block(name).expect("emit").verilog;
         let bad = unexplained_waivers(&v);
         assert!(bad.is_empty(), "{name}: waivers without a reason: {bad:?}");
@@ -85,13 +85,13 @@ fn a_waiver_without_its_reason_is_found() {
 
 #[test]
 fn every_block_synthesizes_for_ice40() {
-    for name in BLOCKS {
+    for name in block_names() {
         let e = emit_block(name).expect("emit");
         let path = write_verilog(&out_dir("synth"), name, &e.verilog).expect("write");
         let r = synth_ice40(&path).expect("yosys");
         println!("{name}: {r:?}");
         assert!(r.luts > 0 && r.flip_flops > 0, "{name}: {r:?}");
-        if *name == "atomic" {
+        if name == "atomic" {
             // The 4 KiB word store must map to block RAM (8 x 4 Kbit),
             // not to flip-flops, and the adder to one carry chain.
             assert_eq!(r.block_rams, 8, "{r:?}");

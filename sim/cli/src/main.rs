@@ -173,8 +173,8 @@ fn run(cli: Cli) -> Result<bool> {
             which: BenchCmd::Cq { rate },
         } => cli::bench_cq::cq(rate).map(|_| true),
         Command::Bench {
-            which: BenchCmd::Events { commands },
-        } => cli::bench_events::events(commands).map(|_| true),
+            which: BenchCmd::Eq { commands },
+        } => cli::bench_eq::eq(commands).map(|_| true),
         Command::Bench {
             which: BenchCmd::Tpt { icm_latency },
         } => cli::bench_tpt::tpt(icm_latency).map(|_| true),

@@ -31,7 +31,7 @@ const COMMANDS: &[(&str, &str)] = &[
     ("bench qpc", ""),
     ("bench tpt", ""),
     ("bench cq", ""),
-    ("bench events --commands 20", ""),
+    ("bench eq --commands 20", ""),
     ("--help", ""),
 ];
 

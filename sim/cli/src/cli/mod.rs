@@ -2,7 +2,7 @@
 
 pub mod bench;
 pub mod bench_cq;
-pub mod bench_events;
+pub mod bench_eq;
 pub mod bench_qpc;
 pub mod bench_tpt;
 pub mod block_atomic;
@@ -51,7 +51,7 @@ pub enum Command {
     /// per line on stdout.
     Block {
         /// The block (its JSON schema is in docs/blocks/<block>.md).
-        #[arg(value_parser = clap::builder::PossibleValuesParser::new(hca_rtl::registry::BLOCKS.iter().copied()))]
+        #[arg(value_parser = clap::builder::PossibleValuesParser::new(hca_rtl::registry::block_names()))]
         block: String,
         #[command(flatten)]
         args: BlockArgs,
@@ -170,7 +170,8 @@ pub enum BenchCmd {
     },
     /// The firmware's event path (a command completed by an EQE and an
     /// MSI-X vector) on each CQ/EQ engine backend, side by side.
-    Events {
+    #[command(alias = "events")]
+    Eq {
         /// Commands per backend.
         #[arg(long, default_value_t = 2000)]
         commands: u64,

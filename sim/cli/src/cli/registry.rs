@@ -1,7 +1,8 @@
-//! The blocks the tools know, once: each block's name (the RTL's, from
-//! `hca_rtl::registry::BLOCKS`), its title, how `hca block` serves it with
-//! JSON Lines, and how `hca run` runs it at random. `hca block`'s choices,
-//! `hca run`'s loop and a test that holds this list to the RTL's read it.
+//! What the tools add to each block of `hca_rtl::registry::BLOCKS` (its
+//! name, title and layouts live there): how `hca block` serves it with
+//! JSON Lines and how `hca run` runs it at random. `hca block`'s choices
+//! and `hca run`'s loop read it; a test holds it to the RTL's list, row for
+//! row.
 
 use super::jsonl::{self, Totals};
 use super::run::{self, BlockRun};
@@ -21,9 +22,8 @@ pub type Serve = fn(
 ) -> Result<(Totals, u64)>;
 
 pub struct BlockEntry {
+    /// The RTL registry's name for it.
     pub name: &'static str,
-    /// How `hca run` names it.
-    pub title: &'static str,
     pub serve: Serve,
     pub run: BlockRun,
 }
@@ -32,29 +32,32 @@ pub struct BlockEntry {
 pub const BLOCKS: &[BlockEntry] = &[
     BlockEntry {
         name: "atomic",
-        title: "atomic unit",
         serve: |b, v, m, i, o| jsonl::serve::<block_atomic::Atomic>(b, v, m, i, o),
         run: run::atomic,
     },
     BlockEntry {
         name: "qpc",
-        title: "QP context block",
         serve: |b, v, m, i, o| jsonl::serve::<block_qpc::Qpc>(b, v, m, i, o),
         run: run::qpc,
     },
     BlockEntry {
         name: "tpt",
-        title: "TPT",
         serve: |b, v, m, i, o| jsonl::serve::<block_tpt::Tpt>(b, v, m, i, o),
         run: run::tpt,
     },
     BlockEntry {
         name: "cq",
-        title: "CQ and EQ engine",
         serve: |b, v, m, i, o| jsonl::serve::<block_cq::Cq>(b, v, m, i, o),
         run: run::cq,
     },
 ];
+
+impl BlockEntry {
+    /// The RTL's entry for this block (its title, its layouts).
+    pub fn design(&self) -> &'static hca_rtl::registry::Design {
+        hca_rtl::registry::find(self.name).expect("held to the RTL registry by a test")
+    }
+}
 
 /// The block called `name`.
 pub fn find(name: &str) -> Option<&'static BlockEntry> {
@@ -66,6 +69,7 @@ mod tests {
     #[test]
     fn the_tools_know_the_blocks_the_rtl_has() {
         let names: Vec<&str> = super::BLOCKS.iter().map(|b| b.name).collect();
-        assert_eq!(names, hca_rtl::registry::BLOCKS);
+        let rtl: Vec<&str> = hca_rtl::registry::block_names().collect();
+        assert_eq!(names, rtl);
     }
 }

@@ -1,20 +1,20 @@
 //! `hca rtl`: the emitted Verilog, its lint and its synthesis.
 
 use anyhow::{bail, Result};
-use hca_rtl::registry::{emit_block, BLOCKS};
+use hca_rtl::registry::{block_names, emit_block};
 use hca_verilate::tools::{lint, synth_ice40, write_verilog};
 use std::path::{Path, PathBuf};
 
 /// `all` or one block name.
 pub fn blocks(which: &str) -> Result<Vec<&'static str>> {
     if which == "all" {
-        return Ok(BLOCKS.to_vec());
+        return Ok(block_names().collect());
     }
-    match BLOCKS.iter().find(|b| **b == which) {
-        Some(b) => Ok(vec![*b]),
+    match block_names().find(|b| *b == which) {
+        Some(b) => Ok(vec![b]),
         None => bail!(
             "unknown block `{which}` (known: {}, or all)",
-            BLOCKS.join(", ")
+            block_names().collect::<Vec<_>>().join(", ")
         ),
     }
 }
@@ -103,28 +103,11 @@ pub fn ports_markdown(block: &str) -> Result<String> {
 /// A block's context layout in ICM as a Markdown table, for the blocks
 /// that keep contexts (the one in its `docs/blocks/` page).
 pub fn layout_markdown(block: &str) -> Result<String> {
-    use hca_rtl::cq::layout::{cqc, cqe, eqc, eqe};
-    let tables: &[(&str, &[hca_rtl::icm_layout::Field])] = match block {
-        "qpc" => &[("", hca_rtl::qpc::layout::FIELDS)],
-        "tpt" => &[("", hca_rtl::tpt::layout::FIELDS)],
-        "cq" => &[
-            ("CQ context", cqc::FIELDS),
-            ("EQ context", eqc::FIELDS),
-            (
-                "CQE (big-endian 8-byte words of `struct mlx4_cqe`)",
-                cqe::FIELDS,
-            ),
-            (
-                "EQE (big-endian 8-byte words of `struct mlx4_eqe`)",
-                eqe::FIELDS,
-            ),
-        ],
-        "atomic" => bail!("block `atomic` keeps no context in ICM"),
-        other => {
-            blocks(other)?;
-            bail!("block `{other}` keeps no context in ICM")
-        }
-    };
+    blocks(block)?;
+    let tables = hca_rtl::registry::find(block)?.layouts;
+    if tables.is_empty() {
+        bail!("block `{block}` keeps no context in ICM");
+    }
     let mut t = String::new();
     for (title, fields) in tables {
         if !title.is_empty() {

@@ -153,7 +153,7 @@ pub fn run(args: &RunArgs) -> Result<bool> {
     std::fs::create_dir_all(&args.wave_dir)?;
     let mut rows = Vec::new();
     for entry in super::registry::BLOCKS {
-        let (block, title, run_block) = (entry.name, entry.title, entry.run);
+        let (block, title, run_block) = (entry.name, entry.design().title, entry.run);
         for backend in Backend::ALL {
             // The Verilator build records the waveform: the same signals as
             // the rust-hdl simulation's, at a fraction of the cost.

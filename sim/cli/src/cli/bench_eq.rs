@@ -1,4 +1,4 @@
-//! `hca bench events`: the firmware's event path (a command completed by
+//! `hca bench eq`: the firmware's event path (a command completed by
 //! event: an EQE through the CQ/EQ engine, an MSI-X vector, the driver's
 //! re-arming doorbell) on each engine backend, side by side: device time
 //! per command, engine clock cycles per event, and the ratios.
@@ -56,7 +56,7 @@ fn measure(backend: Backend, n: u64) -> Result<Row> {
     })
 }
 
-pub fn events(n: u64) -> Result<()> {
+pub fn eq(n: u64) -> Result<()> {
     crate::outln!(
         "{n} NOPs completed by event per backend; per command: the post, its EQE and MSI-X vector, and the re-arming doorbell\n"
     );
