@@ -88,7 +88,10 @@ pub fn designs() -> impl Iterator<Item = &'static Design> {
 /// The block (or fixture) called `name`, or an error naming the blocks.
 pub fn find(name: &str) -> Result<&'static Design, EmitError> {
     designs().find(|d| d.name == name).ok_or_else(|| {
-        EmitError::UnknownBlock(name.to_string(), block_names().collect::<Vec<_>>().join(", "))
+        EmitError::UnknownBlock(
+            name.to_string(),
+            block_names().collect::<Vec<_>>().join(", "),
+        )
     })
 }
 

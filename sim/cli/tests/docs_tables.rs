@@ -27,7 +27,9 @@ fn block_pages_show_the_designs_ports() {
 
 #[test]
 fn context_layouts_in_docs_are_the_ones_defined() {
-    let keeping = hca_rtl::registry::BLOCKS.iter().filter(|b| !b.layouts.is_empty());
+    let keeping = hca_rtl::registry::BLOCKS
+        .iter()
+        .filter(|b| !b.layouts.is_empty());
     for block in keeping.map(|b| b.name) {
         let page = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
             .join(format!("../../docs/blocks/{block}.md"));

@@ -9,7 +9,7 @@ use crate::stream::{Pacing, StreamBlock};
 use crate::verilated;
 use hca_rtl::cq::lanes::request_lanes;
 use hca_rtl::cq::unit::kind;
-use hca_rtl::cq::{CqModel, CqReq, CqResp, CqBuilt, Cqc, DmaWrite, Eqc};
+use hca_rtl::cq::{CqBuilt, CqModel, CqReq, CqResp, Cqc, DmaWrite, Eqc};
 use hca_rtl::transactor::BlockMemory;
 use std::path::Path;
 

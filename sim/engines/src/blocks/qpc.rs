@@ -8,7 +8,7 @@ use crate::stream::{Pacing, StreamBlock};
 use crate::verilated;
 use hca_rtl::qpc::lanes::request_lanes;
 use hca_rtl::qpc::layout::{QpContext, WORDS};
-use hca_rtl::qpc::{QpcModel, QpcReq, QpcResp, QpcBuilt};
+use hca_rtl::qpc::{QpcBuilt, QpcModel, QpcReq, QpcResp};
 use hca_rtl::transactor::BlockMemory;
 use std::path::Path;
 

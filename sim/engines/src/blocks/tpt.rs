@@ -8,7 +8,7 @@ use crate::stream::{Pacing, StreamBlock};
 use crate::verilated;
 use hca_rtl::tpt::lanes::request_lanes;
 use hca_rtl::tpt::layout::MptEntry;
-use hca_rtl::tpt::{TptModel, TptOp, TptReq, TptResp, TptBuilt};
+use hca_rtl::tpt::{TptBuilt, TptModel, TptOp, TptReq, TptResp};
 use hca_rtl::transactor::BlockMemory;
 use std::path::Path;
 
