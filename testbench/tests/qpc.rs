@@ -344,3 +344,32 @@ on_every_backend! {
         }
     }
 }
+
+on_every_backend! {
+    fn a_reset_qp_is_in_icm_at_once_and_never_written_back(backend: Backend) {
+        // mlx4 frees a QP's ICM after 2RST_QP (and may unmap and reuse it):
+        // the zeroed context must be in ICM when the modify answers, and
+        // nothing of the QP may be written there later. QP 3 and the QP
+        // `LINES` above it share a cache line.
+        use hca_rtl::qpc::{layout::WORDS, LINES, QPC_TABLE};
+        let other = 3 + LINES as u32;
+        let dut = WithMemory::new(open(backend, None, Pacing::RANDOM, 9).expect("open"));
+        let mut qp = Qp { dut, qpn: 3, t: QpType::Rc };
+        assert!(qp.reach(QpState::Rts));
+        let refused = qp.run(QpcReq::modify(3, QpState::Reset, attr::STATE | attr::QKEY, good_attrs(QpType::Rc, 1)));
+        assert_eq!(refused.status, status::BAD_PARAM, "{backend}: a reset naming an attribute");
+        assert_eq!(qp.query().ctx.state, QpState::Rts as u8, "{backend}: the refused reset changed nothing");
+        let r = qp.run(QpcReq::modify(3, QpState::Reset, attr::STATE, QpAttrs::default()));
+        assert_eq!((r.status, r.ctx), (status::OK, Default::default()), "{backend}");
+        for w in 0..WORDS as u8 {
+            assert_eq!(qp.dut.mem.word(QPC_TABLE, 3, w), 0, "{backend}: word {w} of the reset QP in ICM");
+            qp.dut.mem.host_write(QPC_TABLE, 3, w, 0x9e05_0000 + w as u64);
+        }
+        let mut next = Qp { dut: qp.dut, qpn: other, t: QpType::Rc };
+        assert!(next.reach(QpState::Rts));
+        next.run(QpcReq::modify(other, QpState::Reset, attr::STATE, QpAttrs::default()));
+        for w in 0..WORDS as u8 {
+            assert_eq!(next.dut.mem.word(QPC_TABLE, 3, w), 0x9e05_0000 + w as u64, "{backend}: word {w} rewritten");
+        }
+    }
+}

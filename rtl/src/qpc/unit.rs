@@ -18,6 +18,10 @@
 //! * **EXEC**: the request executes (all the context arithmetic is
 //!   combinational on the words read), the new words are written back, the
 //!   response is registered and the request taken.
+//! * **FLUSH** (a modify to RESET that will succeed, on a line that is
+//!   dirty or not all zero): eight zero beats to the QP's ICM entry and
+//!   the line zeroed and clean, then EXEC (RESET to RESET). mlx4 frees a
+//!   QP's ICM after 2RST_QP; nothing is written back there later.
 //! * **WRITEBACK**: eight beats of the victim to ICM.
 //! * **FILL**: eight read beats for the requested QPN; the returning words
 //!   fill the line, then back to IDLE, where the request hits.
@@ -47,6 +51,7 @@ const FSM_LOOKUP: u64 = 1;
 const FSM_WRITEBACK: u64 = 2;
 const FSM_FILL: u64 = 3;
 const FSM_EXEC: u64 = 4;
+const FSM_FLUSH: u64 = 5;
 
 #[derive(LogicBlock)]
 pub struct QpcUnit<const IDX: usize, const LINES: usize> {
@@ -206,6 +211,9 @@ pub struct QpcUnit<const IDX: usize, const LINES: usize> {
     x5: Signal<Local, Bits<64>>,
     x6: Signal<Local, Bits<64>>,
     changed: Signal<Local, Bit>,
+    /// A modify to RESET that will succeed, on a line ICM does not already
+    /// hold as all-zero: FLUSH before EXEC.
+    flush: Signal<Local, Bit>,
 
     // Constants, each derived from the layout, the table or the enums.
     one_line: Constant<Bits<LINES>>,
@@ -218,6 +226,9 @@ pub struct QpcUnit<const IDX: usize, const LINES: usize> {
     fsm_writeback: Constant<Bits<3>>,
     fsm_fill: Constant<Bits<3>>,
     fsm_exec: Constant<Bits<3>>,
+    fsm_flush: Constant<Bits<3>>,
+    /// Every attribute bit but STATE.
+    not_state: Constant<Bits<21>>,
     zero8: Constant<Bits<8>>,
     zero44: Constant<Bits<44>>,
     b0: Constant<Bits<4>>,
@@ -502,6 +513,7 @@ impl<const IDX: usize, const LINES: usize> QpcUnit<IDX, LINES> {
             x5: Default::default(),
             x6: Default::default(),
             changed: Default::default(),
+            flush: Default::default(),
             one_line: c(1),
             zero: c64(0),
             one: c64(1),
@@ -512,6 +524,8 @@ impl<const IDX: usize, const LINES: usize> QpcUnit<IDX, LINES> {
             fsm_writeback: c(FSM_WRITEBACK),
             fsm_fill: c(FSM_FILL),
             fsm_exec: c(FSM_EXEC),
+            fsm_flush: c(FSM_FLUSH),
+            not_state: c(((1u64 << attr::BITS) - 1) & !(attr::STATE as u64)),
             zero8: c(0),
             zero44: c(0),
             b0: c(0),
@@ -975,6 +989,22 @@ impl<const IDX: usize, const LINES: usize> Logic for QpcUnit<IDX, LINES> {
             | (self.x5.val() != self.cache.words[5].val())
             | (self.x6.val() != self.cache.words[6].val());
 
+        // A modify to RESET succeeds whatever the state when it names no
+        // attribute but STATE. mlx4 frees the QP's ICM after 2RST_QP, so
+        // the zeroed context goes to ICM before the response and the line
+        // is left clean: nothing is written back there later.
+        self.flush.next = (self.req_op.val() == self.op_modify.val())
+            & (self.to.val() == self.s_reset.val())
+            & !(self.req_attr_mask.val() & self.not_state.val()).any()
+            & (self.line_dirty.q.val().get_bit(self.idx.val().index())
+                | self.cache.words[0].val().any()
+                | self.cache.words[1].val().any()
+                | self.cache.words[2].val().any()
+                | self.cache.words[3].val().any()
+                | self.cache.words[4].val().any()
+                | self.cache.words[5].val().any()
+                | self.cache.words[6].val().any());
+
         // ---- Control ---------------------------------------------------
         self.exec.next = (self.fsm.q.val() == self.fsm_exec.val()) & !self.reset.val();
         self.fill_word.next = self.got.q.val();
@@ -1015,6 +1045,17 @@ impl<const IDX: usize, const LINES: usize> Logic for QpcUnit<IDX, LINES> {
         self.cache.write_words[5].next = self.x5.val();
         self.cache.write_words[6].next = self.x6.val();
         self.cache.write.next = self.exec.val();
+        if self.fsm.q.val() == self.fsm_flush.val() {
+            self.icm_req_data.next = self.zero.val();
+            self.cache.write.next = true;
+            self.cache.write_words[0].next = self.zero.val();
+            self.cache.write_words[1].next = self.zero.val();
+            self.cache.write_words[2].next = self.zero.val();
+            self.cache.write_words[3].next = self.zero.val();
+            self.cache.write_words[4].next = self.zero.val();
+            self.cache.write_words[5].next = self.zero.val();
+            self.cache.write_words[6].next = self.zero.val();
+        }
         self.cache.fill.next = false;
         self.cache.fill_word.next = self.fill_word.val().get_bits::<3>(0);
         self.cache.fill_data.next = self.icm_rsp_data.val();
@@ -1067,6 +1108,23 @@ impl<const IDX: usize, const LINES: usize> Logic for QpcUnit<IDX, LINES> {
                     self.fsm.d.next = self.fsm_writeback.val();
                 } else {
                     self.fsm.d.next = self.fsm_fill.val();
+                }
+            } else if self.flush.val() {
+                self.beat.d.next = self.b0.val();
+                self.fsm.d.next = self.fsm_flush.val();
+            }
+        } else if self.fsm.q.val() == self.fsm_flush.val() {
+            // FLUSH: eight zero beats to the QP's entry; the line is
+            // zeroed and clean. The line reads back zero long before the
+            // last beat, and EXEC then moves RESET to RESET.
+            self.icm_req_valid.next = true;
+            self.icm_req_write.next = true;
+            self.line_dirty.d.next = self.line_dirty.q.val() & !self.onehot.val();
+            if self.icm_req_ready.val() {
+                self.beat.d.next = self.beat.q.val() + self.one4.val();
+                if self.beat.q.val() == self.last_beat.val() {
+                    self.beat.d.next = self.b0.val();
+                    self.fsm.d.next = self.fsm_exec.val();
                 }
             }
         } else if self.fsm.q.val() == self.fsm_writeback.val() {
