@@ -114,6 +114,20 @@ pub const SW2HW_MPT: u16 = 0x00d;
 pub const QUERY_MPT: u16 = 0x00e;
 pub const HW2SW_MPT: u16 = 0x00f;
 pub const SYNC_TPT: u16 = 0x02f;
+pub const RST2INIT_QP: u16 = 0x019;
+pub const INIT2RTR_QP: u16 = 0x01a;
+pub const RTR2RTS_QP: u16 = 0x01b;
+pub const RTS2RTS_QP: u16 = 0x01c;
+pub const SQERR2RTS_QP: u16 = 0x01d;
+/// 2ERR_QP.
+pub const TO_ERR_QP: u16 = 0x01e;
+pub const RTS2SQD_QP: u16 = 0x01f;
+pub const SQD2RTS_QP: u16 = 0x020;
+/// 2RST_QP.
+pub const TO_RST_QP: u16 = 0x021;
+pub const QUERY_QP: u16 = 0x022;
+pub const INIT2INIT_QP: u16 = 0x02d;
+pub const SQD2SQD_QP: u16 = 0x038;
 pub const CONF_SPECIAL_QP: u16 = 0x023;
 pub const MAD_IFC: u16 = 0x024;
 pub const DIAG_RPRT: u16 = 0x030;

@@ -91,7 +91,7 @@ pub fn device_caps() -> QueryDevCapOut {
         rsvd_xrcds: 0,
         log_max_xrcds: 0,
         rdmarc_entry_sz: 32,
-        qpc_entry_sz: 64,
+        qpc_entry_sz: 512,
         aux_entry_sz: 32,
         altc_entry_sz: 32,
         eqc_entry_sz: 32,

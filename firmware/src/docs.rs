@@ -60,6 +60,10 @@ pub fn tables() -> Vec<(&'static str, String)> {
         ("cq-context", markdown(cq::CqContext::FIELDS)),
         ("set-port", markdown(port::SetPortIbIn::FIELDS)),
         ("mpt", markdown(mr::MlxMpt::FIELDS)),
+        (
+            "qp-context",
+            markdown(hca_abi::cmd::qp::MlxQpMailbox::FIELDS),
+        ),
         ("mad-header", markdown(mad::MadHeader::FIELDS)),
         ("node-info", markdown(mad::NodeInfo::FIELDS)),
         ("port-info", markdown(mad::PortInfo::FIELDS)),

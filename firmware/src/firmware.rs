@@ -6,6 +6,7 @@
 
 use crate::bar0;
 use crate::blocks::cq::{CqBackend, CqBlock};
+use crate::blocks::qpc::{QpcBackend, QpcBlock};
 use crate::blocks::tpt::{TptBackend, TptBlock};
 use crate::caps;
 use crate::hca::{InitHca, Layout, TransportErrors};
@@ -52,8 +53,28 @@ pub struct Firmware {
     pub(crate) cq_block: CqBlock,
     /// The TPT, and which MPT entries it holds.
     pub(crate) tpt_block: TptBlock,
+    /// The QP context block, and which QPs are out of RESET.
+    pub(crate) qpc_block: QpcBlock,
     /// UAR writes that were no doorbell the device knows.
     pub stray_uar_writes: u64,
+}
+
+/// The blocks the firmware drives, each on its backend (by default, the
+/// models).
+pub struct Engines {
+    pub cq: CqBackend,
+    pub tpt: TptBackend,
+    pub qpc: QpcBackend,
+}
+
+impl Default for Engines {
+    fn default() -> Self {
+        Engines {
+            cq: Box::new(hca_rtl::cq::CqModel::new()),
+            tpt: Box::new(hca_rtl::tpt::TptModel::new(crate::blocks::tpt::MODEL_LINES)),
+            qpc: Box::new(hca_rtl::qpc::QpcModel::new()),
+        }
+    }
 }
 
 impl Default for Firmware {
@@ -69,16 +90,16 @@ impl Firmware {
     }
 
     /// Firmware driving the CQ/EQ engine on another backend (the RTL in
-    /// rust-hdl or Verilator, from `sim/`), and the TPT's model.
+    /// rust-hdl or Verilator, from `sim/`), and the other blocks' models.
     pub fn with_engine(engine: CqBackend) -> Self {
-        Self::with_engines(
-            engine,
-            Box::new(hca_rtl::tpt::TptModel::new(crate::blocks::tpt::MODEL_LINES)),
-        )
+        Self::with_engines(Engines {
+            cq: engine,
+            ..Engines::default()
+        })
     }
 
-    /// Firmware driving the CQ/EQ engine and the TPT on given backends.
-    pub fn with_engines(engine: CqBackend, tpt: TptBackend) -> Self {
+    /// Firmware driving its blocks on given backends.
+    pub fn with_engines(e: Engines) -> Self {
         Firmware {
             hcr: [0; 7],
             owner_taken: false,
@@ -88,8 +109,9 @@ impl Firmware {
             seq: 0,
             trace: Vec::new(),
             interrupts: Vec::new(),
-            cq_block: CqBlock::new(engine),
-            tpt_block: TptBlock::new(tpt),
+            cq_block: CqBlock::new(e.cq),
+            tpt_block: TptBlock::new(e.tpt),
+            qpc_block: QpcBlock::new(e.qpc),
             stray_uar_writes: 0,
         }
     }
@@ -103,11 +125,12 @@ impl Firmware {
     /// and after a refused command.
     pub fn state_digest(&self) -> String {
         format!(
-            "{:?} hw_eqs={:?} hw_cqs={:?} hw_mpts={:?}",
+            "{:?} hw_eqs={:?} hw_cqs={:?} hw_mpts={:?} live_qps={:?}",
             self.state,
             self.cq_block.hw_eqs(),
             self.cq_block.hw_cqs(),
-            self.tpt_block.hw_mpts()
+            self.tpt_block.hw_mpts(),
+            self.qpc_block.live_qps()
         )
     }
 
@@ -161,6 +184,7 @@ impl Firmware {
         // command that needs it fails with the reason.
         let _ = self.cq_block.clear();
         let _ = self.tpt_block.clear();
+        let _ = self.qpc_block.clear();
         self.state = State::default();
         self.hcr = [0; 7];
         self.semaphore_taken = false;

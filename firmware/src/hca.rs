@@ -292,6 +292,7 @@ impl Firmware {
         self.require_hca()?;
         self.cq_block.clear()?;
         self.tpt_block.clear()?;
+        self.qpc_block.clear()?;
         self.state.hca = None;
         self.state.special_qp_base = 0;
         self.state.ports = Default::default();

@@ -215,7 +215,8 @@ impl Host {
             version: crate::hca::INIT_HCA_VERSION,
             cacheline_sz: (2 << 5) | (1 << 4),
             flags: 1,
-            qpc_base: 0,
+            // 1024 QPs of 512 bytes: above the other tables.
+            qpc_base: 0x4000_0000,
             log_num_qps: 10,
             srqc_base: 0x1_0000,
             log_num_srqs: 6,

@@ -32,8 +32,8 @@ pub mod qp;
 pub mod trace;
 
 pub use cmd::Command;
-pub use firmware::Firmware;
 pub(crate) use firmware::State;
+pub use firmware::{Engines, Firmware};
 // What the firmware shares with the driver lives in the ABI crate; the
 // old paths (`crate::status`, `crate::mailbox_layout!`, ...) stay.
 pub use hca_abi::{bar0, hostmem, mailbox, mailbox_layout, opcode, status};

@@ -2,8 +2,8 @@
 //! each defined once with [`crate::mailbox_layout!`]: the EQ and CQ
 //! contexts, SET_PORT's InfiniBand form, DIAG_RPRT's counters, and the MAD
 //! header and SMP attributes MAD_IFC carries, QUERY_FW, MOD_STAT_CFG,
-//! QUERY_DEV_CAP, QUERY_PORT, QUERY_ADAPTER, INIT_HCA and the MPT entry
-//! (`mr`). The values the firmware answers with stay in `hca-firmware`,
+//! QUERY_DEV_CAP, QUERY_PORT, QUERY_ADAPTER, INIT_HCA, the MPT entry
+//! (`mr`) and the QP context (`qp`). The values the firmware answers with stay in `hca-firmware`,
 //! each in the file of its object (`fw.rs`, `caps.rs`, `hca.rs`, ...), and
 //! so does the MPT entry's translation to the TPT's (`mr.rs`).
 
@@ -17,6 +17,7 @@ pub mod init_hca;
 pub mod mad;
 pub mod mr;
 pub mod port;
+pub mod qp;
 
 #[cfg(test)]
 mod tests {
@@ -58,6 +59,7 @@ mod tests {
         // name the UAR page.
         check(cq::CqContext::FIELDS, cq::CqContext::SIZE, &[]).unwrap();
         check(mr::MlxMpt::FIELDS, mr::MlxMpt::SIZE, &[]).unwrap();
+        check(qp::MlxQpMailbox::FIELDS, qp::MlxQpMailbox::SIZE, &[]).unwrap();
         check(mad::MadHeader::FIELDS, mad::MadHeader::SIZE, &[]).unwrap();
         check(mad::PortInfo::FIELDS, mad::PortInfo::SIZE, &[]).unwrap();
         check(mad::NodeInfo::FIELDS, mad::NodeInfo::SIZE, &[]).unwrap();

@@ -4,4 +4,5 @@
 //! memory in ICM (`crate::icm::window`).
 
 pub mod cq;
+pub mod qpc;
 pub mod tpt;

@@ -40,6 +40,13 @@ impl Firmware {
         ]
     }
 
+    /// The QPC block's table: the QP contexts, entries `qpc_entry_sz`
+    /// apart (the block's words first, then mlx4's context as the firmware
+    /// keeps it, `crate::qp::COPY_WORD`).
+    pub(crate) fn qpc_tables(&self) -> [IcmTable; 1] {
+        [self.icm_table("QPC", self.caps.qpc_entry_sz)]
+    }
+
     /// The CQ/EQ engine's tables, by its numbers: the CQ contexts, and the
     /// MTT through which it finds each CQE's and EQE's page.
     pub(crate) fn cq_tables(&self) -> [IcmTable; 2] {
@@ -83,5 +90,8 @@ mod tests {
         assert!(fits(1, c.mtt_entry_sz));
         assert!(fits(hca_rtl::cq::layout::WORDS, c.cqc_entry_sz));
         assert!(fits(hca_rtl::qpc::layout::WORDS, c.qpc_entry_sz));
+        // The QP entry also holds mlx4's context after the block's words.
+        let copy = crate::qp::COPY_WORD as usize + hca_abi::cmd::qp::MlxQpMailbox::SIZE / 8;
+        assert!(fits(copy, c.qpc_entry_sz));
     }
 }

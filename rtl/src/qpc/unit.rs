@@ -18,10 +18,10 @@
 //! * **EXEC**: the request executes (all the context arithmetic is
 //!   combinational on the words read), the new words are written back, the
 //!   response is registered and the request taken.
-//! * **FLUSH** (a modify to RESET that will succeed, on a line that is
-//!   dirty or not all zero): eight zero beats to the QP's ICM entry and
-//!   the line zeroed and clean, then EXEC (RESET to RESET). mlx4 frees a
-//!   QP's ICM after 2RST_QP; nothing is written back there later.
+//! * **FLUSH** (a modify to RESET that will succeed): eight zero beats to
+//!   the QP's ICM entry, the line zeroed, clean and dropped, then EXEC
+//!   (RESET to RESET). mlx4 frees a QP's ICM after 2RST_QP; nothing of
+//!   the QP is written there, or read from the cache, later.
 //! * **WRITEBACK**: eight beats of the victim to ICM.
 //! * **FILL**: eight read beats for the requested QPN; the returning words
 //!   fill the line, then back to IDLE, where the request hits.
@@ -211,8 +211,7 @@ pub struct QpcUnit<const IDX: usize, const LINES: usize> {
     x5: Signal<Local, Bits<64>>,
     x6: Signal<Local, Bits<64>>,
     changed: Signal<Local, Bit>,
-    /// A modify to RESET that will succeed, on a line ICM does not already
-    /// hold as all-zero: FLUSH before EXEC.
+    /// A modify to RESET that will succeed: FLUSH before EXEC.
     flush: Signal<Local, Bit>,
 
     // Constants, each derived from the layout, the table or the enums.
@@ -992,18 +991,11 @@ impl<const IDX: usize, const LINES: usize> Logic for QpcUnit<IDX, LINES> {
         // A modify to RESET succeeds whatever the state when it names no
         // attribute but STATE. mlx4 frees the QP's ICM after 2RST_QP, so
         // the zeroed context goes to ICM before the response and the line
-        // is left clean: nothing is written back there later.
+        // is dropped: nothing is written back there, nor read from the
+        // cache, later.
         self.flush.next = (self.req_op.val() == self.op_modify.val())
             & (self.to.val() == self.s_reset.val())
-            & !(self.req_attr_mask.val() & self.not_state.val()).any()
-            & (self.line_dirty.q.val().get_bit(self.idx.val().index())
-                | self.cache.words[0].val().any()
-                | self.cache.words[1].val().any()
-                | self.cache.words[2].val().any()
-                | self.cache.words[3].val().any()
-                | self.cache.words[4].val().any()
-                | self.cache.words[5].val().any()
-                | self.cache.words[6].val().any());
+            & !(self.req_attr_mask.val() & self.not_state.val()).any();
 
         // ---- Control ---------------------------------------------------
         self.exec.next = (self.fsm.q.val() == self.fsm_exec.val()) & !self.reset.val();
@@ -1114,9 +1106,10 @@ impl<const IDX: usize, const LINES: usize> Logic for QpcUnit<IDX, LINES> {
                 self.fsm.d.next = self.fsm_flush.val();
             }
         } else if self.fsm.q.val() == self.fsm_flush.val() {
-            // FLUSH: eight zero beats to the QP's entry; the line is
-            // zeroed and clean. The line reads back zero long before the
-            // last beat, and EXEC then moves RESET to RESET.
+            // FLUSH: eight zero beats to the QP's entry; the line's words
+            // zeroed (they read back zero long before the last beat, and
+            // EXEC then moves RESET to RESET), the line clean and, with the
+            // last beat, dropped.
             self.icm_req_valid.next = true;
             self.icm_req_write.next = true;
             self.line_dirty.d.next = self.line_dirty.q.val() & !self.onehot.val();
@@ -1124,6 +1117,7 @@ impl<const IDX: usize, const LINES: usize> Logic for QpcUnit<IDX, LINES> {
                 self.beat.d.next = self.beat.q.val() + self.one4.val();
                 if self.beat.q.val() == self.last_beat.val() {
                     self.beat.d.next = self.b0.val();
+                    self.cache.drop.next = true;
                     self.fsm.d.next = self.fsm_exec.val();
                 }
             }

@@ -89,7 +89,7 @@ fn events_and_completions(backend: Backend) {
     // A failing command completes by event too, with its status.
     h.eq_doorbell(ASYNC_EQ, 22, true);
     let c = Command {
-        opcode: 0x19,
+        opcode: 0x061, // UPDATE_QP: Ethernet and SR-IOV only, not implemented
         token: 9,
         event: true,
         ..Default::default()

@@ -7,15 +7,16 @@ use hca_engines::Backend;
 use hca_firmware::host::Host;
 use hca_firmware::mr::{MlxMpt, TptEntry, OWNER_SW};
 use hca_firmware::opcode as op;
-use hca_firmware::{Firmware, Status};
+use hca_firmware::{Engines, Firmware, Status};
 use hca_rtl::tpt::MptKind;
 use hca_testbench::stream::Pacing;
 
 fn regions(backend: Backend) {
-    let fw = Firmware::with_engines(
-        cq::open(backend, None, Pacing::FULL_SPEED, 0).expect("CQ engine"),
-        tpt::open(backend, None, Pacing::RANDOM, 3).expect("TPT"),
-    );
+    let fw = Firmware::with_engines(Engines {
+        cq: cq::open(backend, None, Pacing::FULL_SPEED, 0).expect("CQ engine"),
+        tpt: tpt::open(backend, None, Pacing::RANDOM, 3).expect("TPT"),
+        ..Engines::default()
+    });
     let mut h = Host::new(fw);
     h.bring_up();
     let m = MlxMpt {

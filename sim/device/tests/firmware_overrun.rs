@@ -9,7 +9,7 @@ use hca_firmware::bar0;
 use hca_firmware::host::Host;
 use hca_firmware::mr::{MlxMpt, OWNER_SW};
 use hca_firmware::opcode as op;
-use hca_firmware::{Firmware, Status};
+use hca_firmware::{Engines, Firmware, Status};
 use hca_rtl::tpt::{TptReq, TptResp};
 use hca_rtl::transactor::BlockMemory;
 use hca_rtl::{Transactor, TransactorError};
@@ -73,10 +73,11 @@ hca_engines::on_every_backend! {
             inner: tpt::open(backend, None, Pacing::RANDOM, 5).expect("TPT"),
             limit: limit.clone(),
         };
-        let fw = Firmware::with_engines(
-            cq::open(backend, None, Pacing::FULL_SPEED, 0).expect("CQ engine"),
-            Box::new(tpt),
-        );
+        let fw = Firmware::with_engines(Engines {
+            cq: cq::open(backend, None, Pacing::FULL_SPEED, 0).expect("CQ engine"),
+            tpt: Box::new(tpt),
+            ..Engines::default()
+        });
         let mut h = Host::new(fw);
         h.bring_up();
         let _ = h.fw.take_trace();

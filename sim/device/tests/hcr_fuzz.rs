@@ -8,14 +8,14 @@
 //! Replay a failure with the `HCA_SEED` it prints; `HCA_FUZZ_POSTS` sets
 //! the number of posts.
 
-use hca_engines::blocks::{cq, tpt};
+use hca_engines::blocks::{cq, qpc, tpt};
 use hca_engines::Backend;
 use hca_firmware::bar0;
 use hca_firmware::cmd::commands;
 use hca_firmware::host::{Host, ICM_SIZE, MEM_BASE, MEM_SIZE};
 use hca_firmware::icm::ICM_PAGE;
 use hca_firmware::opcode::{self as op, OPCODES};
-use hca_firmware::{Command, Firmware, HostMemory, Status};
+use hca_firmware::{Command, Engines, Firmware, HostMemory, Status};
 use hca_testbench::stream::Pacing;
 use hca_testbench::Seed;
 use rand::Rng;
@@ -69,10 +69,11 @@ fn modifier(rng: &mut ChaCha8Rng) -> u32 {
 
 /// A host with a fresh device whose blocks run on `backend`.
 fn fresh(backend: Backend, seed: u64) -> Host {
-    Host::new(Firmware::with_engines(
-        cq::open(backend, None, Pacing::FULL_SPEED, seed).expect("CQ/EQ engine"),
-        tpt::open(backend, None, Pacing::RANDOM, seed).expect("TPT"),
-    ))
+    Host::new(Firmware::with_engines(Engines {
+        cq: cq::open(backend, None, Pacing::FULL_SPEED, seed).expect("CQ/EQ engine"),
+        tpt: tpt::open(backend, None, Pacing::RANDOM, seed).expect("TPT"),
+        qpc: qpc::open(backend, None, Pacing::RANDOM, seed).expect("QPC"),
+    }))
 }
 
 hca_engines::on_every_backend! {

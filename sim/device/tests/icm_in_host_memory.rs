@@ -10,7 +10,7 @@ use hca_firmware::caps::device_caps;
 use hca_firmware::host::Host;
 use hca_firmware::mr::{MlxMpt, OWNER_SW};
 use hca_firmware::opcode as op;
-use hca_firmware::{Firmware, HostMemory, Status};
+use hca_firmware::{Engines, Firmware, HostMemory, Status};
 use hca_rtl::tpt::layout::{MptEntry, WORDS};
 use hca_rtl::tpt::{access, status, MptKind, MptState, TptReq};
 use hca_testbench::stream::Pacing;
@@ -54,10 +54,11 @@ fn lookup(h: &mut Host, tag: u8) -> Result<Vec<u64>, &'static str> {
 }
 
 fn remap_through_icm(backend: Backend) {
-    let fw = Firmware::with_engines(
-        cq::open(backend, None, Pacing::FULL_SPEED, 0).expect("CQ engine"),
-        tpt::open(backend, None, Pacing::RANDOM, 5).expect("TPT"),
-    );
+    let fw = Firmware::with_engines(Engines {
+        cq: cq::open(backend, None, Pacing::FULL_SPEED, 0).expect("CQ engine"),
+        tpt: tpt::open(backend, None, Pacing::RANDOM, 5).expect("TPT"),
+        ..Engines::default()
+    });
     let mut h = Host::new(fw);
     h.bring_up();
     let (old, new) = (h.alloc(4096, 4096), h.alloc(4096, 4096));
@@ -135,10 +136,11 @@ hca_engines::on_every_backend! {
 /// A block touching ICM that is not mapped fails the command with
 /// ICM_ERROR and leaves the rest of host memory alone.
 fn unmapped_icm(backend: Backend) {
-    let fw = Firmware::with_engines(
-        cq::open(backend, None, Pacing::FULL_SPEED, 0).expect("CQ engine"),
-        tpt::open(backend, None, Pacing::RANDOM, 6).expect("TPT"),
-    );
+    let fw = Firmware::with_engines(Engines {
+        cq: cq::open(backend, None, Pacing::FULL_SPEED, 0).expect("CQ engine"),
+        tpt: tpt::open(backend, None, Pacing::RANDOM, 6).expect("TPT"),
+        ..Engines::default()
+    });
     let mut h = Host::new(fw);
     h.bring_up();
     let p = Host::init_hca_params();

@@ -1,0 +1,426 @@
+//! The QP state commands through the firmware on every backend of the QPC
+//! block, with mailboxes filled as mlx4_ib fills them: a UD QP walked to
+//! RTS and given a new Q_Key (IPoIB), an RC QP through every state, the
+//! special QPs (service type MLX), QUERY_QP's answer, 2RST_QP leaving ICM
+//! zero, and the refusals, each leaving the device as it was.
+
+use hca_abi::cmd::qp::{optpar, st, MlxQpMailbox};
+use hca_device::blocks::firmware_on;
+use hca_engines::Backend;
+use hca_firmware::host::Host;
+use hca_firmware::opcode as op;
+use hca_firmware::qp::COPY_WORD;
+use hca_firmware::{HostMemory, Status};
+
+const SPECIAL_BASE: u32 = 8;
+
+fn host(backend: Backend) -> Host {
+    let mut h = Host::new(firmware_on(backend).expect("firmware"));
+    h.bring_up();
+    assert_eq!(h.cmd(op::CONF_SPECIAL_QP, 0, 0, SPECIAL_BASE), Status::Ok);
+    h
+}
+
+/// What mlx4_ib sends for every transition of a kernel QP: the state and
+/// service type, the sizes, the UAR page, CQs, PD, params1's fixed bits.
+fn context(qpn: u32, state: u8, service: u8) -> MlxQpMailbox {
+    MlxQpMailbox {
+        state,
+        st: service,
+        pm_state: 3,
+        pd: 5,
+        mtu: 5,
+        msg_max: 13,
+        rq_log_size: 7,
+        rq_log_stride: 2,
+        sq_log_size: 8,
+        sq_log_stride: 2,
+        usr_page: 1,
+        local_qpn: qpn,
+        ack_req_freq: 8,
+        fre: true,
+        cqn_send: 3,
+        cqn_recv: 4,
+        ..Default::default()
+    }
+}
+
+fn modify(h: &mut Host, opcode: u16, qpn: u32, m: &MlxQpMailbox) -> Status {
+    h.cmd_in(opcode, 0, &m.encode(), qpn)
+}
+
+fn query(h: &mut Host, qpn: u32) -> MlxQpMailbox {
+    let (s, out) = h.cmd_out(op::QUERY_QP, 0, qpn);
+    assert_eq!(s, Status::Ok, "QUERY_QP {qpn:#x}");
+    MlxQpMailbox::decode(&out)
+}
+
+/// RST2INIT_QP as mlx4 sends it: the doorbell record, the MTT and the
+/// reserved L_Key with it.
+fn rst2init(
+    h: &mut Host,
+    qpn: u32,
+    service: u8,
+    optpar_mask: u32,
+    f: impl Fn(&mut MlxQpMailbox),
+) -> Status {
+    let mut m = context(qpn, 1, service);
+    m.opt_param_mask = optpar_mask;
+    m.db_rec_addr = 0x12_3440;
+    m.mtt_base_l = 0x800;
+    m.log_page_size = 0;
+    m.rlkey = true;
+    m.sq_no_prefetch = false;
+    f(&mut m);
+    modify(h, op::RST2INIT_QP, qpn, &m)
+}
+
+/// The QP's ICM entry from the host's side, word by word.
+fn icm_words(h: &mut Host, qpn: u32, words: std::ops::Range<u8>) -> Vec<u64> {
+    let qpc_base = Host::init_hca_params().qpc_base;
+    let entry = hca_firmware::caps::device_caps().qpc_entry_sz as u64;
+    words
+        .map(|w| {
+            let icm = qpc_base + qpn as u64 * entry + 8 * w as u64;
+            let host = h.fw.icm_translate(icm).expect("mapped");
+            let mut b = [0u8; 8];
+            h.mem.read(host, &mut b).expect("host memory");
+            u64::from_be_bytes(b)
+        })
+        .collect()
+}
+
+fn ud_to_rts_and_a_new_qkey(backend: Backend) {
+    let mut h = host(backend);
+    let q = 0x40;
+    assert_eq!(
+        rst2init(&mut h, q, st::UD, optpar::PKEY_INDEX | optpar::Q_KEY, |m| {
+            m.pkey_index = 0;
+            m.qkey = 0;
+        }),
+        Status::Ok
+    );
+    let mut m = context(q, 2, st::UD);
+    m.sched_queue = 0x83; // port 1, as mlx4 writes it for UD at INIT2RTR
+    m.counter_index = 0x7f;
+    m.opt_param_mask = optpar::COUNTER_INDEX;
+    assert_eq!(modify(&mut h, op::INIT2RTR_QP, q, &m), Status::Ok);
+    let mut m = context(q, 3, st::UD);
+    m.next_send_psn = 0;
+    assert_eq!(modify(&mut h, op::RTR2RTS_QP, q, &m), Status::Ok);
+    let mut m = context(q, 3, st::UD);
+    m.qkey = 0x8001_b000;
+    m.opt_param_mask = optpar::Q_KEY;
+    assert_eq!(modify(&mut h, op::RTS2RTS_QP, q, &m), Status::Ok);
+    let got = query(&mut h, q);
+    assert_eq!(
+        (got.state, got.st, got.qkey),
+        (3, st::UD, 0x8001_b000),
+        "{backend}"
+    );
+    assert_eq!(
+        (
+            got.db_rec_addr,
+            got.mtt_base(),
+            got.sq_log_size,
+            got.rq_log_size,
+            got.usr_page,
+            got.rlkey
+        ),
+        (0x12_3440, 0x800, 8, 7, 1, true),
+        "{backend}: what the block does not keep is kept beside it"
+    );
+    assert_eq!(
+        (got.sched_queue, got.counter_index, got.local_qpn),
+        (0x83, 0x7f, q),
+        "{backend}"
+    );
+    assert_eq!(
+        h.fw.qp(q, &mut h.mem).expect("context").qkey,
+        0x8001_b000,
+        "{backend}"
+    );
+}
+
+fn rc_through_every_state(backend: Backend) {
+    let mut h = host(backend);
+    let q = 0x41;
+    assert_eq!(
+        rst2init(
+            &mut h,
+            q,
+            st::RC,
+            optpar::RRE | optpar::RWE | optpar::RAE | optpar::PKEY_INDEX,
+            |m| {
+                m.rwe = true;
+                m.rre = true;
+                m.pkey_index = 2;
+            }
+        ),
+        Status::Ok
+    );
+    let mut m = context(q, 2, st::RC);
+    m.mtu = 4;
+    m.remote_qpn = 0x99;
+    m.next_recv_psn = 0x1234;
+    m.rra = 3; // 8 responder resources
+    m.min_rnr_timer = 12;
+    m.rlid = 0x17;
+    m.sched_queue = 0x83 | 0x40 | 5 << 2; // port 2, SL 5
+    m.grh = true;
+    m.rgid_lo = 0xfe80_0000_0000_0001;
+    m.opt_param_mask =
+        optpar::PRIMARY_ADDR_PATH | optpar::SCHED_QUEUE | optpar::RNR_TIMEOUT | optpar::RRA_MAX;
+    assert_eq!(modify(&mut h, op::INIT2RTR_QP, q, &m), Status::Ok);
+    let mut m = context(q, 3, st::RC);
+    m.next_send_psn = 0xff_fff0;
+    m.ack_timeout = 14;
+    m.retry_count = 7;
+    m.rnr_retry = 6;
+    m.sra = 2; // 4 reads and atomics outstanding
+    m.opt_param_mask =
+        optpar::ACK_TIMEOUT | optpar::RETRY_COUNT | optpar::RNR_RETRY | optpar::SRA_MAX;
+    assert_eq!(modify(&mut h, op::RTR2RTS_QP, q, &m), Status::Ok);
+    let got = query(&mut h, q);
+    assert_eq!(
+        (
+            got.state,
+            got.mtu,
+            got.remote_qpn,
+            got.next_recv_psn,
+            got.next_send_psn,
+            got.rra,
+            got.sra
+        ),
+        (3, 4, 0x99, 0x1234, 0xff_fff0, 3, 2),
+        "{backend}"
+    );
+    assert_eq!(
+        (
+            got.rlid,
+            got.sched_queue >> 6 & 1,
+            got.sched_queue >> 2 & 0xf,
+            got.grh,
+            got.rgid_lo
+        ),
+        (0x17, 1, 5, true, 0xfe80_0000_0000_0001),
+        "{backend}: the path"
+    );
+    assert_eq!(
+        (
+            got.ack_timeout,
+            got.retry_count,
+            got.rnr_retry,
+            got.min_rnr_timer
+        ),
+        (14, 7, 6, 12),
+        "{backend}"
+    );
+    assert_eq!(
+        (got.rre, got.rwe, got.rae, got.pkey_index),
+        (true, true, false, 2),
+        "{backend}"
+    );
+    // RTS2SQD with the SQ-drained event asked for (in_modifier bit 31).
+    let m = context(q, 5, st::RC);
+    assert_eq!(
+        h.cmd_in(op::RTS2SQD_QP, 0, &m.encode(), q | 1 << 31),
+        Status::Ok
+    );
+    assert!(
+        h.fw.qp(q, &mut h.mem).expect("context").sqd_notify,
+        "{backend}"
+    );
+    assert_eq!(
+        modify(&mut h, op::SQD2SQD_QP, q, &context(q, 5, st::RC)),
+        Status::Ok
+    );
+    assert_eq!(
+        modify(&mut h, op::SQD2RTS_QP, q, &context(q, 3, st::RC)),
+        Status::Ok
+    );
+    assert_eq!(
+        modify(&mut h, op::TO_ERR_QP, q, &context(q, 6, st::RC)),
+        Status::Ok
+    );
+    assert_eq!(query(&mut h, q).state, 6, "{backend}");
+    assert_eq!(h.cmd(op::TO_RST_QP, 2, 0, q), Status::Ok);
+    assert_eq!(query(&mut h, q), MlxQpMailbox::default(), "{backend}");
+    assert!(
+        icm_words(&mut h, q, 0..COPY_WORD + 32)
+            .iter()
+            .all(|w| *w == 0),
+        "{backend}: the reset QP's ICM entry is zero"
+    );
+}
+
+fn special_qps(backend: Backend) {
+    let mut h = host(backend);
+    for (qpn, port) in [
+        (SPECIAL_BASE, 1),
+        (SPECIAL_BASE + 1, 2),
+        (SPECIAL_BASE + 2, 1),
+        (SPECIAL_BASE + 3, 2),
+    ] {
+        assert_eq!(
+            rst2init(
+                &mut h,
+                qpn,
+                st::MLX,
+                optpar::PKEY_INDEX | optpar::Q_KEY,
+                |m| {
+                    m.mtu = 5;
+                    m.msg_max = 11;
+                    m.qkey = if qpn >= SPECIAL_BASE + 2 {
+                        0x8001_0000
+                    } else {
+                        0
+                    };
+                }
+            ),
+            Status::Ok,
+            "{backend}: QP {qpn:#x}"
+        );
+        assert_eq!(
+            h.fw.qp(qpn, &mut h.mem).expect("context").port,
+            port,
+            "{backend}: QP {qpn:#x}'s port"
+        );
+        let mut m = context(qpn, 2, st::MLX);
+        m.sched_queue = (port - 1) << 6 | if qpn < SPECIAL_BASE + 2 { 0x3f } else { 0x83 };
+        assert_eq!(
+            modify(&mut h, op::INIT2RTR_QP, qpn, &m),
+            Status::Ok,
+            "{backend}"
+        );
+        assert_eq!(
+            modify(&mut h, op::RTR2RTS_QP, qpn, &context(qpn, 3, st::MLX)),
+            Status::Ok,
+            "{backend}"
+        );
+        assert_eq!(query(&mut h, qpn).st, st::MLX, "{backend}");
+    }
+    assert_eq!(
+        rst2init(&mut h, 0x50, st::MLX, 0, |_| {}),
+        Status::BadParam,
+        "{backend}: MLX off the special QPs"
+    );
+    assert_eq!(
+        rst2init(&mut h, SPECIAL_BASE + 4, st::UD, 0, |_| {}),
+        Status::Ok,
+        "{backend}: base+4.. are ordinary QPs"
+    );
+}
+
+fn refusals_change_nothing(backend: Backend) {
+    let mut h = host(backend);
+    let q = 0x42;
+    assert_eq!(rst2init(&mut h, q, st::UD, 0, |_| {}), Status::Ok);
+    let before = (h.fw.state_digest(), query(&mut h, q));
+    let unchanged = |h: &mut Host, what: &str| {
+        assert_eq!(
+            (h.fw.state_digest(), query(h, q)),
+            before,
+            "{backend}: {what}"
+        );
+    };
+    assert_eq!(
+        modify(&mut h, op::RTR2RTS_QP, q, &context(q, 3, st::UD)),
+        Status::BadQpState,
+        "{backend}"
+    );
+    unchanged(&mut h, "RTR2RTS_QP of an INIT QP");
+    assert_eq!(
+        modify(&mut h, op::RST2INIT_QP, q, &context(q, 1, st::UD)),
+        Status::BadQpState,
+        "{backend}"
+    );
+    unchanged(&mut h, "RST2INIT_QP of an INIT QP");
+    assert_eq!(
+        modify(&mut h, op::INIT2RTR_QP, q, &context(q + 1, 2, st::UD)),
+        Status::BadParam,
+        "{backend}"
+    );
+    unchanged(&mut h, "a context naming another QP");
+    let mut m = context(q, 1, st::UD);
+    m.opt_param_mask = optpar::ALT_ADDR_PATH;
+    assert_eq!(
+        modify(&mut h, op::INIT2INIT_QP, q, &m),
+        Status::BadParam,
+        "{backend}"
+    );
+    unchanged(&mut h, "an alternate path");
+    let mut m = context(q, 1, st::UD);
+    m.pkey_index = 127;
+    m.opt_param_mask = optpar::PKEY_INDEX;
+    assert_eq!(
+        modify(&mut h, op::INIT2INIT_QP, q, &m),
+        Status::Ok,
+        "{backend}: the last P_Key index"
+    );
+    let before = (h.fw.state_digest(), query(&mut h, q));
+    let unchanged = |h: &mut Host, what: &str| {
+        assert_eq!(
+            (h.fw.state_digest(), query(h, q)),
+            before,
+            "{backend}: {what}"
+        );
+    };
+    assert_eq!(
+        modify(&mut h, op::TO_ERR_QP, 0x43, &context(0x43, 6, st::UD)),
+        Status::BadQpState,
+        "{backend}"
+    );
+    unchanged(&mut h, "2ERR_QP of a QP in RESET");
+    assert_eq!(
+        rst2init(&mut h, 0x44, st::XRC, 0, |_| {}),
+        Status::BadParam,
+        "{backend}: XRC"
+    );
+    assert_eq!(
+        rst2init(&mut h, 0x44, 5, 0, |_| {}),
+        Status::BadParam,
+        "{backend}: service type 5"
+    );
+    unchanged(&mut h, "unsupported service types");
+    assert_eq!(
+        modify(
+            &mut h,
+            op::RST2INIT_QP,
+            1 << 10,
+            &context(1 << 10, 1, st::UD)
+        ),
+        Status::BadIndex,
+        "{backend}"
+    );
+    assert_eq!(
+        h.cmd(op::TO_RST_QP, 0, 0, q),
+        Status::BadOp,
+        "{backend}: 2RST_QP takes op modifier 2"
+    );
+    unchanged(&mut h, "a QPN past the table, a wrong op modifier");
+}
+
+hca_engines::on_every_backend! {
+    fn a_ud_qp_reaches_rts_and_takes_a_new_qkey(backend: Backend) {
+        ud_to_rts_and_a_new_qkey(backend)
+    }
+}
+
+hca_engines::on_every_backend! {
+    fn an_rc_qp_goes_through_every_state(backend: Backend) {
+        rc_through_every_state(backend)
+    }
+}
+
+hca_engines::on_every_backend! {
+    fn the_special_qps_run_as_mlx(backend: Backend) {
+        special_qps(backend)
+    }
+}
+
+hca_engines::on_every_backend! {
+    fn refused_qp_commands_change_nothing(backend: Backend) {
+        refusals_change_nothing(backend)
+    }
+}
