@@ -76,7 +76,7 @@ pub enum Command {
         /// More words for the kernel command line.
         #[arg(long = "kernel-arg")]
         kernel_args: Vec<String>,
-        /// Where the blocks the firmware drives (CQ/EQ engine, TPT) run: the
+        /// Where the blocks the firmware drives (CQ/EQ engine, TPT, QPC) run: the
         /// emitted RTL under Verilator, the RTL in rust-hdl's simulator, or
         /// the behavioral models.
         #[arg(long, value_enum, default_value = "verilator")]
