@@ -35,6 +35,15 @@ pub(crate) const COMMANDS: &[CommandSpec] = &[
                 .and_then(|n| f.cq_block.hw2sw_cq(n, cq_at!(f), mem).map(|_| None))
         },
     },
+    CommandSpec {
+        opcode: op::MODIFY_CQ,
+        op_mods: OpMods::OneOf(&[0, 1]),
+        boot: false,
+        inbox: mailbox!(CqContext),
+        outbox: None,
+        what: "op modifier 0, resize: the new buffer (log_size, log_page_size, MTT offset) found through the MTT and handed to hardware, then the engine moves the CQ there (the resize CQE in the old buffer; a buffer too small for the unconsumed CQEs is refused); op modifier 1, moderation: cq_max_count and cq_period",
+        run: |f, c, mem| f.modify_cq(c, mem),
+    },
 ];
 
 impl Firmware {
@@ -59,6 +68,35 @@ impl Firmware {
         let mtt_base = layout.mtt_base;
         self.cq_block
             .sw2hw_cq(cqn, &ctx, mtt_base, cq_at!(self), mem)?;
+        Ok(None)
+    }
+
+    /// A request to the CQ/EQ engine on its memory, as the transport
+    /// engine will make (a completion): for tests and tools. Returns the
+    /// engine's status; the vectors raised are queued as interrupts.
+    pub fn cq_request(
+        &mut self,
+        req: hca_rtl::cq::CqReq,
+        mem: &mut dyn HostMemory,
+    ) -> CmdResult<u8> {
+        self.require_hca()?;
+        let (status, vectors) = self.cq_block.request(req, cq_at!(self), mem)?;
+        self.interrupts.extend(vectors);
+        Ok(status)
+    }
+
+    fn modify_cq(&mut self, c: &Command, mem: &mut dyn HostMemory) -> CmdResult<Option<u64>> {
+        let cqn = self.cq_index(c.in_modifier)?;
+        let ctx = CqContext::decode(&self.inbox(mem, c, CqContext::SIZE)?);
+        if c.op_modifier == 1 {
+            self.cq_block
+                .moderate_cq(cqn, ctx.cq_max_count, ctx.cq_period, cq_at!(self), mem)?;
+        } else {
+            let (_, layout) = self.state.hca.as_ref().unwrap();
+            let mtt_base = layout.mtt_base;
+            self.cq_block
+                .resize_cq(cqn, &ctx, mtt_base, cq_at!(self), mem)?;
+        }
         Ok(None)
     }
 

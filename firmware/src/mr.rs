@@ -142,7 +142,27 @@ pub(crate) const COMMANDS: &[CommandSpec] = &[
         what: "the TPT's MPT cache emptied: entries the host wrote into ICM itself (an FMR map or unmap) are read afresh from there",
         run: |f, _, mem| f.sync_tpt(mem),
     },
+    CommandSpec {
+        opcode: op::WRITE_MTT,
+        op_mods: ZERO,
+        boot: false,
+        // The first MTT index (8 bytes), 8 reserved, then in_modifier
+        // entries of 8 bytes each.
+        inbox: Some(crate::cmd::Mailbox {
+            name: "MTT entries",
+            bytes: WRITE_MTT_BYTES,
+        }),
+        outbox: None,
+        what: "in_modifier MTT entries (1 to 510: a mailbox) written through the TPT, from the index the mailbox names; mlx4 writes the MTT itself unless it is a virtual function, so this is the path of a driver that does not map the MTT",
+        run: |f, c, mem| f.write_mtt(c, mem),
+    },
 ];
+
+/// WRITE_MTT's mailbox: a whole one.
+const WRITE_MTT_BYTES: usize = crate::mailbox::MAILBOX_BYTES;
+/// Entries one WRITE_MTT carries at most (the mailbox less its 16-byte
+/// head).
+pub const WRITE_MTT_MAX: u32 = (WRITE_MTT_BYTES as u32 - 16) / 8;
 
 impl Firmware {
     /// An MPT index INIT_HCA's table has room for (and the TPT holds).
@@ -206,6 +226,49 @@ impl Firmware {
             hca_rtl::tpt::status::name(r.status),
             "SYNC_TPT",
         )?;
+        Ok(None)
+    }
+
+    /// WRITE_MTT: in_modifier entries from the mailbox's first index, each
+    /// through the TPT (which checks the index).
+    fn write_mtt(&mut self, c: &Command, mem: &mut dyn HostMemory) -> CmdResult<Option<u64>> {
+        self.require_hca()?;
+        let n = c.in_modifier;
+        if n == 0 || n > WRITE_MTT_MAX {
+            return refuse(
+                Status::BadParam,
+                format!("{n} MTT entries (1 to {WRITE_MTT_MAX} a command)"),
+            );
+        }
+        let buf = self.inbox(mem, c, 16 + 8 * n as usize)?;
+        let word =
+            |k: usize| u64::from_be_bytes(buf[8 * k..8 * k + 8].try_into().expect("8 bytes"));
+        let first = word(0);
+        let last = first
+            .checked_add(n as u64 - 1)
+            .filter(|l| *l < hca_rtl::tpt::NUM_MTTS as u64);
+        if last.is_none() {
+            return refuse(
+                Status::BadIndex,
+                format!(
+                    "MTT entries {first:#x}..+{n} (the TPT reaches {:#x})",
+                    hca_rtl::tpt::NUM_MTTS
+                ),
+            );
+        }
+        let mut w = IcmWindow::new(&self.state.icm, &self.tpt_tables(), mem);
+        for k in 0..n as usize {
+            let r = self.tpt_block.request(
+                hca_rtl::tpt::TptReq::write_mtt(first as u32 + k as u32, word(2 + k)),
+                &mut w,
+            )?;
+            Status::check_block(
+                r.status,
+                "TPT",
+                hca_rtl::tpt::status::name(r.status),
+                "WRITE_MTT",
+            )?;
+        }
         Ok(None)
     }
 

@@ -89,6 +89,18 @@ impl CqBlock {
         })
     }
 
+    /// One request as the transport engine will make (a completion, a
+    /// moderation tick): for tests and tools. Returns the vectors raised.
+    pub fn request(
+        &mut self,
+        req: CqReq,
+        at: Placement,
+        mem: &mut dyn HostMemory,
+    ) -> CmdResult<(u8, Vec<u16>)> {
+        let r = self.one(req, at, mem)?;
+        Ok((r.status, Self::vectors(&r)))
+    }
+
     /// The vectors a response raised (its DMA writes are in host memory
     /// already).
     fn vectors(r: &CqResp) -> Vec<u16> {
@@ -345,6 +357,74 @@ impl CqBlock {
         }
         self.cqs.insert(cqn);
         Ok(())
+    }
+
+    /// MODIFY_CQ's resize: the new buffer found through the MTT and every
+    /// CQE of it handed to the hardware (as SW2HW_CQ does), then the engine
+    /// moves the CQ there (its resize CQE goes in the old buffer, and it
+    /// refuses a buffer too small for the CQEs software has not consumed).
+    pub fn resize_cq(
+        &mut self,
+        cqn: u32,
+        ctx: &CqContext,
+        mtt_base: u64,
+        at: Placement,
+        mem: &mut dyn HostMemory,
+    ) -> CmdResult<()> {
+        if !self.cqs.contains(&cqn) {
+            return refuse(
+                Status::BadResState,
+                format!("CQ {cqn:#x} is not the hardware's"),
+            );
+        }
+        let mtt = mtt_index(&format!("CQ {cqn:#x}"), ctx.mtt_offset())?;
+        let (page_shift, bytes, npages) =
+            ring_geometry("CQEs", 0, ctx.log_size, ctx.log_page_size)?;
+        let pages = Self::read_pages(
+            &format!("CQ {cqn:#x}'s new buffer"),
+            mtt_base + ctx.mtt_offset(),
+            npages,
+            page_shift,
+            at.icm,
+            mem,
+        )?;
+        let r = self.one(
+            CqReq::Resize {
+                cqn,
+                mtt,
+                log_page: ctx.log_page_size,
+                log_size: ctx.log_size,
+            },
+            at,
+            mem,
+        )?;
+        engine_status(r.status, "MODIFY_CQ (resize)")?;
+        let hw = cq::Cqe {
+            owner: true,
+            ..Default::default()
+        }
+        .pack();
+        Self::owner_init(&pages, page_shift, bytes, hw, mem)
+    }
+
+    /// MODIFY_CQ's moderation: an event after `count` CQEs or `period`
+    /// ticks.
+    pub fn moderate_cq(
+        &mut self,
+        cqn: u32,
+        count: u16,
+        period: u16,
+        at: Placement,
+        mem: &mut dyn HostMemory,
+    ) -> CmdResult<()> {
+        if !self.cqs.contains(&cqn) {
+            return refuse(
+                Status::BadResState,
+                format!("CQ {cqn:#x} is not the hardware's"),
+            );
+        }
+        let r = self.one(CqReq::Moderate { cqn, count, period }, at, mem)?;
+        engine_status(r.status, "MODIFY_CQ (moderation)")
     }
 
     /// HW2SW_CQ.

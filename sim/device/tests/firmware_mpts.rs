@@ -58,3 +58,67 @@ hca_engines::on_every_backend! {
         regions(backend)
     }
 }
+
+/// WRITE_MTT: entries from the mailbox's first index land in the MTT in
+/// ICM, through the TPT; a count of 0 or past one mailbox, or a range past
+/// the TPT's MTT, is refused with the MTT unchanged.
+fn write_mtt(backend: Backend) {
+    let fw = Firmware::with_engines(Engines {
+        tpt: tpt::open(backend, None, Pacing::RANDOM, 4).expect("TPT"),
+        ..Engines::default()
+    });
+    let mut h = Host::new(fw);
+    h.bring_up();
+    let mtt_base = Host::init_hca_params().mtt_base;
+    let entry = |h: &mut Host, i: u64| {
+        let host = h.fw.icm_translate(mtt_base + 8 * i).expect("MTT mapped");
+        let mut b = [0u8; 8];
+        hca_firmware::HostMemory::read(&h.mem, host, &mut b).unwrap();
+        u64::from_be_bytes(b)
+    };
+    let mailbox = |first: u64, entries: &[u64]| {
+        let mut b = first.to_be_bytes().to_vec();
+        b.extend([0u8; 8]);
+        for e in entries {
+            b.extend(e.to_be_bytes());
+        }
+        b
+    };
+    let pages = [0x7000_1001u64, 0x7000_2001, 0x7000_3001];
+    assert_eq!(
+        h.cmd_in(op::WRITE_MTT, 0, &mailbox(0x20, &pages), 3),
+        Status::Ok,
+        "{backend}"
+    );
+    for (i, p) in pages.iter().enumerate() {
+        assert_eq!(entry(&mut h, 0x20 + i as u64), *p, "{backend}: entry {i}");
+    }
+    let before: Vec<u64> = (0x20..0x24).map(|i| entry(&mut h, i)).collect();
+    assert_eq!(
+        h.cmd_in(op::WRITE_MTT, 0, &mailbox(0x20, &[1]), 0),
+        Status::BadParam,
+        "{backend}"
+    );
+    assert_eq!(
+        h.cmd_in(op::WRITE_MTT, 0, &mailbox(0x20, &[1]), 511),
+        Status::BadParam,
+        "{backend}"
+    );
+    let last = hca_rtl::tpt::NUM_MTTS as u64 - 1;
+    assert_eq!(
+        h.cmd_in(op::WRITE_MTT, 0, &mailbox(last, &[1, 2]), 2),
+        Status::BadIndex,
+        "{backend}"
+    );
+    assert_eq!(
+        (0x20..0x24).map(|i| entry(&mut h, i)).collect::<Vec<_>>(),
+        before,
+        "{backend}"
+    );
+}
+
+hca_engines::on_every_backend! {
+    fn write_mtt_goes_through_the_tpt(backend: Backend) {
+        write_mtt(backend)
+    }
+}
