@@ -96,7 +96,7 @@ pub fn device_caps() -> QueryDevCapOut {
         altc_entry_sz: 32,
         eqc_entry_sz: 32,
         cqc_entry_sz: 32,
-        srq_entry_sz: 32,
+        srq_entry_sz: 64,
         cmpt_entry_sz: 32,
         mtt_entry_sz: 8,
         dmpt_entry_sz: 64,

@@ -137,6 +137,7 @@ pub const TABLES: &[&[CommandSpec]] = &[
     crate::eq::COMMANDS,
     crate::cq::COMMANDS,
     crate::qp::COMMANDS,
+    crate::srq::COMMANDS,
     crate::mr::COMMANDS,
     crate::mad::COMMANDS,
 ];

@@ -60,6 +60,7 @@ pub fn tables() -> Vec<(&'static str, String)> {
         ("cq-context", markdown(cq::CqContext::FIELDS)),
         ("set-port", markdown(port::SetPortIbIn::FIELDS)),
         ("mpt", markdown(mr::MlxMpt::FIELDS)),
+        ("srq-context", markdown(crate::srq::SrqContext::FIELDS)),
         (
             "qp-context",
             markdown(hca_abi::cmd::qp::MlxQpMailbox::FIELDS),

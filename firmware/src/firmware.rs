@@ -36,6 +36,8 @@ pub(crate) struct State {
     /// Transport error counters (DIAG_RPRT): the device's and each
     /// port's. Nothing counts them until the transport engine lands.
     pub(crate) transport_errors: [TransportErrors; 1 + NUM_PORTS as usize],
+    /// The SRQs the hardware owns (their contexts are in ICM).
+    pub(crate) hw_srqs: std::collections::BTreeSet<u32>,
 }
 
 /// The firmware of one HCA.

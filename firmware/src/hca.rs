@@ -295,6 +295,7 @@ impl Firmware {
         self.qpc_block.clear()?;
         self.state.hca = None;
         self.state.special_qp_base = 0;
+        self.state.hw_srqs.clear();
         self.state.ports = Default::default();
         Ok(None)
     }

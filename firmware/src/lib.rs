@@ -29,6 +29,7 @@ pub mod mad;
 pub mod mr;
 pub mod port;
 pub mod qp;
+pub mod srq;
 pub mod trace;
 
 pub use cmd::Command;

@@ -3,7 +3,7 @@
 //! contexts, SET_PORT's InfiniBand form, DIAG_RPRT's counters, and the MAD
 //! header and SMP attributes MAD_IFC carries, QUERY_FW, MOD_STAT_CFG,
 //! QUERY_DEV_CAP, QUERY_PORT, QUERY_ADAPTER, INIT_HCA, the MPT entry
-//! (`mr`) and the QP context (`qp`). The values the firmware answers with stay in `hca-firmware`,
+//! (`mr`), the QP context (`qp`) and the SRQ context (`srq`). The values the firmware answers with stay in `hca-firmware`,
 //! each in the file of its object (`fw.rs`, `caps.rs`, `hca.rs`, ...), and
 //! so does the MPT entry's translation to the TPT's (`mr.rs`).
 
@@ -18,6 +18,7 @@ pub mod mad;
 pub mod mr;
 pub mod port;
 pub mod qp;
+pub mod srq;
 
 #[cfg(test)]
 mod tests {
