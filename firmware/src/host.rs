@@ -123,6 +123,18 @@ impl Host {
         }
     }
 
+    /// Run `f`, which must be refused with `want`, and check it left the
+    /// firmware's state as it was.
+    pub fn refused(&mut self, want: Status, f: impl FnOnce(&mut Host) -> Status) {
+        let before = self.fw.state_digest();
+        assert_eq!(f(self), want);
+        assert_eq!(
+            self.fw.state_digest(),
+            before,
+            "a refused command changed state"
+        );
+    }
+
     /// Post a command with no mailboxes.
     pub fn cmd(&mut self, opcode: u16, op_modifier: u8, in_param: u64, in_modifier: u32) -> Status {
         self.post(Command {

@@ -55,6 +55,12 @@ fn query(h: &mut Host, qpn: u32) -> MlxQpMailbox {
     MlxQpMailbox::decode(&out)
 }
 
+/// Everything a refused command must leave as it was: the firmware's
+/// state and the QP as QUERY_QP shows it.
+fn snapshot(h: &mut Host, qpn: u32) -> (String, MlxQpMailbox) {
+    (h.fw.state_digest(), query(h, qpn))
+}
+
 /// RST2INIT_QP as mlx4 sends it: the doorbell record, the MTT and the
 /// reserved L_Key with it.
 fn rst2init(
@@ -316,32 +322,37 @@ fn refusals_change_nothing(backend: Backend) {
     let mut h = host(backend);
     let q = 0x42;
     assert_eq!(rst2init(&mut h, q, st::UD, 0, |_| {}), Status::Ok);
-    let before = (h.fw.state_digest(), query(&mut h, q));
-    let unchanged = |h: &mut Host, what: &str| {
-        assert_eq!(
-            (h.fw.state_digest(), query(h, q)),
-            before,
-            "{backend}: {what}"
-        );
-    };
+    let before = snapshot(&mut h, q);
     assert_eq!(
         modify(&mut h, op::RTR2RTS_QP, q, &context(q, 3, st::UD)),
         Status::BadQpState,
         "{backend}"
     );
-    unchanged(&mut h, "RTR2RTS_QP of an INIT QP");
+    assert_eq!(
+        snapshot(&mut h, q),
+        before,
+        "{backend}: RTR2RTS_QP of an INIT QP"
+    );
     assert_eq!(
         modify(&mut h, op::RST2INIT_QP, q, &context(q, 1, st::UD)),
         Status::BadQpState,
         "{backend}"
     );
-    unchanged(&mut h, "RST2INIT_QP of an INIT QP");
+    assert_eq!(
+        snapshot(&mut h, q),
+        before,
+        "{backend}: RST2INIT_QP of an INIT QP"
+    );
     assert_eq!(
         modify(&mut h, op::INIT2RTR_QP, q, &context(q + 1, 2, st::UD)),
         Status::BadParam,
         "{backend}"
     );
-    unchanged(&mut h, "a context naming another QP");
+    assert_eq!(
+        snapshot(&mut h, q),
+        before,
+        "{backend}: a context naming another QP"
+    );
     let mut m = context(q, 1, st::UD);
     m.opt_param_mask = optpar::ALT_ADDR_PATH;
     assert_eq!(
@@ -349,7 +360,7 @@ fn refusals_change_nothing(backend: Backend) {
         Status::BadParam,
         "{backend}"
     );
-    unchanged(&mut h, "an alternate path");
+    assert_eq!(snapshot(&mut h, q), before, "{backend}: an alternate path");
     let mut m = context(q, 1, st::UD);
     m.pkey_index = 127;
     m.opt_param_mask = optpar::PKEY_INDEX;
@@ -358,20 +369,17 @@ fn refusals_change_nothing(backend: Backend) {
         Status::Ok,
         "{backend}: the last P_Key index"
     );
-    let before = (h.fw.state_digest(), query(&mut h, q));
-    let unchanged = |h: &mut Host, what: &str| {
-        assert_eq!(
-            (h.fw.state_digest(), query(h, q)),
-            before,
-            "{backend}: {what}"
-        );
-    };
+    let before = snapshot(&mut h, q);
     assert_eq!(
         modify(&mut h, op::TO_ERR_QP, 0x43, &context(0x43, 6, st::UD)),
         Status::BadQpState,
         "{backend}"
     );
-    unchanged(&mut h, "2ERR_QP of a QP in RESET");
+    assert_eq!(
+        snapshot(&mut h, q),
+        before,
+        "{backend}: 2ERR_QP of a QP in RESET"
+    );
     assert_eq!(
         rst2init(&mut h, 0x44, st::XRC, 0, |_| {}),
         Status::BadParam,
@@ -382,7 +390,11 @@ fn refusals_change_nothing(backend: Backend) {
         Status::BadParam,
         "{backend}: service type 5"
     );
-    unchanged(&mut h, "unsupported service types");
+    assert_eq!(
+        snapshot(&mut h, q),
+        before,
+        "{backend}: unsupported service types"
+    );
     assert_eq!(
         modify(
             &mut h,
@@ -398,7 +410,11 @@ fn refusals_change_nothing(backend: Backend) {
         Status::BadOp,
         "{backend}: 2RST_QP takes op modifier 2"
     );
-    unchanged(&mut h, "a QPN past the table, a wrong op modifier");
+    assert_eq!(
+        snapshot(&mut h, q),
+        before,
+        "{backend}: a QPN past the table, a wrong op modifier"
+    );
 }
 
 hca_engines::on_every_backend! {
