@@ -22,6 +22,11 @@ pub const MSIX_VECTORS: u16 = 64;
 pub const CATAS_BASE: u64 = 0x7e000;
 /// Its size in 32-bit words.
 pub const CATAS_WORDS: u32 = 16;
+/// The device's internal clock (QUERY_FW's clock offset): a free-running
+/// 64-bit count of the cycles the blocks have run, read as two big-endian
+/// words, high then low, as `mlx4_read_clock` reads the HCA core clock.
+/// The behavioral models are untimed and add nothing to it.
+pub const CLOCK_BASE: u64 = 0x7e800;
 /// The interrupt-clear register for INTx (QUERY_FW).
 pub const CLR_INT_BASE: u64 = 0x7f000;
 
@@ -48,7 +53,7 @@ pub mod hcr {
 
 /// The register map as Markdown (docs/uml.md).
 pub fn markdown() -> String {
-    let rows: [(u64, &str, &str); 9] = [
+    let rows: [(u64, &str, &str); 10] = [
         (
             MSIX_TABLE,
             "MSI-X table",
@@ -59,6 +64,11 @@ pub fn markdown() -> String {
             CATAS_BASE,
             "catastrophic error buffer",
             "16 words, zero while healthy",
+        ),
+        (
+            CLOCK_BASE,
+            "internal clock",
+            "2 big-endian words, high then low: block cycles since power-on",
         ),
         (
             CLR_INT_BASE,

@@ -208,6 +208,8 @@ impl Firmware {
                 }
                 v
             }
+            bar0::CLOCK_BASE => (self.clock() >> 32) as u32,
+            w if w == bar0::CLOCK_BASE + 4 => self.clock() as u32,
             bar0::SEMAPHORE => {
                 let v = self.semaphore_taken as u32;
                 if side_effects {

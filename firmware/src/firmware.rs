@@ -123,6 +123,14 @@ impl Firmware {
         (self.cq_block.backend(), self.cq_block.cycles())
     }
 
+    /// The internal clock (`bar0::CLOCK_BASE`): the cycles the blocks have
+    /// run since power-on. The firmware runs one block at a time, so their
+    /// sum is the time the device spent on commands and doorbells; the
+    /// behavioral models are untimed and add nothing.
+    pub fn clock(&self) -> u64 {
+        self.cq_block.cycles() + self.tpt_block.cycles() + self.qpc_block.cycles()
+    }
+
     /// Everything a command may change, as text: tests compare it before
     /// and after a refused command.
     pub fn state_digest(&self) -> String {

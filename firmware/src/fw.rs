@@ -36,6 +36,7 @@ pub fn query_fw() -> QueryFwOut {
         clr_int_base: bar0::CLR_INT_BASE,
         catas_offset: bar0::CATAS_BASE,
         catas_size: bar0::CATAS_WORDS,
+        clock_offset: bar0::CLOCK_BASE,
         ..Default::default()
     }
 }

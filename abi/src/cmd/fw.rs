@@ -30,7 +30,7 @@ crate::mailbox_layout! {
         /// Communication channel (multi-function only): none.
         comm_base: u64 = (0x40, 0, 64),
         comm_bar: u8 = (0x48, 6, 2),
-        /// Internal clock (timestamping only): none.
+        /// The internal clock's offset (`bar0::CLOCK_BASE`), in BAR0.
         clock_offset: u64 = (0x50, 0, 64),
         clock_bar: u8 = (0x58, 6, 2),
     }

@@ -38,6 +38,11 @@ impl QpcBlock {
         self.engine.backend()
     }
 
+    /// Clock cycles the block has run (0 on the model).
+    pub fn cycles(&self) -> u64 {
+        self.engine.cycles()
+    }
+
     /// One request; a fault in the block's memory fails it.
     fn one(&mut self, req: QpcReq, mem: &mut dyn BlockMemory) -> CmdResult<QpcResp> {
         let mut r = self

@@ -48,6 +48,11 @@ impl TptBlock {
         self.engine.backend()
     }
 
+    /// Clock cycles the block has run (0 on the model).
+    pub fn cycles(&self) -> u64 {
+        self.engine.cycles()
+    }
+
     /// One request; a fault in the block's memory fails it.
     fn one(&mut self, req: TptReq, mem: &mut dyn BlockMemory) -> CmdResult<TptResp> {
         let mut r = self
