@@ -15,6 +15,7 @@
 
 pub mod bar0;
 pub mod cmd;
+pub mod dmpt;
 pub mod entries;
 pub mod hostmem;
 pub mod icm_layout;
@@ -22,6 +23,7 @@ pub mod mailbox;
 pub mod memory;
 pub mod opcode;
 pub mod pci;
+pub mod qp_state;
 pub mod status;
 
 pub use hostmem::{DmaError, FlatMemory, HostMemory};

@@ -89,22 +89,7 @@ impl Arm {
     }
 }
 
-/// mlx4 event types (`enum mlx4_event`).
-pub mod event {
-    pub const COMP: u8 = 0x00;
-    pub const PATH_MIG: u8 = 0x01;
-    pub const COMM_EST: u8 = 0x02;
-    pub const SQ_DRAINED: u8 = 0x03;
-    pub const CQ_ERROR: u8 = 0x04;
-    pub const WQ_CATAS_ERROR: u8 = 0x05;
-    pub const PATH_MIG_FAILED: u8 = 0x07;
-    pub const PORT_CHANGE: u8 = 0x09;
-    pub const CMD: u8 = 0x0a;
-    pub const EQ_OVERFLOW: u8 = 0x0f;
-    pub const WQ_INVAL_REQ_ERROR: u8 = 0x10;
-    pub const WQ_ACCESS_ERROR: u8 = 0x11;
-    pub const SRQ_QP_LAST_WQE: u8 = 0x13;
-}
+pub use hca_abi::entries::eqe::event;
 
 /// Statuses: mlx4's for the commands, the engine's own for the data path.
 pub mod status {

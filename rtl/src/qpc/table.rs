@@ -1,155 +1,13 @@
-//! The legal QP state transitions, with the attributes each requires and
-//! allows per QP type: IBTA Vol. 1 chapter 10 (the modify-QP table), in
-//! the form the Linux verbs layer checks it (`ib_modify_qp_is_ok`).
-//!
-//! Alternate paths and path migration (APM) are not supported, so
-//! `ALT_PATH` and `PATH_MIG_STATE` are allowed nowhere; `CAP` (resizing a
-//! QP's queues) is not a modify of this block either.
+//! The legal QP state transitions as the QPC block holds them: the IBTA's
+//! table is the ABI crate's (`hca_abi::qp_state`, which the driver checks
+//! too); here, the context fields each attribute sets and the block's
+//! transition ROM built from the table.
 
 use super::attr::*;
 use super::layout::{field, WORDS};
 use super::{QpState, QpType};
-use QpState::*;
 
-/// What a (from, to) pair requires and allows for one QP type.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Rule {
-    pub required: u32,
-    pub optional: u32,
-}
-
-const NONE: Rule = Rule {
-    required: 0,
-    optional: 0,
-};
-
-fn per_type(t: QpType, ud: Rule, uc: Rule, rc: Rule) -> Rule {
-    match t {
-        QpType::Ud => ud,
-        QpType::Uc => uc,
-        QpType::Rc => rc,
-    }
-}
-
-fn req(required: u32) -> Rule {
-    Rule {
-        required,
-        optional: 0,
-    }
-}
-
-fn opt(optional: u32) -> Rule {
-    Rule {
-        required: 0,
-        optional,
-    }
-}
-
-/// The rule for moving a QP of type `t` from `from` to `to`, or `None`
-/// when the IBTA does not allow that transition.
-pub fn rule(from: QpState, to: QpState, t: QpType) -> Option<Rule> {
-    let r = match (from, to) {
-        (_, Reset) => NONE,
-        (Reset, _) if to != Init => return None,
-        (Err, Err) => NONE,
-        (_, Err) if from != Reset => NONE,
-        (Reset, Init) => per_type(
-            t,
-            req(PKEY_INDEX | PORT | QKEY),
-            req(PKEY_INDEX | PORT | ACCESS_FLAGS),
-            req(PKEY_INDEX | PORT | ACCESS_FLAGS),
-        ),
-        (Init, Init) => per_type(
-            t,
-            opt(PKEY_INDEX | PORT | QKEY),
-            opt(PKEY_INDEX | PORT | ACCESS_FLAGS),
-            opt(PKEY_INDEX | PORT | ACCESS_FLAGS),
-        ),
-        (Init, Rtr) => per_type(
-            t,
-            opt(PKEY_INDEX | QKEY),
-            Rule {
-                required: AV | PATH_MTU | DEST_QPN | RQ_PSN,
-                optional: ACCESS_FLAGS | PKEY_INDEX,
-            },
-            Rule {
-                required: AV | PATH_MTU | DEST_QPN | RQ_PSN | MAX_DEST_RD_ATOMIC | MIN_RNR_TIMER,
-                optional: ACCESS_FLAGS | PKEY_INDEX,
-            },
-        ),
-        (Rtr, Rts) => per_type(
-            t,
-            Rule {
-                required: SQ_PSN,
-                optional: CUR_STATE | QKEY,
-            },
-            Rule {
-                required: SQ_PSN,
-                optional: CUR_STATE | ACCESS_FLAGS,
-            },
-            Rule {
-                required: TIMEOUT | RETRY_CNT | RNR_RETRY | SQ_PSN | MAX_QP_RD_ATOMIC,
-                optional: CUR_STATE | ACCESS_FLAGS | MIN_RNR_TIMER,
-            },
-        ),
-        (Rts, Rts) => per_type(
-            t,
-            opt(CUR_STATE | QKEY),
-            opt(CUR_STATE | ACCESS_FLAGS),
-            opt(CUR_STATE | ACCESS_FLAGS | MIN_RNR_TIMER),
-        ),
-        (Rts, Sqd) => opt(EN_SQD_ASYNC_NOTIFY),
-        (Sqd, Rts) => per_type(
-            t,
-            opt(CUR_STATE | QKEY),
-            opt(CUR_STATE | ACCESS_FLAGS),
-            opt(CUR_STATE | ACCESS_FLAGS | MIN_RNR_TIMER),
-        ),
-        (Sqd, Sqd) => per_type(
-            t,
-            opt(PKEY_INDEX | QKEY),
-            opt(AV | ACCESS_FLAGS | PKEY_INDEX),
-            opt(PORT
-                | AV
-                | TIMEOUT
-                | RETRY_CNT
-                | RNR_RETRY
-                | MAX_QP_RD_ATOMIC
-                | MAX_DEST_RD_ATOMIC
-                | ACCESS_FLAGS
-                | PKEY_INDEX
-                | MIN_RNR_TIMER),
-        ),
-        // Only UC and UD QPs enter SQE; the rule for RC is moot.
-        (Sqe, Rts) => per_type(
-            t,
-            opt(CUR_STATE | QKEY),
-            opt(CUR_STATE | ACCESS_FLAGS),
-            NONE,
-        ),
-        _ => return None,
-    };
-    Some(r)
-}
-
-/// The mlx4 command that performs a transition (for docs and traces).
-pub fn command(from: QpState, to: QpState) -> Option<&'static str> {
-    Some(match (from, to) {
-        (_, Reset) => "2RST_QP",
-        (Reset, Err) => return None,
-        (_, Err) => "2ERR_QP",
-        (Reset, Init) => "RST2INIT_QP",
-        (Init, Init) => "INIT2INIT_QP",
-        (Init, Rtr) => "INIT2RTR_QP",
-        (Rtr, Rts) => "RTR2RTS_QP",
-        (Rts, Rts) => "RTS2RTS_QP",
-        (Rts, Sqd) => "RTS2SQD_QP",
-        (Sqd, Rts) => "SQD2RTS_QP",
-        (Sqd, Sqd) => "SQD2SQD_QP",
-        (Sqe, Rts) => "SQERR2RTS_QP",
-        _ => return None,
-    })
-}
+pub use hca_abi::qp_state::{command, rule, Rule};
 
 /// The context fields an attribute sets. `STATE` and `CUR_STATE` name the
 /// state itself and set no field; the creation fields are set at RESET to
@@ -247,17 +105,6 @@ mod tests {
                         }
                     }
                 }
-            }
-        }
-    }
-
-    #[test]
-    fn commands_exist_exactly_for_legal_transitions() {
-        for from in QpState::ALL {
-            for to in QpState::ALL {
-                let legal = QpType::ALL.iter().any(|t| rule(from, to, *t).is_some());
-                // RESET to RESET and ERR to ERR are legal no-ops; mlx4 names them 2RST/2ERR.
-                assert_eq!(legal, command(from, to).is_some(), "{from:?} -> {to:?}");
             }
         }
     }

@@ -49,54 +49,7 @@ pub fn key_tag(key: u32) -> u8 {
     key as u8
 }
 
-/// Ownership and state of an MPT entry.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-#[repr(u8)]
-pub enum MptState {
-    /// Owned by software (after HW2SW_MPT, or never registered).
-    Free = 0,
-    /// Owned by the HCA, usable.
-    Valid = 1,
-    /// Owned by the HCA, invalidated: the key is dead until a fast-register
-    /// (or an FMR map) brings the region back with a new tag.
-    Invalid = 2,
-}
-
-impl MptState {
-    pub fn from_code(c: u8) -> Option<MptState> {
-        [MptState::Free, MptState::Valid, MptState::Invalid]
-            .into_iter()
-            .find(|s| *s as u8 == c)
-    }
-}
-
-/// What kind of region an entry describes.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-#[repr(u8)]
-pub enum MptKind {
-    /// An ordinary memory region: only deregistration kills its key.
-    Mr = 0,
-    /// A fast memory region, mapped and unmapped by the driver in ICM.
-    Fmr = 1,
-    /// A region for fast-register work requests (and local invalidate).
-    FastReg = 2,
-    /// A physical region (mlx4's DMA memory region, `MLX4_MPT_FLAG_PHYSICAL`):
-    /// addresses in it are bus addresses, translated to themselves with no
-    /// MTT; like an ordinary region, only deregistration kills its key.
-    Physical = 3,
-}
-
-/// Access bits, in an entry's `access` and a lookup's request.
-pub mod access {
-    pub const LOCAL_READ: u8 = 1 << 0;
-    pub const LOCAL_WRITE: u8 = 1 << 1;
-    pub const REMOTE_READ: u8 = 1 << 2;
-    pub const REMOTE_WRITE: u8 = 1 << 3;
-    pub const ATOMIC: u8 = 1 << 4;
-    pub const ALL: u8 = 0x1f;
-}
+pub use hca_abi::dmpt::{access, MptKind, MptState};
 
 /// Requests. Codes 0 to 8 are the block's; 9 and 10 are the host writing
 /// ICM directly (how the driver maps and unmaps an FMR): they never reach
