@@ -1,7 +1,9 @@
 //! What the two sides of the PCIe link agree on, and nothing that runs on
 //! either: the layout macros (ICM contexts as 64-bit words, command
 //! mailboxes as big-endian bytes, each with its overlap checks), mlx4's
-//! command statuses and opcodes, the BAR0 map, the PCI function a driver
+//! command statuses and opcodes, the QP states with the IBTA's transition
+//! table, the dMPT entry a driver rewrites for an FMR, the WQE segments,
+//! the BAR0 map, the PCI function a driver
 //! reaches the device through (config space, BAR MMIO, MSI-X), the host
 //! memory trait
 //! through which the device touches the driver's memory, and the memory
@@ -25,6 +27,7 @@ pub mod opcode;
 pub mod pci;
 pub mod qp_state;
 pub mod status;
+pub mod wqe;
 
 pub use hostmem::{DmaError, FlatMemory, HostMemory};
 pub use memory::{BlockMemory, MemFault, NoMemory, SparseIcm};

@@ -7,7 +7,7 @@
 
 pub use hca_abi::cmd::adapter::QueryAdapterOut;
 pub use hca_abi::cmd::diag::{TransportErrors, TRANSPORT_ERRORS};
-pub use hca_abi::cmd::init_hca::InitHca;
+pub use hca_abi::cmd::init_hca::{InitHca, INIT_HCA_VERSION, NUM_CMPTS};
 
 use crate::caps::QueryDevCapOut;
 use crate::cmd::{mailbox, Command, CommandSpec, OpMods, ZERO};
@@ -17,11 +17,6 @@ use crate::opcode as op;
 use crate::port::NUM_PORTS;
 use crate::status::{refuse, CmdResult, Status};
 use crate::Firmware;
-
-/// The INIT_HCA mailbox version mlx4 writes.
-pub const INIT_HCA_VERSION: u8 = 2;
-/// mlx4's compressed-MPT table: 4 types << 24 entries (`MLX4_NUM_CMPTS`).
-pub const NUM_CMPTS: u64 = 4 << 24;
 
 /// Where a table's base sits in its field: the low byte may carry the log.
 pub const BASE_MASK: u64 = !0xff;

@@ -65,3 +65,8 @@ crate::mailbox_layout! {
         uar_page_sz: u8 = (0x12b, 0, 8),
     }
 }
+
+/// The mailbox version mlx4 writes.
+pub const INIT_HCA_VERSION: u8 = 2;
+/// mlx4's compressed-MPT table: 4 types << 24 entries (`MLX4_NUM_CMPTS`).
+pub const NUM_CMPTS: u64 = 4 << 24;
