@@ -180,7 +180,7 @@ impl<P: PciFunction> Device<P> {
         if users > 0 {
             return Err(Error::InUse(format!("CQ {:#x} has {users} users", cq.cqn)));
         }
-        self.cmd_none(op::HW2SW_CQ, 0, 0, cq.cqn)?;
+        self.cmd_none(op::HW2SW_CQ, 1, 0, cq.cqn)?;
         let obj = self.hca()?.cqs.remove(&cq.cqn).expect("checked");
         self.hca()?.alloc.cq.free(cq.cqn);
         self.bus.mem.free(obj.db);

@@ -119,7 +119,7 @@ impl<P: PciFunction> Device<P> {
 
     /// HW2SW_EQ, the buffer and MTT freed.
     pub(crate) fn destroy_eq(&mut self, eq: EqObj) -> Result<()> {
-        let r = self.cmd_box(op::HW2SW_EQ, 0, eq.eqn, None).map(|_| ());
+        let r = self.cmd_none(op::HW2SW_EQ, 1, 0, eq.eqn).map(|_| ());
         let r = r.and(self.icm_put("EQC", eq.eqn as u64));
         r.and(self.buf_free(eq.buf, eq.mtt))
     }

@@ -69,6 +69,35 @@ impl HcaPci {
         &self.fw
     }
 
+    /// The firmware, mutable: tests reach the blocks through it (a TPT
+    /// lookup as the transport engine will make one).
+    pub fn firmware_mut(&mut self) -> &mut Firmware {
+        &mut self.fw
+    }
+
+    /// A completion posted as the transport engine will post one, until it
+    /// lands: the CQE through the CQ/EQ engine into the driver's memory,
+    /// and the interrupt of its EQ sent. Returns the engine's status.
+    pub fn complete(
+        &mut self,
+        cqn: u32,
+        cqe: hca_rtl::cq::Cqe,
+        solicited: bool,
+        mem: &mut dyn HostMemory,
+    ) -> Result<u8, String> {
+        let req = hca_rtl::cq::CqReq::Complete {
+            cqn,
+            cqe,
+            solicited,
+        };
+        let r = self
+            .fw
+            .cq_request(req, mem)
+            .map_err(|(s, why)| format!("{s}: {why}"));
+        self.raise_firmware_vectors();
+        r
+    }
+
     pub fn config(&self) -> &ConfigSpace {
         &self.config
     }
