@@ -5,6 +5,11 @@
 //! invalid in ICM and the FMR dirty. The TPT still translates a dirty
 //! FMR's old key from its cache until SYNC_TPT, which the pool posts when
 //! a batch of dirty FMRs is full (or on flush): then the old keys are dead.
+//!
+//! This device's TPT also answers a remapped FMR's new key from its cache
+//! (a tag mismatch) until SYNC_TPT, where ConnectX re-reads the entry: so
+//! a map here ends with a SYNC_TPT, which also retires the dirty FMRs
+//! early (safe: an unmapped key may die any time after the unmap).
 
 use crate::device::Device;
 use crate::error::{Error, Result};
@@ -196,11 +201,17 @@ impl<P: PciFunction> Device<P> {
                 mtt_base: f.mtt.first,
             };
             self.write_mpt_entry(index, &e)?;
+            // The TPT sees the new entry only once its cached copy goes.
+            self.cmd_none(op::SYNC_TPT, 0, 0, 0)?;
             Ok(key_of(index, tag))
         })();
         match r {
             Ok(key) => {
                 self.hca()?.fmrs.get_mut(&index).expect("pool FMR").mapped = Some(key);
+                // The SYNC_TPT retired the dirty FMRs too.
+                let p = self.pool_mut(pool.id)?;
+                let d = std::mem::take(&mut p.dirty);
+                p.free.extend(d);
                 Ok(FmrMap {
                     key,
                     index,
