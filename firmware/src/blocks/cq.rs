@@ -15,9 +15,10 @@ use crate::status::Status;
 use crate::status::{refuse, CmdResult};
 use hca_abi::cmd::cq::CqContext;
 use hca_abi::cmd::eq::{EqContext, MTT_ENTRY_BYTES, MTT_PRESENT, STATE_ARMED};
+use hca_abi::entries::ENTRY_BYTES;
 use hca_rtl::cq::{self, CqModel, CqReq, CqResp, Eqe};
 use hca_rtl::transactor::Transactor;
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 /// The CQ/EQ engine, on whichever backend runs it.
 pub type CqBackend = Box<dyn Transactor<Req = CqReq, Resp = CqResp> + Send>;
@@ -35,6 +36,9 @@ pub struct CqBlock {
     /// The queues the hardware owns.
     eqs: BTreeSet<u16>,
     cqs: BTreeSet<u32>,
+    /// Each hardware CQ's doorbell record (SW2HW_CQ's `db_rec_addr`),
+    /// where the driver keeps its consumer index.
+    db_recs: BTreeMap<u32, u64>,
 }
 
 /// What posting an event did.
@@ -61,6 +65,7 @@ impl CqBlock {
             engine,
             eqs: BTreeSet::new(),
             cqs: BTreeSet::new(),
+            db_recs: BTreeMap::new(),
         }
     }
 
@@ -97,8 +102,28 @@ impl CqBlock {
         at: Placement,
         mem: &mut dyn HostMemory,
     ) -> CmdResult<(u8, Vec<u16>)> {
+        if let CqReq::Complete { cqn, .. } = req {
+            self.refresh_ci(cqn, at, mem)?;
+        }
         let r = self.one(req, at, mem)?;
         Ok((r.status, Self::vectors(&r)))
+    }
+
+    /// Before a CQE goes in, the consumer index the driver last wrote to
+    /// the CQ's doorbell record (mlx4 has no MMIO doorbell for it: the
+    /// device reads the record), so a CQ software has drained is not
+    /// taken for full.
+    fn refresh_ci(&mut self, cqn: u32, at: Placement, mem: &mut dyn HostMemory) -> CmdResult<()> {
+        let Some(&rec) = self.db_recs.get(&cqn) else {
+            return Ok(());
+        };
+        let mut b = [0u8; 4];
+        if mem.read(rec, &mut b).is_err() {
+            // A record outside host memory: the CQ keeps the index it has.
+            return Ok(());
+        }
+        let ci = u32::from_be_bytes(b) & 0xff_ffff;
+        self.one(CqReq::SetCi { cqn, ci }, at, mem).map(|_| ())
     }
 
     /// The vectors a response raised (its DMA writes are in host memory
@@ -356,11 +381,15 @@ impl CqBlock {
             return Err(e);
         }
         self.cqs.insert(cqn);
+        if ctx.db_rec_addr != 0 {
+            self.db_recs.insert(cqn, ctx.db_rec_addr);
+        }
         Ok(())
     }
 
     /// MODIFY_CQ's resize: the new buffer found through the MTT and every
-    /// CQE of it handed to the hardware (as SW2HW_CQ does), then the engine
+    /// CQE of it handed to the hardware (as SW2HW_CQ does, with the pass the
+    /// producer index is on), then the engine
     /// moves the CQ there (its resize CQE goes in the old buffer, and it
     /// refuses a buffer too small for the CQEs software has not consumed).
     pub fn resize_cq(
@@ -378,8 +407,7 @@ impl CqBlock {
             );
         }
         let mtt = mtt_index(&format!("CQ {cqn:#x}"), ctx.mtt_offset())?;
-        let (page_shift, bytes, npages) =
-            ring_geometry("CQEs", 0, ctx.log_size, ctx.log_page_size)?;
+        let (page_shift, _, npages) = ring_geometry("CQEs", 0, ctx.log_size, ctx.log_page_size)?;
         let pages = Self::read_pages(
             &format!("CQ {cqn:#x}'s new buffer"),
             mtt_base + ctx.mtt_offset(),
@@ -399,12 +427,41 @@ impl CqBlock {
             mem,
         )?;
         engine_status(r.status, "MODIFY_CQ (resize)")?;
-        let hw = cq::Cqe {
-            owner: true,
-            ..Default::default()
+        Self::owner_init_from(&pages, page_shift, ctx.log_size, r.cq.pi, mem)
+    }
+
+    /// Hand every CQE of a resized CQ's new buffer to the hardware. The
+    /// producer index carries on from `pi` there, so slot `j` is next
+    /// written by the first index at or past `pi` that falls in it; until
+    /// then it must read as the hardware's on that index's pass: its owner
+    /// bit the opposite of the pass bit. (Slots below `pi`'s are first
+    /// written a pass later than the rest; with `pi` 0 every slot is set.)
+    fn owner_init_from(
+        pages: &[u64],
+        page_shift: u32,
+        log_size: u8,
+        pi: u32,
+        mem: &mut dyn HostMemory,
+    ) -> CmdResult<()> {
+        let n = 1u64 << log_size;
+        let (base, start) = (pi as u64 & !(n - 1), pi as u64 & (n - 1));
+        let per_page = (1u64 << page_shift) / ENTRY_BYTES;
+        for (k, p) in pages.iter().enumerate() {
+            let first = k as u64 * per_page;
+            let slots = per_page.min(n.saturating_sub(first));
+            let mut buf = Vec::with_capacity((slots * ENTRY_BYTES) as usize);
+            for j in first..first + slots {
+                let index = if j >= start { base + j } else { base + n + j };
+                let cqe = cq::Cqe {
+                    owner: index & n == 0,
+                    ..Default::default()
+                };
+                buf.extend(cqe.pack().iter().flat_map(|w| w.to_be_bytes()));
+            }
+            mem.write(*p, &buf)
+                .map_err(|e| (Status::InternalErr, format!("queue init: {e}")))?;
         }
-        .pack();
-        Self::owner_init(&pages, page_shift, bytes, hw, mem)
+        Ok(())
     }
 
     /// MODIFY_CQ's moderation: an event after `count` CQEs or `period`
@@ -432,6 +489,7 @@ impl CqBlock {
         let r = self.one(CqReq::Hw2SwCq { cqn }, at, mem)?;
         engine_status(r.status, "HW2SW_CQ")?;
         self.cqs.remove(&cqn);
+        self.db_recs.remove(&cqn);
         Ok(())
     }
 
@@ -475,6 +533,7 @@ impl CqBlock {
     /// with the ICM mapping.
     pub fn clear(&mut self) -> CmdResult<()> {
         self.cqs.clear();
+        self.db_recs.clear();
         self.eqs.clear();
         self.engine.reset().map_err(|e| {
             (
