@@ -293,6 +293,11 @@ impl<P: PciFunction> Device<P> {
         &self.cmd.stats
     }
 
+    /// Completion events that came for no waiting command (late ones).
+    pub fn stale_command_events(&self) -> u64 {
+        self.cmd.stale_events
+    }
+
     /// Whether commands complete by event.
     pub fn command_mode(&self) -> Mode {
         self.cmd.mode
