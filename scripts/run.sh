@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # The main job: set up the toolchain, build `hca` and run it: a random run
 # of every block on the model, the rust-hdl simulation and the Verilator
-# build, with a summary and the waveform paths; then the upstream Linux
-# mlx4 driver in User-Mode Linux against the simulated HCA (kernel log in
-# waves/uml-kernel.log, command trace and summary on the terminal).
+# build, with a summary and the waveform paths; then the project's Rust
+# driver bringing one HCA up in process on the Verilator build (objects
+# and a command table); then the upstream Linux mlx4 driver in User-Mode
+# Linux against the simulated HCA (kernel log in waves/uml-kernel.log,
+# command trace and summary on the terminal).
 # Extra arguments go to `hca run` (for example --ops 100000 --seed 42).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -11,5 +13,6 @@ cd "$(dirname "$0")/.."
 cargo build --release --quiet --bin hca
 target_dir=$(cargo metadata --format-version 1 --no-deps | sed -n 's/.*"target_directory":"\([^"]*\)".*/\1/p')
 "$target_dir/release/hca" run "$@"
+"$target_dir/release/hca" bringup --engine verilator
 mkdir -p waves
 exec "$target_dir/release/hca" uml --summary --kernel-log waves/uml-kernel.log

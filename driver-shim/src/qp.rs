@@ -66,6 +66,15 @@ pub struct QpAttr {
     pub max_dest_rd_atomic: u8,
 }
 
+/// The other end of a connection, for [`Device::connect_qp`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Peer {
+    pub qpn: u32,
+    pub lid: u16,
+    /// The PSN the peer sends from (our receive PSN).
+    pub psn: u32,
+}
+
 /// Remote access bits of [`QpAttr::access`].
 pub mod qp_access {
     pub const REMOTE_READ: u8 = 1 << 0;
@@ -574,6 +583,59 @@ impl<P: PciFunction> Device<P> {
         }
         m.opt_param_mask = opt;
         Ok(m)
+    }
+
+    /// Walk a QP in RESET to RTS on `port`, with the attributes the IBTA
+    /// requires of each step and the values ibverbs examples use (P_Key
+    /// index 0, 4096-byte MTU, remote read and write, 4 outstanding reads,
+    /// 7 retries); UD QPs take `qkey` and need no peer.
+    pub fn connect_qp(
+        &mut self,
+        qp: &Qp,
+        port: u8,
+        qkey: u32,
+        peer: Option<Peer>,
+        sq_psn: u32,
+    ) -> Result<()> {
+        let p = peer.unwrap_or(Peer {
+            qpn: 0,
+            lid: 0,
+            psn: 0,
+        });
+        let mut a = QpAttr {
+            state: Some(QpState::Init),
+            port,
+            qkey,
+            access: qp_access::REMOTE_READ | qp_access::REMOTE_WRITE,
+            path_mtu: 5,
+            dest_qpn: p.qpn,
+            rq_psn: p.psn,
+            sq_psn,
+            dlid: p.lid,
+            timeout: 14,
+            retry_cnt: 7,
+            rnr_retry: 7,
+            min_rnr_timer: 12,
+            max_rd_atomic: 4,
+            max_dest_rd_atomic: 4,
+            ..Default::default()
+        };
+        for to in [QpState::Init, QpState::Rtr, QpState::Rts] {
+            let from = self.qp_state(qp)?;
+            let r = rule(from, to, qp.qp_type).ok_or_else(|| Error::QpTransition {
+                qpn: qp.qpn,
+                what: format!("connect from {}", from.name()),
+            })?;
+            if qp.qp_type != QpType::Ud && to == QpState::Rtr && peer.is_none() {
+                return Err(Error::InvalidArgument(format!(
+                    "a connected {} QP needs a peer",
+                    qp.qp_type.name()
+                )));
+            }
+            a.state = Some(to);
+            self.modify_qp(qp, &a, attr::STATE | r.required)?;
+        }
+        Ok(())
     }
 
     /// Destroy a QP: to RESET if it is not there, its memory and number

@@ -140,6 +140,15 @@ fn run(cli: Cli) -> Result<bool> {
             extra: kernel_args,
             engine,
         }),
+        Command::Bringup {
+            engine,
+            vectors,
+            log,
+        } => cli::bringup::run(cli::bringup::BringupArgs {
+            engine,
+            vectors,
+            log,
+        }),
         Command::Firmware {
             cmd: FirmwareCmd::Table { name },
         } => {

@@ -25,6 +25,7 @@ const COMMANDS: &[(&str, &str)] = &[
     ("rtl layout tpt", ""),
     ("rtl synth atomic --out {tmp}/rtl", ""),
     ("uml --summary --engine model --timeout 60", ""),
+    ("bringup --engine model", ""),
     ("firmware table all", ""),
     ("firmware table caps", ""),
     ("bench atomic --seconds 0.02", ""),

@@ -9,6 +9,7 @@ pub mod block_atomic;
 pub mod block_cq;
 pub mod block_qpc;
 pub mod block_tpt;
+pub mod bringup;
 pub mod json;
 pub mod jsonl;
 pub mod out;
@@ -60,6 +61,22 @@ pub enum Command {
     Rtl {
         #[command(subcommand)]
         cmd: RtlCmd,
+    },
+    /// The project's Rust driver brings one simulated HCA up from reset,
+    /// creates one of every verbs object, tears it all down, and prints
+    /// every command with its status and device cycles.
+    Bringup {
+        /// Where the blocks the firmware drives run.
+        #[arg(long, value_enum, default_value = "verilator")]
+        engine: Backend,
+        /// Completion vectors (one EQ and MSI-X vector each, beside the
+        /// async EQ's); more than the device has EQs for are clamped, as
+        /// mlx4 does (this device: 6).
+        #[arg(long, default_value_t = 2)]
+        vectors: u8,
+        /// The driver's log level on stderr (debug: every command).
+        #[arg(long, default_value = "warn")]
+        log: String,
     },
     /// Boot the upstream Linux mlx4 driver in User-Mode Linux against the
     /// simulated HCA: kernel log, command trace, summary (docs/uml.md).
