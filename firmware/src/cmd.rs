@@ -138,6 +138,7 @@ pub const TABLES: &[&[CommandSpec]] = &[
     crate::cq::COMMANDS,
     crate::qp::COMMANDS,
     crate::srq::COMMANDS,
+    crate::mcg::COMMANDS,
     crate::mr::COMMANDS,
     crate::mad::COMMANDS,
 ];

@@ -61,6 +61,7 @@ pub fn tables() -> Vec<(&'static str, String)> {
         ("set-port", markdown(port::SetPortIbIn::FIELDS)),
         ("mpt", markdown(mr::MlxMpt::FIELDS)),
         ("srq-context", markdown(crate::srq::SrqContext::FIELDS)),
+        ("mgm", markdown(crate::mcg::MgmHead::FIELDS)),
         (
             "qp-context",
             markdown(hca_abi::cmd::qp::MlxQpMailbox::FIELDS),

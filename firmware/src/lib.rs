@@ -8,7 +8,7 @@
 //!
 //! One file per object, as mlx4 has them, each with its handlers and its
 //! rows of the command table (`cmd.rs` lists the files): `fw`, `caps`,
-//! `icm`, `hca`, `port`, `eq`, `cq`, `qp`, `mr`, `mad`. The mailboxes are
+//! `icm`, `hca`, `port`, `eq`, `cq`, `qp`, `srq`, `mcg`, `mr`, `mad`. The mailboxes are
 //! the ABI crate's (`hca_abi::cmd`); what the firmware answers with is
 //! here. `blocks` drives the RTL blocks the commands run on.
 
@@ -26,6 +26,7 @@ pub mod hca;
 pub mod host;
 pub mod icm;
 pub mod mad;
+pub mod mcg;
 pub mod mr;
 pub mod port;
 pub mod qp;

@@ -3,7 +3,8 @@
 //! contexts, SET_PORT's InfiniBand form, DIAG_RPRT's counters, and the MAD
 //! header and SMP attributes MAD_IFC carries, QUERY_FW, MOD_STAT_CFG,
 //! QUERY_DEV_CAP, QUERY_PORT, QUERY_ADAPTER, INIT_HCA, the MPT entry
-//! (`mr`), the QP context (`qp`) and the SRQ context (`srq`). The values the firmware answers with stay in `hca-firmware`,
+//! (`mr`), the QP context (`qp`), the SRQ context (`srq`) and the
+//! multicast group entry (`mcg`). The values the firmware answers with stay in `hca-firmware`,
 //! each in the file of its object (`fw.rs`, `caps.rs`, `hca.rs`, ...), and
 //! so does the MPT entry's translation to the TPT's (`mr.rs`).
 
@@ -15,6 +16,7 @@ pub mod eq;
 pub mod fw;
 pub mod init_hca;
 pub mod mad;
+pub mod mcg;
 pub mod mr;
 pub mod port;
 pub mod qp;
@@ -61,6 +63,7 @@ mod tests {
         check(cq::CqContext::FIELDS, cq::CqContext::SIZE, &[]).unwrap();
         check(mr::MlxMpt::FIELDS, mr::MlxMpt::SIZE, &[]).unwrap();
         check(qp::MlxQpMailbox::FIELDS, qp::MlxQpMailbox::SIZE, &[]).unwrap();
+        check(mcg::MgmHead::FIELDS, mcg::MgmHead::SIZE, &[]).unwrap();
         check(mad::MadHeader::FIELDS, mad::MadHeader::SIZE, &[]).unwrap();
         check(mad::PortInfo::FIELDS, mad::PortInfo::SIZE, &[]).unwrap();
         check(mad::NodeInfo::FIELDS, mad::NodeInfo::SIZE, &[]).unwrap();
