@@ -86,6 +86,11 @@ impl Bitmap {
         true
     }
 
+    /// Numbers it covers.
+    pub fn capacity(&self) -> u32 {
+        self.num
+    }
+
     /// Numbers handed out and not freed.
     pub fn in_use(&self) -> u32 {
         self.num - self.reserved_bot.min(self.num) - self.reserved_top - self.avail

@@ -85,6 +85,11 @@ impl<P: PciFunction> Device<P> {
                 cq: Bitmap::new(1 << p.log_num_cqs, 1 << caps.log_rsvd_cqs, 0),
                 srq: Bitmap::new(1 << p.log_num_srqs, 1 << caps.log_rsvd_srqs, 0),
                 qp: Bitmap::new(1 << p.log_num_qps, special + SPECIAL_QPS, 0),
+                amgm: Bitmap::new(
+                    (1u32 << p.log_num_mcgs) - (1u32 << layout.init.log_mc_hash_sz),
+                    0,
+                    0,
+                ),
             },
             uar: 0,
             eqs: Vec::new(),
@@ -97,6 +102,7 @@ impl<P: PciFunction> Device<P> {
             srqs: BTreeMap::new(),
             qps: BTreeMap::new(),
             ports_up: Vec::new(),
+            mcast: Vec::new(),
         });
         // The tables mlx4 maps whole at start: the EQ contexts and the
         // multicast groups.
@@ -294,6 +300,7 @@ impl<P: PciFunction> Device<P> {
             qps: h.map_or(0, |h| h.qps.len()),
             icm_chunks: h.map_or(0, |h| h.icm.mapped_chunks()),
             mtt_entries: h.map_or(0, |h| h.alloc.mtt.in_use()),
+            mcast_attachments: h.map_or(0, |h| h.mcast.len()),
             dma_bytes: self.bus.mem.in_use(),
         }
     }
@@ -310,5 +317,6 @@ pub struct Resources {
     pub qps: usize,
     pub icm_chunks: usize,
     pub mtt_entries: u64,
+    pub mcast_attachments: usize,
     pub dma_bytes: u64,
 }

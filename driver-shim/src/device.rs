@@ -33,6 +33,14 @@ pub(crate) struct Allocators {
     pub cq: Bitmap,
     pub srq: Bitmap,
     pub qp: Bitmap,
+    /// The MCG table's entries past the hash table (AMGM).
+    pub amgm: Bitmap,
+}
+
+impl Allocators {
+    pub fn amgm_total(&self) -> u32 {
+        self.amgm.capacity()
+    }
 }
 
 /// What exists between INIT_HCA and CLOSE_HCA.
@@ -53,6 +61,8 @@ pub(crate) struct Hca {
     pub srqs: BTreeMap<u32, SrqObj>,
     pub qps: BTreeMap<u32, QpObj>,
     pub ports_up: Vec<u8>,
+    /// Multicast attachments: (QPN, GID).
+    pub mcast: Vec<(u32, crate::mcg::Gid)>,
 }
 
 /// One HCA as the driver holds it.

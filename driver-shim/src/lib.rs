@@ -10,7 +10,7 @@
 //!
 //! One module per mlx4 object: [`cmd`] (the HCR, polling and event mode),
 //! [`fw`], [`profile`], [`icm`], [`eq`], [`port`], [`pd`], [`mr`],
-//! [`fmr`], [`cq`], [`srq`], [`qp`], [`alloc`] (bitmaps and the MTT's
+//! [`fmr`], [`cq`], [`srq`], [`qp`], [`mcg`], [`alloc`] (bitmaps and the MTT's
 //! buddy), with [`bringup`] walking them in mlx4's order. The verbs API is
 //! [`Device`]'s methods: `alloc_pd`, `reg_mr`, `create_fmr_pool`,
 //! `create_cq`, `create_srq`, `create_qp`, `modify_qp`, `post_send`...
@@ -29,6 +29,7 @@ pub mod error;
 pub mod fmr;
 pub mod fw;
 pub mod icm;
+pub mod mcg;
 pub mod mr;
 pub mod pci;
 pub mod pd;

@@ -638,9 +638,14 @@ impl<P: PciFunction> Device<P> {
         Ok(())
     }
 
-    /// Destroy a QP: to RESET if it is not there, its memory and number
-    /// freed.
+    /// Destroy a QP: detached from its multicast groups, to RESET if it is
+    /// not there, its memory and number freed.
     pub fn destroy_qp(&mut self, qp: &Qp) -> Result<()> {
+        self.qp_obj(qp)?;
+        // Its multicast groups first, as mlx4_ib's destroy does.
+        for gid in self.mcast_groups(qp)? {
+            self.detach_mcast(qp, &gid)?;
+        }
         if self.qp_obj(qp)?.state != QpState::Reset {
             self.cmd_none(op::TO_RST_QP, 2, 0, qp.qpn)?;
         }

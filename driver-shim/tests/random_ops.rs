@@ -1,6 +1,7 @@
 //! A seeded random run of driver operations on every backend: creates,
 //! modifies, destroys, maps, unmaps, resizes, posts and completions in
-//! random order, a good share with bad arguments (sizes out of range,
+//! random order, multicast attaches and detaches, a good share with bad
+//! arguments (sizes out of range,
 //! unknown or destroyed handles, illegal transitions, misaligned buffers,
 //! objects still in use). Nothing may panic; every failure is one of the
 //! driver's typed errors; at the end, with everything destroyed, the
@@ -104,7 +105,7 @@ fn step(
     } else {
         pick(r, &l.pds)
     };
-    match r.gen_range(0..22) {
+    match r.gen_range(0..23) {
         0 => ("alloc_pd", d.alloc_pd().map(|p| l.pds.push(p))),
         1 => {
             let Some(p) = pd else {
@@ -496,6 +497,48 @@ fn step(
                     .map(|m| l.maps.push((f, m))),
             )
         }
+        22 => {
+            // Multicast: a few groups, two of them hashing alike.
+            let Some(q) = pick(r, &l.qps) else {
+                return ("mcast", Err(skip()));
+            };
+            let mut gid = [
+                0xff,
+                0x12,
+                0x40,
+                0x1b,
+                0xff,
+                0xff,
+                0,
+                0,
+                0,
+                0,
+                0,
+                0,
+                0,
+                0,
+                0,
+                r.gen_range(0..3),
+            ];
+            if r.gen_ratio(1, 4) {
+                gid.swap(2, 4);
+                gid.swap(3, 5);
+            }
+            if r.gen_ratio(1, 20) {
+                gid[0] = r.gen();
+            }
+            if r.gen() {
+                ("attach_mcast", d.attach_mcast(&q, &gid, r.gen()))
+            } else {
+                // Mostly a group the QP is in.
+                let mine = d.mcast_groups(&q).unwrap_or_default();
+                let gid = match mine.choose(r) {
+                    Some(g) if r.gen_ratio(3, 4) => *g,
+                    _ => gid,
+                };
+                ("detach_mcast", d.detach_mcast(&q, &gid))
+            }
+        }
         _ => {
             let Some(f) = pick(r, &l.pools) else {
                 return ("destroy_fmr_pool", Err(skip()));
@@ -592,6 +635,8 @@ fn run(backend: Backend, ops: u64) {
         "resize_cq",
         "reg_mr",
         "create_srq",
+        "attach_mcast",
+        "detach_mcast",
     ] {
         assert!(
             tally.get(&(what, "ok".to_string())).copied().unwrap_or(0) > 20,
@@ -625,6 +670,10 @@ fn run(backend: Backend, ops: u64) {
             .unwrap_or_else(|e| panic!("seed {seed}: dealloc PD: {e}"));
     }
     assert_eq!(d.resources(), idle, "seed {seed}: everything freed");
+    assert!(
+        d.mcg_table().unwrap().is_empty(),
+        "seed {seed}: the MCG table is empty"
+    );
     let fw = d.pci().firmware().state_digest();
     for empty in ["hw_cqs=[]", "hw_mpts=[]", "live_qps={}", "hw_srqs: {}"] {
         assert!(

@@ -28,6 +28,7 @@ fn bringup_on_every_engine_prints_objects_and_commands() {
             "UC QP",
             "UD QP",
             "SYNC_TPT",
+            "attached to ff12:401b:ffff::ffff:ffff",
             "8192 bytes of host memory still held",
         ] {
             assert!(out.contains(want), "{engine}: no {want:?} in\n{out}");
@@ -53,7 +54,12 @@ fn bringup_on_every_engine_prints_objects_and_commands() {
             last.split_whitespace().nth(1),
             Some(total.to_string().as_str())
         );
-        assert!(rows.iter().any(|l| l.starts_with("SW2HW_SRQ")), "{out}");
+        for cmd in ["SW2HW_SRQ", "MGID_HASH", "READ_MCG", "WRITE_MCG"] {
+            assert!(
+                rows.iter().any(|l| l.starts_with(cmd)),
+                "{engine}: no {cmd} in {out}"
+            );
+        }
     }
 }
 

@@ -158,6 +158,19 @@ pub fn run(a: BringupArgs) -> Result<bool> {
         );
         qps.push(qp);
     }
+    // IPoIB's IPv4 broadcast group on the default P_Key.
+    let gid: [u8; 16] = [
+        0xff, 0x12, 0x40, 0x1b, 0xff, 0xff, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 0xff, 0xff,
+    ];
+    let ud = *qps.last().expect("the UD QP");
+    d.attach_mcast(&ud, &gid, true)?;
+    let table = d.mcg_table()?;
+    outln!(
+        "  UD QP {:#x} attached to ff12:401b:ffff::ffff:ffff (MCG entry {:#x}, {} member)",
+        ud.qpn,
+        table.first().map_or(0, |e| e.0),
+        table.first().map_or(0, |e| e.2.len())
+    );
     let pool = d.create_fmr_pool(&pd, 4, 8, 2, access::ALL)?;
     let pages: Vec<u64> = (0..2).map(|i| buf.addr + i * 4096).collect();
     let m1 = d.fmr_map(&pool, &pages, 0x2000_0000)?;
@@ -170,6 +183,7 @@ pub fn run(a: BringupArgs) -> Result<bool> {
         m2.key,
         if synced { ", batch full: SYNC_TPT" } else { "" }
     );
+    d.detach_mcast(&ud, &gid)?;
     for qp in &qps {
         d.destroy_qp(qp)?;
     }
