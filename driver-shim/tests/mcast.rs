@@ -17,22 +17,20 @@ use hca_driver::{Cq, Device, Error, Pd, Qp, QpInit, QpType};
 use hca_engines::Backend;
 
 fn ud_qp(d: &mut Device<HcaPci>, pd: &Pd, cq: Cq, t: QpType) -> Qp {
-    let qp = d
-        .create_qp(
-            pd,
-            &QpInit {
-                qp_type: t,
-                send_cq: cq,
-                recv_cq: cq,
-                srq: None,
-                max_send_wr: 4,
-                max_recv_wr: 4,
-                max_send_sge: 1,
-                max_recv_sge: 1,
-            },
-        )
-        .unwrap();
-    qp
+    d.create_qp(
+        pd,
+        &QpInit {
+            qp_type: t,
+            send_cq: cq,
+            recv_cq: cq,
+            srq: None,
+            max_send_wr: 4,
+            max_recv_wr: 4,
+            max_send_sge: 1,
+            max_recv_sge: 1,
+        },
+    )
+    .unwrap()
 }
 
 /// ff12:401b:ffff::1 with its words 1 and 2 swapped: the same hash.
