@@ -63,6 +63,19 @@ pub struct CmdState {
     pub poll_budget: u32,
     /// By command name and status name: count and device cycles.
     pub stats: BTreeMap<(&'static str, &'static str), CmdCount>,
+    /// Every command in order, while recording (docs, tools).
+    pub(crate) log: Option<Vec<CmdRecord>>,
+}
+
+/// One command as the driver posted it and how it ended.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CmdRecord {
+    pub name: &'static str,
+    pub op_modifier: u8,
+    pub in_modifier: u32,
+    pub event: bool,
+    pub status: &'static str,
+    pub cycles: u64,
 }
 
 impl CmdState {
@@ -79,6 +92,7 @@ impl CmdState {
             clock: None,
             poll_budget: POLL_BUDGET,
             stats: BTreeMap::new(),
+            log: None,
         }
     }
 
@@ -96,6 +110,37 @@ impl CmdState {
             _ => self.stale_events += 1,
         }
     }
+}
+
+/// A command log as a Markdown table: runs of the same command with the
+/// same completion collapsed into one row with their count (docs/driver.md
+/// holds the bring-up's, generated from the driver's own log).
+pub fn sequence_markdown(log: &[CmdRecord]) -> String {
+    let mut rows: Vec<(&CmdRecord, usize)> = Vec::new();
+    for r in log {
+        match rows.last_mut() {
+            Some((last, n))
+                if last.name == r.name && last.event == r.event && last.status == r.status =>
+            {
+                *n += 1
+            }
+            _ => rows.push((r, 1)),
+        }
+    }
+    let mut s = String::from("| # | command | times | op_mod | in_mod (first) | completes by | status |\n|---|---|---|---|---|---|---|\n");
+    for (i, (r, n)) in rows.iter().enumerate() {
+        s.push_str(&format!(
+            "| {} | {} | {} | {} | `{:#x}` | {} | {} |\n",
+            i + 1,
+            r.name,
+            n,
+            r.op_modifier,
+            r.in_modifier,
+            if r.event { "event" } else { "polling" },
+            r.status
+        ));
+    }
+    s
 }
 
 impl<P: PciFunction> Device<P> {
@@ -213,6 +258,16 @@ impl<P: PciFunction> Device<P> {
         let s = self.cmd.stats.entry((name, status_name)).or_default();
         s.count += 1;
         s.cycles += cycles;
+        if let Some(log) = &mut self.cmd.log {
+            log.push(CmdRecord {
+                name,
+                op_modifier: c.op_modifier,
+                in_modifier: c.in_modifier,
+                event,
+                status: status_name,
+                cycles,
+            });
+        }
         result
     }
 
@@ -291,6 +346,20 @@ impl<P: PciFunction> Device<P> {
     /// The commands posted so far: by name and status, count and cycles.
     pub fn command_stats(&self) -> &BTreeMap<(&'static str, &'static str), CmdCount> {
         &self.cmd.stats
+    }
+
+    /// Start (or stop) keeping every command in order.
+    pub fn record_commands(&mut self, on: bool) {
+        self.cmd.log = on.then(Vec::new);
+    }
+
+    /// The commands recorded since the last call.
+    pub fn take_command_log(&mut self) -> Vec<CmdRecord> {
+        self.cmd
+            .log
+            .as_mut()
+            .map(std::mem::take)
+            .unwrap_or_default()
     }
 
     /// Completion events that came for no waiting command (late ones).
