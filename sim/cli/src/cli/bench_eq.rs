@@ -1,18 +1,16 @@
-//! `hca bench eq`: the firmware's event path (a command completed by
-//! event: an EQE through the CQ/EQ engine, an MSI-X vector, the driver's
-//! re-arming doorbell) on each engine backend, side by side: device time
-//! per command, engine clock cycles per event, and the ratios.
+//! `hca bench eq`: the event path (a command completed by event: the
+//! Rust driver's post through the PCI function, an EQE through the CQ/EQ
+//! engine, an MSI-X message, the driver's EQ handler and re-arming
+//! doorbell) on each engine backend, side by side: time per command,
+//! device clock cycles per event, and the ratios.
 
-use anyhow::{bail, Result};
+use anyhow::{bail, Context, Result};
+use hca_device::blocks::firmware_on;
+use hca_device::HcaPci;
+use hca_driver::{Device, Profile};
 use hca_engines::backend::Backend;
-use hca_engines::blocks::cq;
-use hca_engines::stream::Pacing;
-use hca_firmware::host::Host;
 use hca_firmware::opcode as op;
-use hca_firmware::{Command, Firmware, Status};
 use std::time::Instant;
-
-const EQ: u32 = 5;
 
 struct Row {
     backend: Backend,
@@ -20,35 +18,28 @@ struct Row {
     cycles_per_event: f64,
 }
 
+/// The Rust driver, brought up (in event mode after its NOP test), posts
+/// `n` NOPs: each an HCR post, the completion EQE through the engine, the
+/// MSI-X message, the driver's EQ handler and its re-arming doorbell.
 fn measure(backend: Backend, n: u64) -> Result<Row> {
-    let engine = cq::open(backend, None, Pacing::FULL_SPEED, 0)?;
-    let mut h = Host::new(Firmware::with_engine(engine));
-    h.bring_up();
-    let (s, _) = h.create_eq(EQ, 8, 1, 16);
-    if s != Status::Ok || h.cmd(op::MAP_EQ, 0, 1 << 0x0a, EQ) != Status::Ok {
-        bail!("setting up the EQ on {}: {s}", backend.name());
-    }
-    let c0 = h.fw.engine().1;
+    let fw = firmware_on(backend).context("opening the blocks")?;
+    let mut d = Device::new(HcaPci::with_firmware(fw), Profile::default())?;
+    d.bring_up().context("bring-up")?;
+    let c0 = d.read_clock();
+    let before = d.take_events().interrupts.first().copied().unwrap_or(0);
     let t0 = Instant::now();
     for i in 0..n {
-        let c = h.post(Command {
-            opcode: op::NOP,
-            in_modifier: 0x1f,
-            token: i as u16,
-            event: true,
-            ..Default::default()
-        });
-        if c.status != Status::Ok || h.fw.take_interrupts().len() != 1 {
-            bail!(
-                "NOP {i} on {}: {} or no interrupt",
-                backend.name(),
-                c.status
-            );
+        if let Err(e) = d.cmd_none(op::NOP, 0, 0, 0x1f) {
+            bail!("NOP {i} on {}: {e}", backend.name());
         }
-        h.eq_doorbell(EQ, (i + 1) as u32, true);
     }
     let dt = t0.elapsed().as_secs_f64();
-    let cycles = h.fw.engine().1 - c0;
+    let cycles = d.read_clock() - c0;
+    let irqs = d.take_events().interrupts.first().copied().unwrap_or(0) + before;
+    if irqs < n {
+        bail!("{} NOPs raised {irqs} interrupts on {}", n, backend.name());
+    }
+    d.tear_down().context("teardown")?;
     Ok(Row {
         backend,
         per_cmd_us: dt * 1e6 / n as f64,
@@ -58,7 +49,7 @@ fn measure(backend: Backend, n: u64) -> Result<Row> {
 
 pub fn eq(n: u64) -> Result<()> {
     crate::outln!(
-        "{n} NOPs completed by event per backend; per command: the post, its EQE and MSI-X vector, and the re-arming doorbell\n"
+        "{n} NOPs completed by event per backend, posted by the Rust driver; per command: the post, its EQE and MSI-X message, the driver's EQ handler and re-arming doorbell\n"
     );
     let rows: Vec<Row> = [Backend::Model, Backend::Verilator, Backend::Rtl]
         .into_iter()
