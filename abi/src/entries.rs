@@ -80,7 +80,10 @@ pub mod eqe {
         pub const EQ_OVERFLOW: u8 = 0x0f;
         pub const WQ_INVAL_REQ_ERROR: u8 = 0x10;
         pub const WQ_ACCESS_ERROR: u8 = 0x11;
+        pub const SRQ_CATAS_ERROR: u8 = 0x12;
         pub const SRQ_QP_LAST_WQE: u8 = 0x13;
+        /// Fewer WQEs than the armed limit are left in an SRQ.
+        pub const SRQ_LIMIT: u8 = 0x14;
     }
 }
 

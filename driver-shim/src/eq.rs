@@ -36,9 +36,8 @@ pub fn async_event_mask() -> u64 {
         event::WQ_INVAL_REQ_ERROR,
         event::WQ_ACCESS_ERROR,
         event::SRQ_QP_LAST_WQE,
-        // SRQ catastrophic error and SRQ limit.
-        0x12,
-        0x14,
+        event::SRQ_CATAS_ERROR,
+        event::SRQ_LIMIT,
     ]
     .iter()
     .fold(0, |m, e| m | 1 << e)

@@ -3,12 +3,14 @@
 //! receive WQEs from them): the firmware keeps each hardware SRQ's context
 //! in its entry of the SRQC table in the ICM the driver mapped, and which
 //! SRQs are the hardware's. The limit event (ARM_SRQ's watermark) fires
-//! when the transport engine consumes WQEs below it.
+//! when WQEs are taken below it: [`Firmware::srq_take`] is how the
+//! transport engine will take them (tests call it in its place).
 
 pub use hca_abi::cmd::srq::{SrqContext, STATE_HW};
 
 use crate::cmd::{mailbox, Command, CommandSpec, OpMods, ZERO};
 use crate::hostmem::HostMemory;
+use crate::icm::tables::cq_at;
 use crate::opcode as op;
 use crate::status::{refuse, CmdResult, Status};
 use crate::Firmware;
@@ -176,6 +178,54 @@ impl Firmware {
         ctx.limit_watermark = c.in_param as u16;
         self.write_srq(host, &ctx, mem)?;
         Ok(None)
+    }
+
+    /// `n` receive WQEs taken from SRQ `srqn`, as the transport engine
+    /// takes them. The SRQ holds the WQEs the driver posted (the doorbell
+    /// record's counter) less those taken (the context's `wqe_counter`);
+    /// when that falls below an armed limit the SRQ limit event goes to
+    /// the EQ mapped for it and the limit is disarmed (the driver re-arms
+    /// with ARM_SRQ). Taking more than are posted is refused (the sender
+    /// would get an RNR NAK). Returns the WQEs left.
+    pub fn srq_take(&mut self, srqn: u32, n: u16, mem: &mut dyn HostMemory) -> CmdResult<u16> {
+        let (srqn, host) = self.hw_srq(srqn)?;
+        let mut ctx = self.read_srq(host, mem)?;
+        let mut b = [0u8; 4];
+        mem.read(ctx.db_rec_addr, &mut b).map_err(|e| {
+            (
+                Status::InternalErr,
+                format!("SRQ {srqn:#x}'s doorbell record: {e}"),
+            )
+        })?;
+        let posted = u32::from_be_bytes(b) as u16;
+        let left = posted.wrapping_sub(ctx.wqe_counter);
+        if n > left {
+            return refuse(
+                Status::BadParam,
+                format!("{n} WQEs from SRQ {srqn:#x}, which holds {left}"),
+            );
+        }
+        ctx.wqe_counter = ctx.wqe_counter.wrapping_add(n);
+        let left = left - n;
+        let fire = ctx.limit_watermark != 0 && left < ctx.limit_watermark;
+        if fire {
+            ctx.limit_watermark = 0;
+        }
+        self.write_srq(host, &ctx, mem)?;
+        if fire {
+            let eqe = hca_rtl::cq::Eqe {
+                event_type: hca_abi::entries::eqe::event::SRQ_LIMIT,
+                subtype: 0,
+                d0: srqn,
+                d1: 0,
+                d2: 0,
+                d3: 0,
+                owner: false,
+            };
+            let p = self.cq_block.post_eqe(eqe, cq_at!(self), mem)?;
+            self.interrupts.extend(p.vectors);
+        }
+        Ok(left)
     }
 
     /// The SRQs the hardware owns.

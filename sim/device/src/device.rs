@@ -75,9 +75,22 @@ impl HcaPci {
         &mut self.fw
     }
 
-    /// A completion posted as the transport engine will post one, until it
-    /// lands: the CQE through the CQ/EQ engine into the driver's memory,
-    /// and the interrupt of its EQ sent. Returns the engine's status.
+    /// Let the device act on its own, as the transport engine will (until
+    /// it lands, tests stand in for it): `f` runs on the firmware with the
+    /// driver's memory, then the interrupts it raised are sent.
+    pub fn act<R>(
+        &mut self,
+        mem: &mut dyn HostMemory,
+        f: impl FnOnce(&mut Firmware, &mut dyn HostMemory) -> R,
+    ) -> R {
+        let r = f(&mut self.fw, mem);
+        self.raise_firmware_vectors();
+        r
+    }
+
+    /// A completion posted as the transport engine will post one: the CQE
+    /// through the CQ/EQ engine into the driver's memory, and the interrupt
+    /// of its EQ sent. Returns the engine's status.
     pub fn complete(
         &mut self,
         cqn: u32,
@@ -90,12 +103,8 @@ impl HcaPci {
             cqe,
             solicited,
         };
-        let r = self
-            .fw
-            .cq_request(req, mem)
-            .map_err(|(s, why)| format!("{s}: {why}"));
-        self.raise_firmware_vectors();
-        r
+        self.act(mem, |fw, mem| fw.cq_request(req, mem))
+            .map_err(|(s, why)| format!("{s}: {why}"))
     }
 
     pub fn config(&self) -> &ConfigSpace {
