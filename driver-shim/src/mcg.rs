@@ -25,6 +25,15 @@ struct Entry {
     members: Vec<u32>,
 }
 
+impl Entry {
+    fn empty() -> Entry {
+        Entry {
+            head: MgmHead::default(),
+            members: Vec::new(),
+        }
+    }
+}
+
 fn gid_of(h: &MgmHead) -> Gid {
     let mut g = [0u8; 16];
     g[..8].copy_from_slice(&h.gid_hi.to_be_bytes());
@@ -198,35 +207,17 @@ impl<P: PciFunction> Device<P> {
             if next != 0 {
                 let succ = self.read_mcg(next)?;
                 self.write_mcg(index, &succ)?;
-                self.write_mcg(
-                    next,
-                    &Entry {
-                        head: MgmHead::default(),
-                        members: Vec::new(),
-                    },
-                )?;
+                self.write_mcg(next, &Entry::empty())?;
                 self.hca()?.alloc.amgm.free(next - hash_entries);
             } else {
-                self.write_mcg(
-                    index,
-                    &Entry {
-                        head: MgmHead::default(),
-                        members: Vec::new(),
-                    },
-                )?;
+                self.write_mcg(index, &Entry::empty())?;
             }
         } else {
             let p = prev.expect("an AMGM entry has a predecessor");
             let mut pe = self.read_mcg(p)?;
             pe.head.next_gid_index = next << NEXT_SHIFT;
             self.write_mcg(p, &pe)?;
-            self.write_mcg(
-                index,
-                &Entry {
-                    head: MgmHead::default(),
-                    members: Vec::new(),
-                },
-            )?;
+            self.write_mcg(index, &Entry::empty())?;
             self.hca()?.alloc.amgm.free(index - hash_entries);
         }
         Ok(())

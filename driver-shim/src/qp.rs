@@ -13,7 +13,7 @@ use crate::error::{Error, Result};
 use crate::mr::Mtt;
 use crate::pd::Pd;
 use crate::srq::Srq;
-use hca_abi::cmd::qp::{optpar, st, MlxQpMailbox};
+use hca_abi::cmd::qp::{log_depth, optpar, st, MlxQpMailbox};
 use hca_abi::opcode as op;
 use hca_abi::pci::PciFunction;
 use hca_abi::qp_state::{attr, rule, QpState, QpType};
@@ -191,15 +191,6 @@ fn attr_names(mask: u32) -> String {
         .map(|b| attr::NAMES[b])
         .collect::<Vec<_>>()
         .join(", ")
-}
-
-/// log2 of a depth rounded up, as mlx4 writes SRA and RRA.
-fn log_depth(n: u8) -> u8 {
-    if n <= 1 {
-        0
-    } else {
-        8 - (n - 1).leading_zeros() as u8
-    }
 }
 
 impl<P: PciFunction> Device<P> {

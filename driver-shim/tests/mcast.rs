@@ -8,30 +8,12 @@
 
 mod common;
 
-use common::up;
+use common::{small_qp, up};
 use hca_abi::cmd::mcg::{MgmHead, MEMBER_BLOCK_LOOPBACK};
 use hca_abi::opcode as op;
 use hca_abi::Status;
-use hca_device::HcaPci;
-use hca_driver::{Cq, Device, Error, Pd, Qp, QpInit, QpType};
+use hca_driver::{Error, Qp, QpType};
 use hca_engines::Backend;
-
-fn ud_qp(d: &mut Device<HcaPci>, pd: &Pd, cq: Cq, t: QpType) -> Qp {
-    d.create_qp(
-        pd,
-        &QpInit {
-            qp_type: t,
-            send_cq: cq,
-            recv_cq: cq,
-            srq: None,
-            max_send_wr: 4,
-            max_recv_wr: 4,
-            max_send_sge: 1,
-            max_recv_sge: 1,
-        },
-    )
-    .unwrap()
-}
 
 /// ff12:401b:ffff::1 with its words 1 and 2 swapped: the same hash.
 const A: [u8; 16] = [
@@ -45,7 +27,9 @@ fn attach_and_detach(backend: Backend) {
     let mut d = up(backend);
     let pd = d.alloc_pd().unwrap();
     let cq = d.create_cq(15, 0).unwrap();
-    let qps: Vec<Qp> = (0..9).map(|_| ud_qp(&mut d, &pd, cq, QpType::Ud)).collect();
+    let qps: Vec<Qp> = (0..9)
+        .map(|_| small_qp(&mut d, &pd, QpType::Ud, cq))
+        .collect();
 
     d.attach_mcast(&qps[0], &A, true).unwrap();
     d.attach_mcast(&qps[1], &A, false).unwrap();
@@ -83,7 +67,7 @@ fn attach_and_detach(backend: Backend) {
         "{backend}"
     );
     // Refusals the driver makes.
-    let rc = ud_qp(&mut d, &pd, cq, QpType::Rc);
+    let rc = small_qp(&mut d, &pd, QpType::Rc, cq);
     assert!(matches!(
         d.attach_mcast(&rc, &A, false),
         Err(Error::InvalidArgument(_))

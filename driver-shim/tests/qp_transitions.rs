@@ -8,10 +8,10 @@
 
 mod common;
 
-use common::up;
+use common::{small_qp, up};
 use hca_abi::qp_state::rule;
 use hca_device::HcaPci;
-use hca_driver::{attr, Device, Error, Pd, Qp, QpAttr, QpInit, QpState, QpType};
+use hca_driver::{attr, Device, Error, Qp, QpAttr, QpState, QpType};
 use hca_engines::Backend;
 use QpState::*;
 
@@ -68,23 +68,6 @@ fn walk(d: &mut Device<HcaPci>, qp: &Qp, s: QpState) {
     assert_eq!(d.qp_state(qp).unwrap(), s);
 }
 
-fn new_qp(d: &mut Device<HcaPci>, pd: &Pd, t: QpType, cq: hca_driver::Cq) -> Qp {
-    d.create_qp(
-        pd,
-        &QpInit {
-            qp_type: t,
-            send_cq: cq,
-            recv_cq: cq,
-            srq: None,
-            max_send_wr: 8,
-            max_recv_wr: 8,
-            max_send_sge: 1,
-            max_recv_sge: 1,
-        },
-    )
-    .unwrap()
-}
-
 fn device_state(d: &mut Device<HcaPci>, qp: &Qp) -> u8 {
     d.query_qp(qp).unwrap().state
 }
@@ -97,7 +80,7 @@ fn every_transition(backend: Backend) {
     for t in QpType::ALL {
         for from in STATES {
             for to in STATES {
-                let qp = new_qp(&mut d, &pd, t, cq);
+                let qp = small_qp(&mut d, &pd, t, cq);
                 walk(&mut d, &qp, from);
                 let before = d.query_qp(&qp).unwrap();
                 match rule(from, to, t) {
@@ -116,7 +99,7 @@ fn every_transition(backend: Backend) {
                         // Refusals from the same start: a missing required
                         // attribute, an attribute not taken.
                         if r.required != 0 {
-                            let q2 = new_qp(&mut d, &pd, t, cq);
+                            let q2 = small_qp(&mut d, &pd, t, cq);
                             walk(&mut d, &q2, from);
                             let low = r.required & r.required.wrapping_neg();
                             let e =
@@ -129,7 +112,7 @@ fn every_transition(backend: Backend) {
                             d.destroy_qp(&q2).unwrap();
                         }
                         let extra = attr::ALT_PATH;
-                        let q3 = new_qp(&mut d, &pd, t, cq);
+                        let q3 = small_qp(&mut d, &pd, t, cq);
                         walk(&mut d, &q3, from);
                         let e = d.modify_qp(&q3, &values(to), attr::STATE | r.required | extra);
                         assert!(

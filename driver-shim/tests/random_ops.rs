@@ -51,16 +51,6 @@ fn pick<T: Copy>(r: &mut ChaCha8Rng, v: &[T]) -> Option<T> {
     v.choose(r).copied()
 }
 
-const STATES: [QpState; 7] = [
-    QpState::Reset,
-    QpState::Init,
-    QpState::Rtr,
-    QpState::Rts,
-    QpState::Sqe,
-    QpState::Sqd,
-    QpState::Err,
-];
-
 fn attrs(r: &mut ChaCha8Rng, to: QpState) -> QpAttr {
     QpAttr {
         state: Some(to),
@@ -359,7 +349,7 @@ fn step(
                 QpState::Init if r.gen_ratio(3, 5) => QpState::Rtr,
                 QpState::Rtr if r.gen_ratio(3, 5) => QpState::Rts,
                 QpState::Rts if r.gen_ratio(3, 5) => QpState::Rts,
-                _ => *STATES.choose(r).expect("states"),
+                _ => *QpState::ALL.choose(r).expect("states"),
             };
             // Mostly what the table requires, sometimes anything.
             let mask = match rule(cur, to, q.qp_type) {

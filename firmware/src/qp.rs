@@ -20,7 +20,7 @@ use crate::icm::window::IcmWindow;
 use crate::opcode as op;
 use crate::status::{refuse, CmdResult, Status};
 use crate::Firmware;
-use hca_abi::cmd::qp::{optpar, st, MlxQpMailbox};
+use hca_abi::cmd::qp::{log_depth, optpar, st, MlxQpMailbox};
 use hca_abi::memory::BlockMemory;
 use hca_rtl::qpc::layout::QpContext;
 use hca_rtl::qpc::table::rule;
@@ -115,15 +115,6 @@ fn given(mask: u32, sqd_event: bool) -> u32 {
         a |= attr::EN_SQD_ASYNC_NOTIFY;
     }
     a
-}
-
-/// log2 of a depth rounded up, as mlx4 writes SRA and RRA.
-fn log_depth(n: u8) -> u8 {
-    if n <= 1 {
-        0
-    } else {
-        8 - (n - 1).leading_zeros() as u8
-    }
 }
 
 /// The attribute values of a mailbox, as the QPC block takes them.

@@ -148,6 +148,15 @@ pub mod optpar {
     pub const VLAN_STRIPPING: u32 = 1 << 21;
 }
 
+/// log2 of a depth rounded up, as mlx4 writes SRA and RRA (`fls(n - 1)`).
+pub fn log_depth(n: u8) -> u8 {
+    if n <= 1 {
+        0
+    } else {
+        8 - (n - 1).leading_zeros() as u8
+    }
+}
+
 impl MlxQpMailbox {
     /// The MTT byte offset of the work queues' buffer.
     pub fn mtt_base(&self) -> u64 {

@@ -6,7 +6,7 @@
 
 use hca_device::blocks::firmware_on;
 use hca_device::HcaPci;
-use hca_driver::{Device, Profile};
+use hca_driver::{Cq, Device, Pd, Profile, Qp, QpInit, QpType};
 use hca_engines::Backend;
 use hca_rtl::cq::Cqe;
 use hca_rtl::tpt::{access, status, TptReq};
@@ -64,4 +64,22 @@ pub fn lookup(
         status::OK => Ok(r.pages),
         s => Err(status::name(s)),
     }
+}
+
+/// A QP of type `t` in RESET with small queues, both on `cq`.
+pub fn small_qp(d: &mut Device<HcaPci>, pd: &Pd, t: QpType, cq: Cq) -> Qp {
+    d.create_qp(
+        pd,
+        &QpInit {
+            qp_type: t,
+            send_cq: cq,
+            recv_cq: cq,
+            srq: None,
+            max_send_wr: 8,
+            max_recv_wr: 8,
+            max_send_sge: 1,
+            max_recv_sge: 1,
+        },
+    )
+    .expect("a small QP")
 }
