@@ -218,6 +218,9 @@ impl<P: PciFunction> Device<P> {
         }
         self.cq_obj(cq)?.ci = ci;
         self.bus.mem.write_u32(db.addr, ci & 0xff_ffff)?;
+        for w in &out {
+            self.retire(w);
+        }
         Ok(out)
     }
 
@@ -225,8 +228,9 @@ impl<P: PciFunction> Device<P> {
     pub fn arm_cq(&mut self, cq: &Cq, what: Arm) -> Result<()> {
         let uar = self.hca()?.uar as u64;
         let o = self.cq_obj(cq)?;
+        // The sequence number moves on with each completion event (the
+        // EQ handler counts them), as mlx4's arm_sn does.
         let (ci, sn) = (o.ci & 0xff_ffff, o.arm_sn & 3);
-        o.arm_sn = o.arm_sn.wrapping_add(1);
         let cmd: u32 = match what {
             Arm::Solicited => 1,
             Arm::Next => 2,
@@ -290,8 +294,16 @@ impl<P: PciFunction> Device<P> {
         let mut i = ci;
         loop {
             let c = read_cqe(&self.bus.mem, old.addr + (i % nent) as u64 * ENTRY_BYTES)?;
-            if c.opcode == CQE_OPCODE_RESIZE || i.wrapping_sub(ci) > nent {
+            if c.opcode == CQE_OPCODE_RESIZE && c.owner == (i & nent != 0) {
                 break;
+            }
+            if i.wrapping_sub(ci) >= nent {
+                // The device took the new buffer but left no marker: the
+                // CQ cannot be followed any more.
+                return Err(Error::Device(format!(
+                    "CQ {:#x}: no resize CQE after MODIFY_CQ",
+                    cq.cqn
+                )));
             }
             let j = i.wrapping_add(1);
             let moved = Cqe {

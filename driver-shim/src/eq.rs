@@ -208,7 +208,10 @@ impl<P: PciFunction> Device<P> {
                     .hca
                     .as_mut()
                     .and_then(|h| h.cqs.get_mut(&cqn))
-                    .map(|cq| cq.events += 1)
+                    .map(|cq| {
+                        cq.events += 1;
+                        cq.arm_sn = cq.arm_sn.wrapping_add(1);
+                    })
                     .is_some();
                 if known {
                     self.events

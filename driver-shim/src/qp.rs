@@ -129,7 +129,12 @@ pub(crate) struct WorkQueue {
     pub wqe_cnt: u32,
     pub shift: u32,
     pub max_gs: u32,
+    /// WQEs posted, and completed (moved on by polled CQEs), free-running.
     pub head: u32,
+    pub tail: u32,
+    /// WQEs that may be outstanding (the send queue keeps mlx4's spare
+    /// WQEs back for the prefetcher).
+    pub max_post: u32,
 }
 
 pub(crate) struct QpObj {
@@ -310,6 +315,8 @@ impl<P: PciFunction> Device<P> {
                     shift: sq_shift,
                     max_gs: init.max_send_sge,
                     head: 0,
+                    tail: 0,
+                    max_post: sq_cnt - spare,
                 },
                 rq: WorkQueue {
                     offset: rq_off,
@@ -317,6 +324,8 @@ impl<P: PciFunction> Device<P> {
                     shift: rq_shift,
                     max_gs: rq_gs,
                     head: 0,
+                    tail: 0,
+                    max_post: rq_cnt,
                 },
                 port: 1,
             },
@@ -440,8 +449,7 @@ impl<P: PciFunction> Device<P> {
             self.cmd_none(op::TO_RST_QP, 2, 0, qp.qpn)?;
             let o = self.qp_obj(qp)?;
             o.state = QpState::Reset;
-            o.sq.head = 0;
-            o.rq.head = 0;
+            (o.sq.head, o.sq.tail, o.rq.head, o.rq.tail) = (0, 0, 0, 0);
             return Ok(());
         }
         let m = self.qp_context(qp, a, mask, next)?;
@@ -661,6 +669,23 @@ impl<P: PciFunction> Device<P> {
         })
     }
 
+    /// A polled completion retires work requests: a send CQE every WQE up
+    /// to the one it names (unsignalled ones before it included, as mlx4's
+    /// `wq->tail += wqe_ctr - tail`), a receive CQE the oldest receive.
+    pub(crate) fn retire(&mut self, wc: &crate::cq::Wc) {
+        let Some(o) = self.hca.as_mut().and_then(|h| h.qps.get_mut(&wc.qpn)) else {
+            return;
+        };
+        if wc.is_send {
+            let done = (wc.wqe_index as u32).wrapping_sub(o.sq.tail as u16 as u32) & 0xffff;
+            if done < o.sq.head.wrapping_sub(o.sq.tail) {
+                o.sq.tail = o.sq.tail.wrapping_add(done + 1);
+            }
+        } else if o.srqn.is_none() && o.rq.head != o.rq.tail {
+            o.rq.tail = o.rq.tail.wrapping_add(1);
+        }
+    }
+
     /// Post one send WR: the WQE (control, then the remote-address or
     /// datagram segment, then the gathers) with its owner bit last, then
     /// the send doorbell.
@@ -717,8 +742,9 @@ impl<P: PciFunction> Device<P> {
             )));
         }
         let sq = o.sq;
-        let outstanding = sq.head;
-        let _ = outstanding;
+        if sq.head.wrapping_sub(sq.tail) >= sq.max_post {
+            return Err(Error::NoResources("send queue entries (poll the send CQ)"));
+        }
         let at = o.buf.addr + sq.offset + (((sq.head % sq.wqe_cnt) as u64) << sq.shift);
         let owner = sq.head & sq.wqe_cnt != 0;
         let mut off = 16u64;
@@ -784,6 +810,11 @@ impl<P: PciFunction> Device<P> {
             )));
         }
         let rq = o.rq;
+        if rq.head.wrapping_sub(rq.tail) >= rq.max_post {
+            return Err(Error::NoResources(
+                "receive queue entries (poll the receive CQ)",
+            ));
+        }
         let (buf, db) = (o.buf, o.db);
         let at = buf.addr + rq.offset + (((rq.head % rq.wqe_cnt) as u64) << rq.shift);
         let end = Sge {

@@ -243,3 +243,86 @@ hca_engines::on_every_backend! {
         every_object(backend)
     }
 }
+
+/// A send queue takes what it was sized for and no more until completions
+/// are polled; a receive queue likewise. (The transport engine will post
+/// the CQEs; here the device's stand-in does.)
+fn queues_fill_and_drain(backend: Backend) {
+    let mut d = up(backend);
+    let pd = d.alloc_pd().unwrap();
+    let cq = d.create_cq(255, 0).unwrap();
+    let init = QpInit {
+        qp_type: QpType::Rc,
+        send_cq: cq,
+        recv_cq: cq,
+        srq: None,
+        max_send_wr: 4,
+        max_recv_wr: 4,
+        max_send_sge: 1,
+        max_recv_sge: 1,
+    };
+    let qp = d.create_qp(&pd, &init).unwrap();
+    to_rts(&mut d, &qp, 0x99);
+    let sge = Sge {
+        addr: 0x1000,
+        len: 16,
+        lkey: 0x100,
+    };
+    let wr = SendWr {
+        opcode: hca_abi::wqe::opcode::SEND,
+        sges: vec![sge],
+        signaled: false,
+        solicited: false,
+        imm: 0,
+        remote: None,
+        ud: None,
+    };
+    // 4 asked, more fit (the ring is a power of two past mlx4's spares).
+    let mut posted = 0u16;
+    while d.post_send(&qp, &wr).is_ok() {
+        posted += 1;
+        assert!(posted < 1000, "{backend}: the send queue never fills");
+    }
+    assert!(posted >= 4, "{backend}: {posted}");
+    assert!(matches!(
+        d.post_send(&qp, &wr),
+        Err(hca_driver::Error::NoResources(_))
+    ));
+    // One send CQE for the third WQE retires the first three.
+    let (pci, mem) = d.pci_and_memory();
+    let cqe = hca_rtl::cq::Cqe {
+        my_qpn: qp.qpn,
+        wqe_index: 2,
+        is_send: true,
+        opcode: hca_abi::wqe::opcode::SEND,
+        ..Default::default()
+    };
+    pci.complete(cq.cqn, cqe, false, mem.host()).unwrap();
+    assert_eq!(d.poll_cq(&cq, 4).unwrap().len(), 1);
+    for _ in 0..3 {
+        d.post_send(&qp, &wr).unwrap();
+    }
+    assert!(
+        d.post_send(&qp, &wr).is_err(),
+        "{backend}: three freed, three taken"
+    );
+    for _ in 0..4 {
+        d.post_recv(&qp, &[sge]).unwrap();
+    }
+    assert!(
+        d.post_recv(&qp, &[sge]).is_err(),
+        "{backend}: the receive queue holds 4"
+    );
+    common::complete(&mut d, cq.cqn, qp.qpn, 0);
+    assert_eq!(d.poll_cq(&cq, 4).unwrap().len(), 1);
+    d.post_recv(&qp, &[sge]).unwrap();
+    d.destroy_qp(&qp).unwrap();
+    d.destroy_cq(&cq).unwrap();
+    d.tear_down().unwrap();
+}
+
+hca_engines::on_every_backend! {
+    fn work_queues_fill_and_completions_drain_them(backend: Backend) {
+        queues_fill_and_drain(backend)
+    }
+}
