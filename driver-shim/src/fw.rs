@@ -87,8 +87,67 @@ impl<P: PciFunction> Device<P> {
                 c.log_page_sz
             )));
         }
-        if c.num_ports == 0 {
-            return Err(Error::Device("no ports".into()));
+        if c.num_ports == 0 || c.num_ports > 2 {
+            return Err(Error::Device(format!(
+                "{} ports (mlx4 drives 1 or 2)",
+                c.num_ports
+            )));
+        }
+        // Every log2 count the driver shifts by must make sense: a device
+        // answering nonsense is refused, never a shift overflow.
+        let logs = [
+            ("log_rsvd_qps", c.log_rsvd_qps, 24),
+            ("log_max_qps", c.log_max_qps, 24),
+            ("log_max_qp_sz", c.log_max_qp_sz, 24),
+            ("log_rsvd_srqs", c.log_rsvd_srqs, 24),
+            ("log_max_srqs", c.log_max_srqs, 24),
+            ("log_max_srq_sz", c.log_max_srq_sz, 24),
+            ("log_rsvd_cqs", c.log_rsvd_cqs, 24),
+            ("log_max_cqs", c.log_max_cqs, 24),
+            ("log_max_cq_sz", c.log_max_cq_sz, 24),
+            ("log_max_mpts", c.log_max_mpts, 24),
+            ("log_rsvd_mrws", c.log_rsvd_mrws, 24),
+            ("log_rsvd_mtts", c.log_rsvd_mtts, 24),
+            ("log_rsvd_eqs", c.log_rsvd_eqs, 10),
+            ("log_max_eqs", c.log_max_eqs, 10),
+            ("log_max_pds", c.log_max_pds, 24),
+            ("log_max_mcgs", c.log_max_mcgs, 24),
+            ("log_max_qp_mcg", c.log_max_qp_mcg, 16),
+            ("uar_sz", c.uar_sz, 11),
+            ("log_max_msg", c.log_max_msg, 31),
+            ("log_max_res_qp", c.log_max_res_qp, 8),
+        ];
+        if let Some((name, v, max)) = logs.iter().find(|(_, v, max)| v > max) {
+            return Err(Error::Device(format!(
+                "QUERY_DEV_CAP's {name} is {v} (at most {max} makes sense)"
+            )));
+        }
+        if c.log_rsvd_eqs >= c.log_max_eqs && c.log_max_eqs > 0 || c.log_max_eqs == 0 {
+            return Err(Error::Device(format!(
+                "{} EQs with {} reserved",
+                1u32 << c.log_max_eqs,
+                1u32 << c.log_rsvd_eqs
+            )));
+        }
+        let sizes = [
+            c.qpc_entry_sz,
+            c.aux_entry_sz,
+            c.altc_entry_sz,
+            c.rdmarc_entry_sz,
+            c.srq_entry_sz,
+            c.cqc_entry_sz,
+            c.eqc_entry_sz,
+            c.dmpt_entry_sz,
+            c.cmpt_entry_sz,
+            c.mtt_entry_sz,
+        ];
+        if sizes
+            .iter()
+            .any(|s| *s == 0 || !s.is_power_of_two() || *s > 4096)
+        {
+            return Err(Error::Device(format!(
+                "context entry sizes {sizes:?}: powers of two up to 4096"
+            )));
         }
         Ok(c)
     }

@@ -76,6 +76,20 @@ impl<P: PciFunction> Device<P> {
         Ok(())
     }
 
+    /// The entry `e` (at `index`) links to: 0 for none, else an AMGM
+    /// entry of the table; a link anywhere else is the device's error.
+    fn mcg_link(&mut self, index: u32, e: &Entry) -> Result<u32> {
+        let (_, hash_entries) = self.mcg_sizes()?;
+        let total = hash_entries + self.hca()?.alloc.amgm_total();
+        let next = e.head.next_gid_index >> NEXT_SHIFT;
+        if next != 0 && !(hash_entries..total).contains(&next) {
+            return Err(Error::Device(format!(
+                "MCG entry {index:#x} links to {next:#x}, not an AMGM entry"
+            )));
+        }
+        Ok(next)
+    }
+
     fn mgid_hash(&mut self, gid: &Gid) -> Result<u32> {
         Ok(self.cmd_in(op::MGID_HASH, 0, 0, gid)? as u32)
     }
@@ -97,7 +111,7 @@ impl<P: PciFunction> Device<P> {
             if e.head.members > 0 && gid_of(&e.head) == *gid {
                 return Ok((prev, index, e, true));
             }
-            let next = e.head.next_gid_index >> NEXT_SHIFT;
+            let next = self.mcg_link(index, &e)?;
             if next == 0 {
                 return Ok((prev, index, e, false));
             }
@@ -201,7 +215,7 @@ impl<P: PciFunction> Device<P> {
         if !e.members.is_empty() {
             return self.write_mcg(index, &e);
         }
-        let next = e.head.next_gid_index >> NEXT_SHIFT;
+        let next = self.mcg_link(index, &e)?;
         if index < hash_entries {
             // The hash entry: its successor moves in, or it empties.
             if next != 0 {
@@ -213,7 +227,8 @@ impl<P: PciFunction> Device<P> {
                 self.write_mcg(index, &Entry::empty())?;
             }
         } else {
-            let p = prev.expect("an AMGM entry has a predecessor");
+            let p = prev
+                .ok_or_else(|| Error::Device(format!("MCG entry {index:#x} has no predecessor")))?;
             let mut pe = self.read_mcg(p)?;
             pe.head.next_gid_index = next << NEXT_SHIFT;
             self.write_mcg(p, &pe)?;

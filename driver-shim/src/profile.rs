@@ -91,6 +91,20 @@ pub fn mgm_entry_log(log_qps: u8) -> u8 {
 
 /// The layout of `p` on a device with capabilities `c`.
 pub fn layout(p: &Profile, c: &QueryDevCapOut) -> Result<Layout> {
+    for (what, v) in [
+        ("QPs", p.log_num_qps),
+        ("SRQs", p.log_num_srqs),
+        ("CQs", p.log_num_cqs),
+        ("multicast groups", p.log_num_mcgs),
+        ("MPTs", p.log_num_mpts),
+        ("MTT entries", p.log_num_mtts),
+    ] {
+        if !(1..=24).contains(&v) {
+            return Err(Error::InvalidArgument(format!(
+                "profile: 2^{v} {what} (2^1 to 2^24)"
+            )));
+        }
+    }
     let qps = 1u64 << bounded("QPs", p.log_num_qps, c.log_max_qps)?;
     let rdmarc = bounded("responder resources", p.log_rdmarc_per_qp, c.log_max_res_qp)?;
     let mgm_log = mgm_entry_log(c.log_max_qp_mcg);
