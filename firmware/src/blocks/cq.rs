@@ -37,8 +37,9 @@ pub struct CqBlock {
     eqs: BTreeSet<u16>,
     cqs: BTreeSet<u32>,
     /// Each hardware CQ's doorbell record (SW2HW_CQ's `db_rec_addr`),
-    /// where the driver keeps its consumer index.
-    db_recs: BTreeMap<u32, u64>,
+    /// where the driver keeps its consumer index, and the index last read
+    /// from it.
+    db_recs: BTreeMap<u32, (u64, u32)>,
 }
 
 /// What posting an event did.
@@ -114,7 +115,7 @@ impl CqBlock {
     /// device reads the record), so a CQ software has drained is not
     /// taken for full.
     fn refresh_ci(&mut self, cqn: u32, at: Placement, mem: &mut dyn HostMemory) -> CmdResult<()> {
-        let Some(&rec) = self.db_recs.get(&cqn) else {
+        let Some(&(rec, last)) = self.db_recs.get(&cqn) else {
             return Ok(());
         };
         let mut b = [0u8; 4];
@@ -123,6 +124,12 @@ impl CqBlock {
             return Ok(());
         }
         let ci = u32::from_be_bytes(b) & 0xff_ffff;
+        // The engine hears of it only when the driver has moved it on
+        // (arm doorbells carry it too, so this may repeat one: harmless).
+        if ci == last {
+            return Ok(());
+        }
+        self.db_recs.insert(cqn, (rec, ci));
         self.one(CqReq::SetCi { cqn, ci }, at, mem).map(|_| ())
     }
 
@@ -176,11 +183,26 @@ impl CqBlock {
         entry: [u64; cq::layout::WORDS],
         mem: &mut dyn HostMemory,
     ) -> CmdResult<()> {
-        let one: Vec<u8> = entry.iter().flat_map(|w| w.to_be_bytes()).collect();
-        let used = bytes.min(1 << page_shift) as usize;
-        let fresh: Vec<u8> = one.iter().copied().cycle().take(used).collect();
-        for p in pages {
-            mem.write(*p, &fresh)
+        Self::fill_ring(pages, page_shift, bytes / ENTRY_BYTES, |_| entry, mem)
+    }
+
+    /// Write slot `j` of a ring of `slots` entries spread over `pages` as
+    /// `entry(j)`, a page at a time.
+    fn fill_ring(
+        pages: &[u64],
+        page_shift: u32,
+        slots: u64,
+        entry: impl Fn(u64) -> [u64; cq::layout::WORDS],
+        mem: &mut dyn HostMemory,
+    ) -> CmdResult<()> {
+        let per_page = (1u64 << page_shift) / ENTRY_BYTES;
+        for (k, p) in pages.iter().enumerate() {
+            let first = k as u64 * per_page;
+            let here = per_page.min(slots.saturating_sub(first));
+            let buf: Vec<u8> = (first..first + here)
+                .flat_map(|j| entry(j).into_iter().flat_map(|w| w.to_be_bytes()))
+                .collect();
+            mem.write(*p, &buf)
                 .map_err(|e| (Status::InternalErr, format!("queue init: {e}")))?;
         }
         Ok(())
@@ -382,7 +404,7 @@ impl CqBlock {
         }
         self.cqs.insert(cqn);
         if ctx.db_rec_addr != 0 {
-            self.db_recs.insert(cqn, ctx.db_rec_addr);
+            self.db_recs.insert(cqn, (ctx.db_rec_addr, 0));
         }
         Ok(())
     }
@@ -445,23 +467,15 @@ impl CqBlock {
     ) -> CmdResult<()> {
         let n = 1u64 << log_size;
         let (base, start) = (pi as u64 & !(n - 1), pi as u64 & (n - 1));
-        let per_page = (1u64 << page_shift) / ENTRY_BYTES;
-        for (k, p) in pages.iter().enumerate() {
-            let first = k as u64 * per_page;
-            let slots = per_page.min(n.saturating_sub(first));
-            let mut buf = Vec::with_capacity((slots * ENTRY_BYTES) as usize);
-            for j in first..first + slots {
-                let index = if j >= start { base + j } else { base + n + j };
-                let cqe = cq::Cqe {
-                    owner: index & n == 0,
-                    ..Default::default()
-                };
-                buf.extend(cqe.pack().iter().flat_map(|w| w.to_be_bytes()));
+        let entry = |j: u64| {
+            let index = if j >= start { base + j } else { base + n + j };
+            cq::Cqe {
+                owner: index & n == 0,
+                ..Default::default()
             }
-            mem.write(*p, &buf)
-                .map_err(|e| (Status::InternalErr, format!("queue init: {e}")))?;
-        }
-        Ok(())
+            .pack()
+        };
+        Self::fill_ring(pages, page_shift, n, entry, mem)
     }
 
     /// MODIFY_CQ's moderation: an event after `count` CQEs or `period`
