@@ -8,11 +8,9 @@
 
 mod common;
 
-use common::up;
+use common::{up, Tap, Tapped};
 use hca_abi::bar0;
-use hca_abi::pci::{MsiMessage, PciFunction};
 use hca_abi::HostMemory;
-use hca_device::HcaPci;
 use hca_driver::cmd::Mode;
 use hca_driver::{Device, Error, Profile};
 use hca_engines::Backend;
@@ -61,48 +59,31 @@ fn event_mode_and_a_lost_event(backend: Backend) {
 /// A device whose HCR keeps GO set after the next command is posted, once
 /// `arm` is on, as a hung firmware would, until `hung` is cleared.
 struct Hung {
-    inner: HcaPci,
     arm: bool,
     hung: bool,
 }
 
-impl PciFunction for Hung {
-    fn config_size(&self) -> u64 {
-        self.inner.config_size()
-    }
-    fn bar_size(&self, bar: u8) -> u64 {
-        self.inner.bar_size(bar)
-    }
-    fn config_read(&mut self, offset: u64, buf: &mut [u8]) {
-        self.inner.config_read(offset, buf)
-    }
-    fn config_write(&mut self, offset: u64, data: &[u8]) {
-        self.inner.config_write(offset, data)
-    }
-    fn mmio_read(&mut self, bar: u8, offset: u64, buf: &mut [u8]) {
-        self.inner.mmio_read(bar, offset, buf);
+impl Tap for Hung {
+    fn after_read(&mut self, bar: u8, offset: u64, buf: &mut [u8]) {
         if self.hung && bar == 0 && offset == bar0::HCR_BASE + 24 && buf.len() == 4 {
             buf[1] |= 0x80;
         }
     }
-    fn mmio_write(&mut self, bar: u8, offset: u64, data: &[u8], mem: &mut dyn HostMemory) {
+    fn after_write(&mut self, bar: u8, offset: u64, _data: &[u8], _mem: &mut dyn HostMemory) {
         if self.arm && bar == 0 && offset == bar0::HCR_BASE + 24 {
             self.hung = true;
         }
-        self.inner.mmio_write(bar, offset, data, mem)
-    }
-    fn take_msis(&mut self) -> Vec<MsiMessage> {
-        self.inner.take_msis()
     }
 }
 
 fn a_hung_device_times_out(backend: Backend) {
-    let fw = hca_device::blocks::firmware_on(backend).expect("firmware");
-    let hung = Hung {
-        inner: HcaPci::with_firmware(fw),
-        arm: true,
-        hung: false,
-    };
+    let hung = Tapped::new(
+        backend,
+        Hung {
+            arm: true,
+            hung: false,
+        },
+    );
     let mut d = Device::new(hung, Profile::default()).unwrap();
     let e = d.bring_up();
     assert!(
@@ -118,7 +99,7 @@ fn a_hung_device_times_out(backend: Backend) {
     assert!(!d.is_up());
     // Still hung: the next command finds the HCR busy.
     assert!(matches!(d.bring_up(), Err(Error::Busy { .. })), "{backend}");
-    (d.pci().arm, d.pci().hung) = (false, false);
+    (d.pci().tap.arm, d.pci().tap.hung) = (false, false);
     d.bring_up()
         .unwrap_or_else(|e| panic!("{backend}: after the hang: {e}"));
     d.tear_down().unwrap();

@@ -6,11 +6,9 @@
 
 mod common;
 
+use common::{small_qp_init, Tap, Tapped};
 use hca_abi::bar0::{self, hcr};
-use hca_abi::pci::{MsiMessage, PciFunction};
 use hca_abi::HostMemory;
-use hca_device::blocks::firmware_on;
-use hca_device::HcaPci;
 use hca_driver::mr::access;
 use hca_driver::{Device, Profile, QpType};
 use hca_engines::Backend;
@@ -18,81 +16,48 @@ use hca_testbench::Seed;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
+/// Corrupts bytes of a command's output mailbox after a third of the
+/// commands, once the device has written it.
 struct Hostile {
-    inner: HcaPci,
     rng: ChaCha8Rng,
     hcr: [u32; 7],
-    corrupted: u64,
 }
 
-impl PciFunction for Hostile {
-    fn config_size(&self) -> u64 {
-        self.inner.config_size()
-    }
-    fn bar_size(&self, bar: u8) -> u64 {
-        self.inner.bar_size(bar)
-    }
-    fn config_read(&mut self, offset: u64, buf: &mut [u8]) {
-        self.inner.config_read(offset, buf)
-    }
-    fn config_write(&mut self, offset: u64, data: &[u8]) {
-        self.inner.config_write(offset, data)
-    }
-    fn mmio_read(&mut self, bar: u8, offset: u64, buf: &mut [u8]) {
-        self.inner.mmio_read(bar, offset, buf)
-    }
-    fn mmio_write(&mut self, bar: u8, offset: u64, data: &[u8], mem: &mut dyn HostMemory) {
+impl Tap for Hostile {
+    fn after_write(&mut self, bar: u8, offset: u64, data: &[u8], mem: &mut dyn HostMemory) {
         let word = (bar == 0 && data.len() == 4)
             .then(|| offset.checked_sub(bar0::HCR_BASE))
             .flatten()
             .filter(|o| o % 4 == 0 && o / 4 < 7)
             .map(|o| (o / 4) as usize);
-        if let Some(w) = word {
-            self.hcr[w] = u32::from_be_bytes(data.try_into().expect("4 bytes"));
-        }
-        self.inner.mmio_write(bar, offset, data, mem);
-        if word == Some(6) && self.hcr[6] & hcr::GO != 0 {
+        let Some(w) = word else { return };
+        self.hcr[w] = u32::from_be_bytes(data.try_into().expect("4 bytes"));
+        if w == 6 && self.hcr[6] & hcr::GO != 0 {
             let out = (self.hcr[3] as u64) << 32 | self.hcr[4] as u64;
             if out != 0 && self.rng.gen_ratio(1, 3) {
                 for _ in 0..self.rng.gen_range(1..8) {
                     let at = out + self.rng.gen_range(0..256);
                     let _ = mem.write(at, &[self.rng.gen()]);
                 }
-                self.corrupted += 1;
             }
         }
-    }
-    fn take_msis(&mut self) -> Vec<MsiMessage> {
-        self.inner.take_msis()
     }
 }
 
 fn one_run(backend: Backend, seed: u64) -> Result<(), hca_driver::Error> {
-    let fw = firmware_on(backend).expect("firmware");
-    let dev = Hostile {
-        inner: HcaPci::with_firmware(fw),
-        rng: ChaCha8Rng::seed_from_u64(seed),
-        hcr: [0; 7],
-        corrupted: 0,
-    };
+    let dev = Tapped::new(
+        backend,
+        Hostile {
+            rng: ChaCha8Rng::seed_from_u64(seed),
+            hcr: [0; 7],
+        },
+    );
     let mut d = Device::new(dev, Profile::default())?;
     let r = (|| {
         d.bring_up()?;
         let pd = d.alloc_pd()?;
         let cq = d.create_cq(31, 0)?;
-        let qp = d.create_qp(
-            &pd,
-            &hca_driver::QpInit {
-                qp_type: QpType::Ud,
-                send_cq: cq,
-                recv_cq: cq,
-                srq: None,
-                max_send_wr: 4,
-                max_recv_wr: 4,
-                max_send_sge: 1,
-                max_recv_sge: 1,
-            },
-        )?;
+        let qp = d.create_qp(&pd, &small_qp_init(QpType::Ud, cq))?;
         d.connect_qp(&qp, 1, 0x11, None, 0)?;
         d.query_qp(&qp)?;
         d.query_port(1)?;

@@ -252,14 +252,9 @@ fn queues_fill_and_drain(backend: Backend) {
     let pd = d.alloc_pd().unwrap();
     let cq = d.create_cq(255, 0).unwrap();
     let init = QpInit {
-        qp_type: QpType::Rc,
-        send_cq: cq,
-        recv_cq: cq,
-        srq: None,
         max_send_wr: 4,
         max_recv_wr: 4,
-        max_send_sge: 1,
-        max_recv_sge: 1,
+        ..common::small_qp_init(QpType::Rc, cq)
     };
     let qp = d.create_qp(&pd, &init).unwrap();
     to_rts(&mut d, &qp, 0x99);

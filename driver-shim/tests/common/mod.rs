@@ -4,6 +4,8 @@
 
 #![allow(dead_code)]
 
+use hca_abi::pci::{MsiMessage, PciFunction};
+use hca_abi::HostMemory;
 use hca_device::blocks::firmware_on;
 use hca_device::HcaPci;
 use hca_driver::{Cq, Device, Pd, Profile, Qp, QpInit, QpType};
@@ -66,20 +68,71 @@ pub fn lookup(
     }
 }
 
+/// Small queues of type `t`, both on `cq`.
+pub fn small_qp_init(t: QpType, cq: Cq) -> QpInit {
+    QpInit {
+        qp_type: t,
+        send_cq: cq,
+        recv_cq: cq,
+        srq: None,
+        max_send_wr: 8,
+        max_recv_wr: 8,
+        max_send_sge: 1,
+        max_recv_sge: 1,
+    }
+}
+
 /// A QP of type `t` in RESET with small queues, both on `cq`.
-pub fn small_qp(d: &mut Device<HcaPci>, pd: &Pd, t: QpType, cq: Cq) -> Qp {
-    d.create_qp(
-        pd,
-        &QpInit {
-            qp_type: t,
-            send_cq: cq,
-            recv_cq: cq,
-            srq: None,
-            max_send_wr: 8,
-            max_recv_wr: 8,
-            max_send_sge: 1,
-            max_recv_sge: 1,
-        },
-    )
-    .expect("a small QP")
+pub fn small_qp<P: PciFunction>(d: &mut Device<P>, pd: &Pd, t: QpType, cq: Cq) -> Qp {
+    d.create_qp(pd, &small_qp_init(t, cq)).expect("a small QP")
+}
+
+/// What a [`Tapped`] device does besides the real one.
+pub trait Tap {
+    /// After the device took an MMIO write.
+    fn after_write(&mut self, _bar: u8, _offset: u64, _data: &[u8], _mem: &mut dyn HostMemory) {}
+    /// After the device answered an MMIO read: change the answer.
+    fn after_read(&mut self, _bar: u8, _offset: u64, _buf: &mut [u8]) {}
+}
+
+/// The simulated HCA with a [`Tap`] between it and the driver, for tests
+/// of a device misbehaving.
+pub struct Tapped<T: Tap> {
+    pub inner: HcaPci,
+    pub tap: T,
+}
+
+impl<T: Tap> Tapped<T> {
+    pub fn new(backend: Backend, tap: T) -> Tapped<T> {
+        Tapped {
+            inner: HcaPci::with_firmware(firmware_on(backend).expect("firmware")),
+            tap,
+        }
+    }
+}
+
+impl<T: Tap> PciFunction for Tapped<T> {
+    fn config_size(&self) -> u64 {
+        self.inner.config_size()
+    }
+    fn bar_size(&self, bar: u8) -> u64 {
+        self.inner.bar_size(bar)
+    }
+    fn config_read(&mut self, offset: u64, buf: &mut [u8]) {
+        self.inner.config_read(offset, buf)
+    }
+    fn config_write(&mut self, offset: u64, data: &[u8]) {
+        self.inner.config_write(offset, data)
+    }
+    fn mmio_read(&mut self, bar: u8, offset: u64, buf: &mut [u8]) {
+        self.inner.mmio_read(bar, offset, buf);
+        self.tap.after_read(bar, offset, buf);
+    }
+    fn mmio_write(&mut self, bar: u8, offset: u64, data: &[u8], mem: &mut dyn HostMemory) {
+        self.inner.mmio_write(bar, offset, data, mem);
+        self.tap.after_write(bar, offset, data, mem);
+    }
+    fn take_msis(&mut self) -> Vec<MsiMessage> {
+        self.inner.take_msis()
+    }
 }
