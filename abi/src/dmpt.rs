@@ -81,3 +81,19 @@ pub mod access {
     pub const ATOMIC: u8 = 1 << 4;
     pub const ALL: u8 = 0x1f;
 }
+
+/// The key of MPT `index` with tag `tag`: the index in bits 31..8, the tag
+/// below (mlx4's `hw_index_to_key` of `tag << 24 | index`).
+pub fn key(index: u32, tag: u8) -> u32 {
+    index << 8 | tag as u32
+}
+
+/// The index of a key's MPT entry.
+pub fn key_index(key: u32) -> u32 {
+    key >> 8
+}
+
+/// The key's tag byte.
+pub fn key_tag(key: u32) -> u8 {
+    key as u8
+}

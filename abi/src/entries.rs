@@ -12,6 +12,11 @@ pub const WORDS: usize = 4;
 pub const ENTRY_BYTES: u64 = 32;
 
 pub mod cqe {
+    /// The opcode of the marker a resize leaves in the old buffer.
+    pub const OPCODE_RESIZE: u8 = 0x16;
+    /// The opcode of an error completion.
+    pub const OPCODE_ERROR: u8 = 0x1e;
+
     crate::icm_layout! {
         /// A CQE (`struct mlx4_cqe`, 32 bytes).
         Cqe, super::WORDS, {

@@ -14,10 +14,9 @@ use hca_abi::entries::{ENTRY_BYTES, WORDS};
 use hca_abi::opcode as op;
 use hca_abi::pci::PciFunction;
 
-/// The CQE opcode of the marker a resize leaves in the old buffer.
-pub const CQE_OPCODE_RESIZE: u8 = 0x16;
-/// The CQE opcode of an error completion.
-pub const CQE_OPCODE_ERROR: u8 = 0x1e;
+pub use hca_abi::entries::cqe::{
+    OPCODE_ERROR as CQE_OPCODE_ERROR, OPCODE_RESIZE as CQE_OPCODE_RESIZE,
+};
 
 /// A completion queue.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -29,16 +29,9 @@ impl Mtt {
     }
 }
 
-/// Access a region grants (verbs `IB_ACCESS_*`, as mlx4's MPT bits).
-pub mod access {
-    pub const LOCAL_WRITE: u8 = 1 << 1;
-    pub const REMOTE_READ: u8 = 1 << 2;
-    pub const REMOTE_WRITE: u8 = 1 << 3;
-    pub const ATOMIC: u8 = 1 << 4;
-    /// Local read is always granted.
-    pub const LOCAL_READ: u8 = 1 << 0;
-    pub const ALL: u8 = 0x1f;
-}
+/// Access a region grants (verbs `IB_ACCESS_*`; local read is always
+/// granted): the MPT's bits, as the TPT keeps them.
+pub use hca_abi::dmpt::access;
 
 /// A registered memory region.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -56,15 +49,11 @@ pub(crate) struct MrObj {
     pub key: u32,
 }
 
-/// mlx4's key of MPT `index` with tag `tag`: the index in bits 31..8, the
-/// tag below (`hw_index_to_key` of `tag << 24 | index`).
-pub fn key_of(index: u32, tag: u8) -> u32 {
-    index << 8 | tag as u32
-}
+pub use hca_abi::dmpt::key as key_of;
 
 /// The MPT index and tag of a key.
 pub fn index_of(key: u32) -> (u32, u8) {
-    (key >> 8, key as u8)
+    (hca_abi::dmpt::key_index(key), hca_abi::dmpt::key_tag(key))
 }
 
 /// The tag the MPT at `index` carries on its next registration: mlx4 keeps

@@ -36,8 +36,8 @@ pub const MAX_LOG_SIZE: u8 = 22;
 pub const MASK24: u32 = 0xff_ffff;
 
 /// CQE opcodes the engine writes itself.
-pub const CQE_OPCODE_RESIZE: u8 = 0x16;
-pub const CQE_OPCODE_ERROR: u8 = 0x1e;
+pub const CQE_OPCODE_RESIZE: u8 = hca_abi::entries::cqe::OPCODE_RESIZE;
+pub const CQE_OPCODE_ERROR: u8 = hca_abi::entries::cqe::OPCODE_ERROR;
 /// CQ error syndrome: the CQ overran.
 pub const CQ_ERROR_OVERRUN: u8 = 0x01;
 

@@ -39,17 +39,7 @@ pub fn crosses_top(start: u64, len: u64) -> bool {
     len != 0 && len - 1 > !start
 }
 
-/// The index of a key's MPT entry.
-pub fn key_index(key: u32) -> u32 {
-    key >> 8
-}
-
-/// The key's tag byte.
-pub fn key_tag(key: u32) -> u8 {
-    key as u8
-}
-
-pub use hca_abi::dmpt::{access, MptKind, MptState};
+pub use hca_abi::dmpt::{access, key_index, key_tag, MptKind, MptState};
 
 /// Requests. Codes 0 to 8 are the block's; 9 and 10 are the host writing
 /// ICM directly (how the driver maps and unmaps an FMR): they never reach
