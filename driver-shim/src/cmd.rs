@@ -371,4 +371,25 @@ impl<P: PciFunction> Device<P> {
     pub fn command_mode(&self) -> Mode {
         self.cmd.mode
     }
+
+    /// Complete commands by polling from now on (mlx4_cmd_use_polling), as
+    /// teardown does before its EQs go: what a tool or test does before it
+    /// takes raw control of event routing (MAP_EQ, its own EQs).
+    pub fn use_polling(&mut self) {
+        self.cmd.mode = Mode::Polling;
+    }
+
+    /// Complete commands by event again, on the async EQ bring-up made
+    /// (mlx4_cmd_use_events). Refused while there is no such EQ.
+    pub fn use_events(&mut self) -> Result<()> {
+        match &self.hca {
+            Some(h) if !h.eqs.is_empty() => {
+                self.cmd.mode = Mode::Events;
+                Ok(())
+            }
+            _ => Err(Error::Device(
+                "no async EQ to complete commands on: bring the HCA up first".into(),
+            )),
+        }
+    }
 }

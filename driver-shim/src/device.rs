@@ -134,6 +134,12 @@ impl<P: PciFunction> Device<P> {
         self.fw.as_ref()
     }
 
+    /// The parameters INIT_HCA was given, while the HCA is initialised:
+    /// the ICM layout the profile made (each table's base and log2 size).
+    pub fn init_hca(&self) -> Option<&InitHca> {
+        self.hca.as_ref().map(|h| &h.init)
+    }
+
     /// Whether the HCA is initialised (between INIT_HCA and CLOSE_HCA).
     pub fn is_up(&self) -> bool {
         self.hca.is_some()

@@ -53,6 +53,20 @@ pub(crate) struct EqObj {
     pub events: u64,
 }
 
+/// One of the driver's EQs as a tool or test inspecting the device sees
+/// it: where its EQEs are and how far the driver has consumed them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct EqInfo {
+    pub eqn: u32,
+    pub vector: u16,
+    /// EQEs the ring holds.
+    pub entries: u32,
+    /// The ring (EQE `k` is at `buf.addr + 32 * k`).
+    pub buf: DmaBuf,
+    /// The consumer index: EQEs consumed so far, wrapping at 2^24.
+    pub ci: u32,
+}
+
 /// An asynchronous event the async EQ delivered.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct AsyncEvent {
@@ -239,6 +253,23 @@ impl<P: PciFunction> Device<P> {
         self.events.interrupts = vec![0; log.interrupts.len()];
         log.interrupts.resize(self.vectors() as usize, 0);
         log
+    }
+
+    /// The driver's EQs: the async EQ first, then one per completion
+    /// vector.
+    pub fn eq_info(&self) -> Vec<EqInfo> {
+        self.hca.as_ref().map_or_else(Vec::new, |h| {
+            h.eqs
+                .iter()
+                .map(|e| EqInfo {
+                    eqn: e.eqn,
+                    vector: e.vector,
+                    entries: e.nent,
+                    buf: e.buf,
+                    ci: e.ci,
+                })
+                .collect()
+        })
     }
 
     /// MSI-X vectors the driver uses: the async EQ's and one per

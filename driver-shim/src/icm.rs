@@ -109,9 +109,13 @@ impl<P: PciFunction> Device<P> {
         r.map(|_| ())
     }
 
-    /// Take a reference on the chunk holding object `obj` of `table`,
-    /// mapping it first if it is not mapped.
-    pub(crate) fn icm_get(&mut self, table: &str, obj: u64) -> Result<()> {
+    /// Take a reference on the chunk holding object `obj` of `table` (a
+    /// profile table name: "QPC", "CQC", "SRQC", "dMPT", "MTT", "EQC"...),
+    /// mapping it first with MAP_ICM if it is not mapped (mlx4_table_get).
+    /// The verbs call it for the objects they create; a raw-command tool or
+    /// test calls it for an object number it posts SW2HW_* on itself.
+    /// Panics on a name the profile has no table for.
+    pub fn icm_get(&mut self, table: &str, obj: u64) -> Result<()> {
         let hca = self.hca()?;
         let ti = hca.icm.index(table);
         let t = &mut hca.icm.tables[ti];
@@ -133,8 +137,9 @@ impl<P: PciFunction> Device<P> {
         Ok(())
     }
 
-    /// Drop a reference; the chunk is unmapped when its last goes.
-    pub(crate) fn icm_put(&mut self, table: &str, obj: u64) -> Result<()> {
+    /// Drop a reference taken with [`Device::icm_get`]; the chunk is
+    /// unmapped with UNMAP_ICM when its last goes (mlx4_table_put).
+    pub fn icm_put(&mut self, table: &str, obj: u64) -> Result<()> {
         let hca = self.hca()?;
         let ti = hca.icm.index(table);
         let t = &mut hca.icm.tables[ti];
@@ -156,8 +161,9 @@ impl<P: PciFunction> Device<P> {
         r.map(|_| ())
     }
 
-    /// References on every chunk objects `first..first + n` fall in.
-    pub(crate) fn icm_get_range(&mut self, table: &str, first: u64, n: u64) -> Result<()> {
+    /// References on every chunk objects `first..first + n` of `table`
+    /// fall in (mlx4_table_get_range); on failure none is kept.
+    pub fn icm_get_range(&mut self, table: &str, first: u64, n: u64) -> Result<()> {
         for k in 0..n {
             if let Err(e) = self.icm_get(table, first + k) {
                 for j in 0..k {
@@ -169,7 +175,8 @@ impl<P: PciFunction> Device<P> {
         Ok(())
     }
 
-    pub(crate) fn icm_put_range(&mut self, table: &str, first: u64, n: u64) -> Result<()> {
+    /// The references [`Device::icm_get_range`] took, dropped.
+    pub fn icm_put_range(&mut self, table: &str, first: u64, n: u64) -> Result<()> {
         let mut r = Ok(());
         for k in 0..n {
             r = r.and(self.icm_put(table, first + k));
@@ -202,8 +209,9 @@ impl<P: PciFunction> Device<P> {
     }
 
     /// Host address of object `obj` of `table` (mapped), for the tables
-    /// the driver writes itself.
-    pub(crate) fn icm_addr(&mut self, table: &str, obj: u64) -> Result<u64> {
+    /// the driver writes itself (the MTT, an FMR's MPT) and for a test that
+    /// reads what the device wrote there.
+    pub fn icm_addr(&mut self, table: &str, obj: u64) -> Result<u64> {
         self.hca()?
             .icm
             .host_addr(table, obj)

@@ -65,8 +65,10 @@ pub(crate) fn next_tag(tags: &mut std::collections::BTreeMap<u32, u8>, index: u3
 }
 
 impl<P: PciFunction> Device<P> {
-    /// MTT entries for `n` pages: a buddy segment, its ICM mapped.
-    pub(crate) fn mtt_alloc(&mut self, n: u32) -> Result<Mtt> {
+    /// MTT entries for `n` pages: a buddy segment, its ICM mapped
+    /// (mlx4_mtt_init). Public for raw-command tools and tests that build
+    /// a queue's context themselves.
+    pub fn mtt_alloc(&mut self, n: u32) -> Result<Mtt> {
         if n == 0 {
             return Err(Error::InvalidArgument("an MTT of 0 entries".into()));
         }
@@ -89,15 +91,17 @@ impl<P: PciFunction> Device<P> {
         Ok(mtt)
     }
 
-    pub(crate) fn mtt_free(&mut self, m: Mtt) -> Result<()> {
+    /// Give back what [`Device::mtt_alloc`] handed out (mlx4_mtt_cleanup).
+    pub fn mtt_free(&mut self, m: Mtt) -> Result<()> {
         let r = self.icm_put_range("MTT", m.first as u64, 1 << m.order);
         self.hca()?.alloc.mtt.free(m.first, m.order);
         r
     }
 
     /// Write `pages` (bus addresses) into the MTT entries from
-    /// `m.first + start`, straight into ICM.
-    pub(crate) fn mtt_write(&mut self, m: &Mtt, start: u32, pages: &[u64]) -> Result<()> {
+    /// `m.first + start`, straight into ICM, each marked present
+    /// (mlx4_write_mtt on a physical function).
+    pub fn mtt_write(&mut self, m: &Mtt, start: u32, pages: &[u64]) -> Result<()> {
         if start as usize + pages.len() > m.entries as usize {
             return Err(Error::InvalidArgument(format!(
                 "{} pages at MTT entry {start} of {}",
