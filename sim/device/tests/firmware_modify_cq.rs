@@ -1,22 +1,25 @@
-//! MODIFY_CQ through the firmware on every backend of the CQ/EQ engine:
-//! a resize with CQEs outstanding keeps them all (the resize CQE follows
-//! them in the old buffer, the new buffer is the hardware's, the next CQE
-//! lands there), a buffer too small for them is refused with nothing
-//! changed, and moderation.
+//! MODIFY_CQ through the firmware on every backend of the CQ/EQ engine,
+//! posted through the project's driver: a resize with CQEs outstanding
+//! keeps them all (the resize CQE follows them in the old buffer, the new
+//! buffer is the hardware's, the next CQE lands there), a buffer too small
+//! for them is refused with nothing changed, and moderation. The CQ is the
+//! test's own (raw SW2HW_CQ, its buffers through the driver's MTT
+//! allocator) on the driver's first completion EQ.
 
-use hca_device::blocks::firmware_on;
+mod common;
+
+use common::*;
 use hca_engines::Backend;
 use hca_firmware::cq::CqContext;
-use hca_firmware::host::Host;
 use hca_firmware::opcode as op;
-use hca_firmware::{HostMemory, Status};
-use hca_rtl::cq::{CqReq, Cqe, CQE_OPCODE_RESIZE};
+use hca_firmware::Status;
+use hca_rtl::cq::{Cqe, CQE_OPCODE_RESIZE};
 
+/// A CQ number the driver has not handed out (it has created none).
 const CQ: u32 = 1;
 
-fn cqe_at(h: &Host, page: u64, k: u64) -> Cqe {
-    let mut b = [0u8; 32];
-    h.mem.read(page + 32 * k, &mut b).expect("host memory");
+fn cqe_at(d: &mut Dev, page: u64, k: u64) -> Cqe {
+    let b = entry(d, &[page], k);
     let words: Vec<u64> = b
         .chunks(8)
         .map(|c| u64::from_be_bytes(c.try_into().unwrap()))
@@ -24,71 +27,54 @@ fn cqe_at(h: &Host, page: u64, k: u64) -> Cqe {
     Cqe::unpack(&words.try_into().unwrap())
 }
 
-fn complete(h: &mut Host, qpn: u32, wqe: u16) {
-    let cqe = Cqe {
-        my_qpn: qpn,
-        wqe_index: wqe,
-        byte_cnt: 64,
-        ..Default::default()
-    };
-    let s =
-        h.fw.cq_request(
-            CqReq::Complete {
-                cqn: CQ,
-                cqe,
-                solicited: false,
-            },
-            &mut h.mem,
-        )
-        .expect("the engine answers");
-    assert_eq!(s, hca_rtl::cq::status::OK, "completion {wqe}");
+fn complete(d: &mut Dev, qpn: u32, wqe: u16) {
+    complete_into(d, CQ, qpn, wqe);
 }
 
 fn resize_keeps_every_cqe(backend: Backend) {
-    let mut h = Host::new(firmware_on(backend).expect("firmware"));
-    h.bring_up();
-    assert_eq!(h.create_eq(0, 4, 0, 0).0, Status::Ok);
-    let (s, old) = h.create_cq(CQ, 4, 0, 8);
+    let mut d = up(backend);
+    let eqn = d.eq_info()[1].eqn;
+    let (s, old) = create_cq(&mut d, CQ, 4, eqn as u8);
     assert_eq!(s, Status::Ok);
     for k in 0..5 {
-        complete(&mut h, 0x40, k);
+        complete(&mut d, 0x40, k);
     }
     // Too small for the five CQEs and the resize CQE: refused, nothing
     // changed.
-    let small = h.alloc(4096, 4096);
-    h.write_mtt(16, &[small]);
-    let before = h.fw.state_digest();
+    let small = alloc(&mut d, 4096, 4096);
+    let small_mtt = mtt_for(&mut d, &[small]);
+    let before = fw(&mut d).state_digest();
     let ctx = CqContext {
         log_size: 2,
-        mtt_base_addr_l: 16 * 8,
+        mtt_base_addr_l: small_mtt.offset() as u32,
         ..Default::default()
     };
     assert_ne!(
-        h.cmd_in(op::MODIFY_CQ, 0, &ctx.encode(), CQ),
+        cmd_in(&mut d, op::MODIFY_CQ, 0, &ctx.encode(), CQ),
         Status::Ok,
         "{backend}"
     );
-    assert_eq!(h.fw.state_digest(), before, "{backend}");
+    assert_eq!(fw(&mut d).state_digest(), before, "{backend}");
     assert_ne!(
-        cqe_at(&h, old[0], 5).opcode,
+        cqe_at(&mut d, old[0], 5).opcode,
         CQE_OPCODE_RESIZE,
         "{backend}: no resize CQE after a refusal"
     );
     // Room for them all.
-    let new = h.alloc(4096, 4096);
-    h.write_mtt(24, &[new]);
+    let new = alloc(&mut d, 4096, 4096);
+    let new_mtt = mtt_for(&mut d, &[new]);
     let ctx = CqContext {
         log_size: 6,
-        mtt_base_addr_l: 24 * 8,
+        mtt_base_addr_l: new_mtt.offset() as u32,
         ..Default::default()
     };
     assert_eq!(
-        h.cmd_in(op::MODIFY_CQ, 0, &ctx.encode(), CQ),
+        cmd_in(&mut d, op::MODIFY_CQ, 0, &ctx.encode(), CQ),
         Status::Ok,
         "{backend}"
     );
     for k in 0..5 {
-        let c = cqe_at(&h, old[0], k);
+        let c = cqe_at(&mut d, old[0], k);
         assert_eq!(
             (c.my_qpn, c.wqe_index),
             (0x40, k as u16),
@@ -96,7 +82,7 @@ fn resize_keeps_every_cqe(backend: Backend) {
         );
     }
     assert_eq!(
-        cqe_at(&h, old[0], 5).opcode,
+        cqe_at(&mut d, old[0], 5).opcode,
         CQE_OPCODE_RESIZE,
         "{backend}: the resize CQE"
     );
@@ -105,14 +91,14 @@ fn resize_keeps_every_cqe(backend: Backend) {
     // 0..6 on the next one (the hardware's with owner clear).
     for k in 0..64 {
         assert_eq!(
-            cqe_at(&h, new, k).owner,
+            cqe_at(&mut d, new, k).owner,
             k >= 6,
             "{backend}: new slot {k} is the hardware's on its next pass"
         );
     }
-    complete(&mut h, 0x41, 9);
+    complete(&mut d, 0x41, 9);
     let landed = (0..64)
-        .filter(|&k| cqe_at(&h, new, k).my_qpn == 0x41)
+        .filter(|&k| cqe_at(&mut d, new, k).my_qpn == 0x41)
         .count();
     assert_eq!(landed, 1, "{backend}: the next CQE goes to the new buffer");
     // Moderation, and the refusals.
@@ -122,22 +108,22 @@ fn resize_keeps_every_cqe(backend: Backend) {
         ..Default::default()
     };
     assert_eq!(
-        h.cmd_in(op::MODIFY_CQ, 1, &m.encode(), CQ),
+        cmd_in(&mut d, op::MODIFY_CQ, 1, &m.encode(), CQ),
         Status::Ok,
         "{backend}"
     );
-    let before = h.fw.state_digest();
+    let before = fw(&mut d).state_digest();
     assert_eq!(
-        h.cmd_in(op::MODIFY_CQ, 1, &m.encode(), 9),
+        cmd_in(&mut d, op::MODIFY_CQ, 1, &m.encode(), 9),
         Status::BadResState,
         "{backend}: a CQ software owns"
     );
     assert_eq!(
-        h.cmd_in(op::MODIFY_CQ, 2, &m.encode(), CQ),
+        cmd_in(&mut d, op::MODIFY_CQ, 2, &m.encode(), CQ),
         Status::BadOp,
         "{backend}: op modifier 2"
     );
-    assert_eq!(h.fw.state_digest(), before, "{backend}");
+    assert_eq!(fw(&mut d).state_digest(), before, "{backend}");
 }
 
 hca_engines::on_every_backend! {

@@ -2,23 +2,35 @@
 //! block, with mailboxes filled as mlx4_ib fills them: a UD QP walked to
 //! RTS and given a new Q_Key (IPoIB), an RC QP through every state, the
 //! special QPs (service type MLX), QUERY_QP's answer, 2RST_QP leaving ICM
-//! zero, and the refusals, each leaving the device as it was.
+//! zero, and the refusals, each leaving the device as it was. The
+//! commands go through the project's driver; the special QPs are the ones
+//! its bring-up configured, the other QPNs ones it has not handed out,
+//! their QPC chunk mapped as the driver maps it for its own.
 
+mod common;
+
+use common::*;
 use hca_abi::cmd::qp::{optpar, st, MlxQpMailbox};
-use hca_device::blocks::firmware_on;
 use hca_engines::Backend;
-use hca_firmware::host::Host;
 use hca_firmware::opcode as op;
 use hca_firmware::qp::COPY_WORD;
-use hca_firmware::{HostMemory, Status};
+use hca_firmware::Status;
 
-const SPECIAL_BASE: u32 = 8;
+/// Ordinary QPs the tests post raw commands on (the driver allocates
+/// from just past its special QPs and has allocated none).
+const Q: u32 = 0x100;
 
-fn host(backend: Backend) -> Host {
-    let mut h = Host::new(firmware_on(backend).expect("firmware"));
-    h.bring_up();
-    assert_eq!(h.cmd(op::CONF_SPECIAL_QP, 0, 0, SPECIAL_BASE), Status::Ok);
-    h
+/// The driver up, and the base of the special QPs its bring-up gave
+/// CONF_SPECIAL_QP.
+fn host(backend: Backend) -> (Dev, u32) {
+    let mut d = driver(backend);
+    let b = d.bring_up().expect("bring-up");
+    let special = b.special_qp_base;
+    assert_eq!(fw(&mut d).special_qp_base(), special);
+    for qpn in (special..special + 8).chain(Q..Q + 0x20) {
+        map_object(&mut d, "QPC", qpn);
+    }
+    (d, special)
 }
 
 /// What mlx4_ib sends for every transition of a kernel QP: the state and
@@ -45,26 +57,26 @@ fn context(qpn: u32, state: u8, service: u8) -> MlxQpMailbox {
     }
 }
 
-fn modify(h: &mut Host, opcode: u16, qpn: u32, m: &MlxQpMailbox) -> Status {
-    h.cmd_in(opcode, 0, &m.encode(), qpn)
+fn modify(d: &mut Dev, opcode: u16, qpn: u32, m: &MlxQpMailbox) -> Status {
+    cmd_in(d, opcode, 0, &m.encode(), qpn)
 }
 
-fn query(h: &mut Host, qpn: u32) -> MlxQpMailbox {
-    let (s, out) = h.cmd_out(op::QUERY_QP, 0, qpn);
+fn query(d: &mut Dev, qpn: u32) -> MlxQpMailbox {
+    let (s, out) = cmd_out(d, op::QUERY_QP, 0, qpn);
     assert_eq!(s, Status::Ok, "QUERY_QP {qpn:#x}");
     MlxQpMailbox::decode(&out)
 }
 
 /// Everything a refused command must leave as it was: the firmware's
 /// state and the QP as QUERY_QP shows it.
-fn snapshot(h: &mut Host, qpn: u32) -> (String, MlxQpMailbox) {
-    (h.fw.state_digest(), query(h, qpn))
+fn snapshot(d: &mut Dev, qpn: u32) -> (String, MlxQpMailbox) {
+    (fw(d).state_digest(), query(d, qpn))
 }
 
 /// RST2INIT_QP as mlx4 sends it: the doorbell record, the MTT and the
 /// reserved L_Key with it.
 fn rst2init(
-    h: &mut Host,
+    d: &mut Dev,
     qpn: u32,
     service: u8,
     optpar_mask: u32,
@@ -78,29 +90,27 @@ fn rst2init(
     m.rlkey = true;
     m.sq_no_prefetch = false;
     f(&mut m);
-    modify(h, op::RST2INIT_QP, qpn, &m)
+    modify(d, op::RST2INIT_QP, qpn, &m)
 }
 
 /// The QP's ICM entry from the host's side, word by word.
-fn icm_words(h: &mut Host, qpn: u32, words: std::ops::Range<u8>) -> Vec<u64> {
-    let qpc_base = Host::init_hca_params().qpc_base;
+fn icm_words(d: &mut Dev, qpn: u32, words: std::ops::Range<u8>) -> Vec<u64> {
+    let qpc_base = layout(d).qpc_base;
     let entry = hca_firmware::caps::device_caps().qpc_entry_sz as u64;
     words
         .map(|w| {
             let icm = qpc_base + qpn as u64 * entry + 8 * w as u64;
-            let host = h.fw.icm_translate(icm).expect("mapped");
-            let mut b = [0u8; 8];
-            h.mem.read(host, &mut b).expect("host memory");
-            u64::from_be_bytes(b)
+            let host = icm_host(d, icm);
+            read_u64(d, host)
         })
         .collect()
 }
 
 fn ud_to_rts_and_a_new_qkey(backend: Backend) {
-    let mut h = host(backend);
-    let q = 0x40;
+    let (mut d, _) = host(backend);
+    let q = Q;
     assert_eq!(
-        rst2init(&mut h, q, st::UD, optpar::PKEY_INDEX | optpar::Q_KEY, |m| {
+        rst2init(&mut d, q, st::UD, optpar::PKEY_INDEX | optpar::Q_KEY, |m| {
             m.pkey_index = 0;
             m.qkey = 0;
         }),
@@ -110,15 +120,15 @@ fn ud_to_rts_and_a_new_qkey(backend: Backend) {
     m.sched_queue = 0x83; // port 1, as mlx4 writes it for UD at INIT2RTR
     m.counter_index = 0x7f;
     m.opt_param_mask = optpar::COUNTER_INDEX;
-    assert_eq!(modify(&mut h, op::INIT2RTR_QP, q, &m), Status::Ok);
+    assert_eq!(modify(&mut d, op::INIT2RTR_QP, q, &m), Status::Ok);
     let mut m = context(q, 3, st::UD);
     m.next_send_psn = 0;
-    assert_eq!(modify(&mut h, op::RTR2RTS_QP, q, &m), Status::Ok);
+    assert_eq!(modify(&mut d, op::RTR2RTS_QP, q, &m), Status::Ok);
     let mut m = context(q, 3, st::UD);
     m.qkey = 0x8001_b000;
     m.opt_param_mask = optpar::Q_KEY;
-    assert_eq!(modify(&mut h, op::RTS2RTS_QP, q, &m), Status::Ok);
-    let got = query(&mut h, q);
+    assert_eq!(modify(&mut d, op::RTS2RTS_QP, q, &m), Status::Ok);
+    let got = query(&mut d, q);
     assert_eq!(
         (got.state, got.st, got.qkey),
         (3, st::UD, 0x8001_b000),
@@ -142,18 +152,20 @@ fn ud_to_rts_and_a_new_qkey(backend: Backend) {
         "{backend}"
     );
     assert_eq!(
-        h.fw.qp(q, &mut h.mem).expect("context").qkey,
+        with_fw(&mut d, |f, mem| f.qp(q, mem))
+            .expect("context")
+            .qkey,
         0x8001_b000,
         "{backend}"
     );
 }
 
 fn rc_through_every_state(backend: Backend) {
-    let mut h = host(backend);
-    let q = 0x41;
+    let (mut d, _) = host(backend);
+    let q = Q + 1;
     assert_eq!(
         rst2init(
-            &mut h,
+            &mut d,
             q,
             st::RC,
             optpar::RRE | optpar::RWE | optpar::RAE | optpar::PKEY_INDEX,
@@ -177,7 +189,7 @@ fn rc_through_every_state(backend: Backend) {
     m.rgid_lo = 0xfe80_0000_0000_0001;
     m.opt_param_mask =
         optpar::PRIMARY_ADDR_PATH | optpar::SCHED_QUEUE | optpar::RNR_TIMEOUT | optpar::RRA_MAX;
-    assert_eq!(modify(&mut h, op::INIT2RTR_QP, q, &m), Status::Ok);
+    assert_eq!(modify(&mut d, op::INIT2RTR_QP, q, &m), Status::Ok);
     let mut m = context(q, 3, st::RC);
     m.next_send_psn = 0xff_fff0;
     m.ack_timeout = 14;
@@ -186,8 +198,8 @@ fn rc_through_every_state(backend: Backend) {
     m.sra = 2; // 4 reads and atomics outstanding
     m.opt_param_mask =
         optpar::ACK_TIMEOUT | optpar::RETRY_COUNT | optpar::RNR_RETRY | optpar::SRA_MAX;
-    assert_eq!(modify(&mut h, op::RTR2RTS_QP, q, &m), Status::Ok);
-    let got = query(&mut h, q);
+    assert_eq!(modify(&mut d, op::RTR2RTS_QP, q, &m), Status::Ok);
+    let got = query(&mut d, q);
     assert_eq!(
         (
             got.state,
@@ -230,30 +242,32 @@ fn rc_through_every_state(backend: Backend) {
     // RTS2SQD with the SQ-drained event asked for (in_modifier bit 31).
     let m = context(q, 5, st::RC);
     assert_eq!(
-        h.cmd_in(op::RTS2SQD_QP, 0, &m.encode(), q | 1 << 31),
+        cmd_in(&mut d, op::RTS2SQD_QP, 0, &m.encode(), q | 1 << 31),
         Status::Ok
     );
     assert!(
-        h.fw.qp(q, &mut h.mem).expect("context").sqd_notify,
+        with_fw(&mut d, |f, mem| f.qp(q, mem))
+            .expect("context")
+            .sqd_notify,
         "{backend}"
     );
     assert_eq!(
-        modify(&mut h, op::SQD2SQD_QP, q, &context(q, 5, st::RC)),
+        modify(&mut d, op::SQD2SQD_QP, q, &context(q, 5, st::RC)),
         Status::Ok
     );
     assert_eq!(
-        modify(&mut h, op::SQD2RTS_QP, q, &context(q, 3, st::RC)),
+        modify(&mut d, op::SQD2RTS_QP, q, &context(q, 3, st::RC)),
         Status::Ok
     );
     assert_eq!(
-        modify(&mut h, op::TO_ERR_QP, q, &context(q, 6, st::RC)),
+        modify(&mut d, op::TO_ERR_QP, q, &context(q, 6, st::RC)),
         Status::Ok
     );
-    assert_eq!(query(&mut h, q).state, 6, "{backend}");
-    assert_eq!(h.cmd(op::TO_RST_QP, 2, 0, q), Status::Ok);
-    assert_eq!(query(&mut h, q), MlxQpMailbox::default(), "{backend}");
+    assert_eq!(query(&mut d, q).state, 6, "{backend}");
+    assert_eq!(cmd(&mut d, op::TO_RST_QP, 2, 0, q), Status::Ok);
+    assert_eq!(query(&mut d, q), MlxQpMailbox::default(), "{backend}");
     assert!(
-        icm_words(&mut h, q, 0..COPY_WORD + 32)
+        icm_words(&mut d, q, 0..COPY_WORD + 32)
             .iter()
             .all(|w| *w == 0),
         "{backend}: the reset QP's ICM entry is zero"
@@ -261,23 +275,23 @@ fn rc_through_every_state(backend: Backend) {
 }
 
 fn special_qps(backend: Backend) {
-    let mut h = host(backend);
+    let (mut d, special_base) = host(backend);
     for (qpn, port) in [
-        (SPECIAL_BASE, 1),
-        (SPECIAL_BASE + 1, 2),
-        (SPECIAL_BASE + 2, 1),
-        (SPECIAL_BASE + 3, 2),
+        (special_base, 1),
+        (special_base + 1, 2),
+        (special_base + 2, 1),
+        (special_base + 3, 2),
     ] {
         assert_eq!(
             rst2init(
-                &mut h,
+                &mut d,
                 qpn,
                 st::MLX,
                 optpar::PKEY_INDEX | optpar::Q_KEY,
                 |m| {
                     m.mtu = 5;
                     m.msg_max = 11;
-                    m.qkey = if qpn >= SPECIAL_BASE + 2 {
+                    m.qkey = if qpn >= special_base + 2 {
                         0x8001_0000
                     } else {
                         0
@@ -288,130 +302,129 @@ fn special_qps(backend: Backend) {
             "{backend}: QP {qpn:#x}"
         );
         assert_eq!(
-            h.fw.qp(qpn, &mut h.mem).expect("context").port,
+            with_fw(&mut d, |f, mem| f.qp(qpn, mem))
+                .expect("context")
+                .port,
             port,
             "{backend}: QP {qpn:#x}'s port"
         );
         let mut m = context(qpn, 2, st::MLX);
-        m.sched_queue = (port - 1) << 6 | if qpn < SPECIAL_BASE + 2 { 0x3f } else { 0x83 };
+        m.sched_queue = (port - 1) << 6 | if qpn < special_base + 2 { 0x3f } else { 0x83 };
         assert_eq!(
-            modify(&mut h, op::INIT2RTR_QP, qpn, &m),
+            modify(&mut d, op::INIT2RTR_QP, qpn, &m),
             Status::Ok,
             "{backend}"
         );
         assert_eq!(
-            modify(&mut h, op::RTR2RTS_QP, qpn, &context(qpn, 3, st::MLX)),
+            modify(&mut d, op::RTR2RTS_QP, qpn, &context(qpn, 3, st::MLX)),
             Status::Ok,
             "{backend}"
         );
-        assert_eq!(query(&mut h, qpn).st, st::MLX, "{backend}");
+        assert_eq!(query(&mut d, qpn).st, st::MLX, "{backend}");
     }
     assert_eq!(
-        rst2init(&mut h, 0x50, st::MLX, 0, |_| {}),
+        rst2init(&mut d, Q + 0x10, st::MLX, 0, |_| {}),
         Status::BadParam,
         "{backend}: MLX off the special QPs"
     );
     assert_eq!(
-        rst2init(&mut h, SPECIAL_BASE + 4, st::UD, 0, |_| {}),
+        rst2init(&mut d, special_base + 4, st::UD, 0, |_| {}),
         Status::Ok,
         "{backend}: base+4.. are ordinary QPs"
     );
 }
 
 fn refusals_change_nothing(backend: Backend) {
-    let mut h = host(backend);
-    let q = 0x42;
-    assert_eq!(rst2init(&mut h, q, st::UD, 0, |_| {}), Status::Ok);
-    let before = snapshot(&mut h, q);
+    let (mut d, _) = host(backend);
+    let q = Q + 2;
+    assert_eq!(rst2init(&mut d, q, st::UD, 0, |_| {}), Status::Ok);
+    let before = snapshot(&mut d, q);
     assert_eq!(
-        modify(&mut h, op::RTR2RTS_QP, q, &context(q, 3, st::UD)),
+        modify(&mut d, op::RTR2RTS_QP, q, &context(q, 3, st::UD)),
         Status::BadQpState,
         "{backend}"
     );
     assert_eq!(
-        snapshot(&mut h, q),
+        snapshot(&mut d, q),
         before,
         "{backend}: RTR2RTS_QP of an INIT QP"
     );
     assert_eq!(
-        modify(&mut h, op::RST2INIT_QP, q, &context(q, 1, st::UD)),
+        modify(&mut d, op::RST2INIT_QP, q, &context(q, 1, st::UD)),
         Status::BadQpState,
         "{backend}"
     );
     assert_eq!(
-        snapshot(&mut h, q),
+        snapshot(&mut d, q),
         before,
         "{backend}: RST2INIT_QP of an INIT QP"
     );
     assert_eq!(
-        modify(&mut h, op::INIT2RTR_QP, q, &context(q + 1, 2, st::UD)),
+        modify(&mut d, op::INIT2RTR_QP, q, &context(q + 1, 2, st::UD)),
         Status::BadParam,
         "{backend}"
     );
     assert_eq!(
-        snapshot(&mut h, q),
+        snapshot(&mut d, q),
         before,
         "{backend}: a context naming another QP"
     );
     let mut m = context(q, 1, st::UD);
     m.opt_param_mask = optpar::ALT_ADDR_PATH;
     assert_eq!(
-        modify(&mut h, op::INIT2INIT_QP, q, &m),
+        modify(&mut d, op::INIT2INIT_QP, q, &m),
         Status::BadParam,
         "{backend}"
     );
-    assert_eq!(snapshot(&mut h, q), before, "{backend}: an alternate path");
+    assert_eq!(snapshot(&mut d, q), before, "{backend}: an alternate path");
     let mut m = context(q, 1, st::UD);
     m.pkey_index = 127;
     m.opt_param_mask = optpar::PKEY_INDEX;
     assert_eq!(
-        modify(&mut h, op::INIT2INIT_QP, q, &m),
+        modify(&mut d, op::INIT2INIT_QP, q, &m),
         Status::Ok,
         "{backend}: the last P_Key index"
     );
-    let before = snapshot(&mut h, q);
+    let before = snapshot(&mut d, q);
     assert_eq!(
-        modify(&mut h, op::TO_ERR_QP, 0x43, &context(0x43, 6, st::UD)),
+        modify(&mut d, op::TO_ERR_QP, q + 1, &context(q + 1, 6, st::UD)),
         Status::BadQpState,
         "{backend}"
     );
     assert_eq!(
-        snapshot(&mut h, q),
+        snapshot(&mut d, q),
         before,
         "{backend}: 2ERR_QP of a QP in RESET"
     );
     assert_eq!(
-        rst2init(&mut h, 0x44, st::XRC, 0, |_| {}),
+        rst2init(&mut d, q + 2, st::XRC, 0, |_| {}),
         Status::BadParam,
         "{backend}: XRC"
     );
     assert_eq!(
-        rst2init(&mut h, 0x44, 5, 0, |_| {}),
+        rst2init(&mut d, q + 2, 5, 0, |_| {}),
         Status::BadParam,
         "{backend}: service type 5"
     );
     assert_eq!(
-        snapshot(&mut h, q),
+        snapshot(&mut d, q),
         before,
         "{backend}: unsupported service types"
     );
+    // A QPN past the QPC table the driver's layout gave INIT_HCA.
+    let past = 1u32 << layout(&d).log_num_qps;
     assert_eq!(
-        modify(
-            &mut h,
-            op::RST2INIT_QP,
-            1 << 10,
-            &context(1 << 10, 1, st::UD)
-        ),
+        modify(&mut d, op::RST2INIT_QP, past, &context(past, 1, st::UD)),
         Status::BadIndex,
         "{backend}"
     );
     assert_eq!(
-        h.cmd(op::TO_RST_QP, 0, 0, q),
+        cmd(&mut d, op::TO_RST_QP, 0, 0, q),
         Status::BadOp,
         "{backend}: 2RST_QP takes op modifier 2"
     );
     assert_eq!(
-        snapshot(&mut h, q),
+        snapshot(&mut d, q),
         before,
         "{backend}: a QPN past the table, a wrong op modifier"
     );
