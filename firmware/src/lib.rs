@@ -23,7 +23,6 @@ pub mod eq;
 mod firmware;
 pub mod fw;
 pub mod hca;
-pub mod host;
 pub mod icm;
 pub mod mad;
 pub mod mcg;
