@@ -475,6 +475,11 @@ fn special_qps_and_ports() {
         cmd(d, op::SET_PORT, 0, OUTSIDE, 1)
     });
 
+    // The driver's bring-up left port 1 up: down first, so that INIT_PORT
+    // has something to do.
+    assert!(fw(&mut d).port_config(1).unwrap().up);
+    assert_eq!(cmd(&mut d, op::CLOSE_PORT, 0, 0, 1), Status::Ok);
+    assert!(!fw(&mut d).port_config(1).unwrap().up);
     assert_eq!(cmd(&mut d, op::INIT_PORT, 0, 0, 1), Status::Ok);
     assert!(fw(&mut d).port_config(1).unwrap().up);
     refused(&mut d, Status::BadParam, |d| cmd(d, op::INIT_PORT, 0, 0, 2));
