@@ -3,7 +3,7 @@
 //! mailboxes as big-endian bytes, each with its overlap checks), mlx4's
 //! command statuses and opcodes, the QP states with the IBTA's transition
 //! table, the dMPT entry a driver rewrites for an FMR, the WQE segments,
-//! the BAR0 map, the PCI function a driver
+//! the InfiniBand wire's headers, opcodes and CRCs, the BAR0 map, the PCI function a driver
 //! reaches the device through (config space, BAR MMIO, MSI-X), the host
 //! memory trait
 //! through which the device touches the driver's memory, and the memory
@@ -20,6 +20,7 @@ pub mod cmd;
 pub mod dmpt;
 pub mod entries;
 pub mod hostmem;
+pub mod ib;
 pub mod icm_layout;
 pub mod mailbox;
 pub mod memory;
