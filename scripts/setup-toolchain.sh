@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Install what the project needs that is missing, from Debian's packages:
 # Verilator (simulation and lint), Yosys (synthesis), nextpnr-ice40 and
-# icestorm (iCE40 place, route and bitstreams). Idempotent: when everything
+# icestorm (iCE40 place, route and bitstreams), tshark (the fabric's
+# captures are checked by Wireshark's own dissector). Idempotent: when everything
 # is there it only prints the versions it found.
 set -euo pipefail
 
@@ -14,6 +15,7 @@ have icepack || need+=(fpga-icestorm fpga-icestorm-chipdb)
 # Verilator compiles its models with a C++ compiler and needs perl at run time.
 have g++ || need+=(g++)
 have perl || need+=(perl)
+have tshark || need+=(tshark)
 
 if ((${#need[@]})); then
     echo "setup-toolchain: installing ${need[*]}"
@@ -38,4 +40,4 @@ case "$vl" in
     *) echo "setup-toolchain: Verilator $vl found; the build needs Verilator 5" >&2; exit 1 ;;
 esac
 
-echo "setup-toolchain: verilator $vl, $(yosys -V | awk '{print "yosys", $2}'), nextpnr-ice40 $(nextpnr-ice40 --version 2>&1 | sed -n 's/.*Version \([^)]*\)).*/\1/p' | head -1), icepack $(dpkg-query -W -f='${Version}' fpga-icestorm 2>/dev/null || echo '?'), $(cargo --version | awk '{print "cargo", $2}')"
+echo "setup-toolchain: verilator $vl, $(yosys -V | awk '{print "yosys", $2}'), nextpnr-ice40 $(nextpnr-ice40 --version 2>&1 | sed -n 's/.*Version \([^)]*\)).*/\1/p' | head -1), icepack $(dpkg-query -W -f='${Version}' fpga-icestorm 2>/dev/null || echo '?'), tshark $(dpkg-query -W -f='${Version}' tshark 2>/dev/null || echo '?'), $(cargo --version | awk '{print "cargo", $2}')"

@@ -1,0 +1,313 @@
+//! The fabric: endpoints (HCA ports), switches and the links between
+//! them, in simulated time. An endpoint transmits a packet at the
+//! fabric's present time; it crosses each link and switch on its way and
+//! lands in the destination endpoint's receive queue when its arrival time
+//! comes. Whoever runs the fabric moves time on ([`Fabric::advance`]),
+//! skipping ahead to the next arrival when nothing else happens
+//! ([`Fabric::next_arrival`]).
+
+use crate::capture::{Capture, CaptureError};
+use crate::faults::FaultCounts;
+use crate::link::{Direction, LinkConfig, Ns};
+use crate::switch::{Switch, SwitchDrop};
+use std::cmp::Reverse;
+use std::collections::{BTreeMap, BinaryHeap, VecDeque};
+use std::io::Write;
+
+/// An endpoint's number.
+pub type EndpointId = usize;
+/// A switch's number.
+pub type SwitchId = usize;
+
+/// One end of a link.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Attach {
+    Endpoint(EndpointId),
+    /// A switch and one of its ports (1..).
+    Switch(SwitchId, u8),
+}
+
+struct Link {
+    ends: [Attach; 2],
+    dirs: [Direction; 2],
+}
+
+/// Counters of one endpoint.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct EndpointStats {
+    pub tx_packets: u64,
+    pub tx_bytes: u64,
+    pub rx_packets: u64,
+    pub rx_bytes: u64,
+    /// Transmitted with no link attached.
+    pub unconnected: u64,
+}
+
+struct Endpoint {
+    name: String,
+    link: Option<(usize, usize)>,
+    rx: VecDeque<Vec<u8>>,
+    stats: EndpointStats,
+}
+
+#[derive(PartialEq, Eq, PartialOrd, Ord)]
+struct Arrival {
+    at: Ns,
+    seq: u64,
+    to: Attach,
+    packet: Vec<u8>,
+}
+
+/// What crossed the fabric, for summaries.
+#[derive(Clone, Debug, Default)]
+pub struct FabricStats {
+    pub endpoints: Vec<(String, EndpointStats)>,
+    pub switch_drops: BTreeMap<(String, &'static str), u64>,
+    pub forwarded: u64,
+    pub faults: FaultCounts,
+}
+
+#[derive(Default)]
+pub struct Fabric {
+    now: Ns,
+    seq: u64,
+    seed: u64,
+    endpoints: Vec<Endpoint>,
+    switches: Vec<Switch>,
+    links: Vec<Link>,
+    events: BinaryHeap<Reverse<Arrival>>,
+    capture: Option<Capture<Box<dyn Write + Send>>>,
+    capture_error: Option<String>,
+}
+
+impl Fabric {
+    /// An empty fabric whose links draw their faults from `seed`.
+    pub fn new(seed: u64) -> Fabric {
+        Fabric {
+            seed,
+            ..Default::default()
+        }
+    }
+
+    pub fn now(&self) -> Ns {
+        self.now
+    }
+
+    pub fn add_endpoint(&mut self, name: &str) -> EndpointId {
+        self.endpoints.push(Endpoint {
+            name: name.to_string(),
+            link: None,
+            rx: VecDeque::new(),
+            stats: EndpointStats::default(),
+        });
+        self.endpoints.len() - 1
+    }
+
+    pub fn add_switch(&mut self, name: &str, ports: u8) -> SwitchId {
+        self.switches.push(Switch::new(name, ports));
+        self.switches.len() - 1
+    }
+
+    pub fn switch_mut(&mut self, s: SwitchId) -> Option<&mut Switch> {
+        self.switches.get_mut(s)
+    }
+
+    fn linked(&self, a: Attach) -> bool {
+        self.links.iter().any(|l| l.ends.contains(&a))
+    }
+
+    /// Join two ports with a link. Each direction's faults draw from their
+    /// own stream, derived from the fabric's seed and the link's number.
+    pub fn connect(&mut self, a: Attach, b: Attach, cfg: LinkConfig) -> Result<usize, String> {
+        cfg.validate()?;
+        for e in [a, b] {
+            match e {
+                Attach::Endpoint(i) if i >= self.endpoints.len() => {
+                    return Err(format!("no endpoint {i}"))
+                }
+                Attach::Switch(s, p) => {
+                    let sw = self.switches.get(s).ok_or(format!("no switch {s}"))?;
+                    if p == 0 || p > sw.ports {
+                        return Err(format!("{} has no port {p}", sw.name));
+                    }
+                }
+                _ => {}
+            }
+            if self.linked(e) {
+                return Err(format!("{e:?} already has a link"));
+            }
+        }
+        if a == b {
+            return Err("a link needs two ends".into());
+        }
+        let id = self.links.len();
+        let seed = |d: u64| self.seed ^ (id as u64 + 1).wrapping_mul(0x9e37_79b9_7f4a_7c15) ^ d;
+        self.links.push(Link {
+            ends: [a, b],
+            dirs: [Direction::new(cfg, seed(0)), Direction::new(cfg, seed(1))],
+        });
+        for (side, e) in [a, b].into_iter().enumerate() {
+            if let Attach::Endpoint(i) = e {
+                self.endpoints[i].link = Some((id, side));
+            }
+        }
+        Ok(id)
+    }
+
+    /// Change a link's faults (both directions) from now on.
+    pub fn set_faults(&mut self, link: usize, f: crate::Faults) -> Result<(), String> {
+        f.validate()?;
+        let l = self.links.get_mut(link).ok_or(format!("no link {link}"))?;
+        for d in &mut l.dirs {
+            d.set_faults(f);
+        }
+        Ok(())
+    }
+
+    /// Record every packet an endpoint transmits into `w`.
+    pub fn capture_to(&mut self, w: Box<dyn Write + Send>) -> Result<(), CaptureError> {
+        self.capture = Some(Capture::new(w)?);
+        Ok(())
+    }
+
+    /// Finish the capture; the packets it holds, or why writing it failed.
+    pub fn finish_capture(&mut self) -> Result<u64, String> {
+        if let Some(e) = self.capture_error.take() {
+            return Err(e);
+        }
+        match self.capture.take() {
+            Some(c) => {
+                let n = c.packets;
+                let mut w = c.into_inner();
+                w.flush().map_err(|e| format!("capture file: {e}"))?;
+                Ok(n)
+            }
+            None => Ok(0),
+        }
+    }
+
+    fn send_on(&mut self, link: usize, side: usize, packet: &[u8]) {
+        let l = &mut self.links[link];
+        let to = l.ends[1 - side];
+        for (at, p) in l.dirs[side].send(self.now, packet) {
+            self.seq += 1;
+            self.events.push(Reverse(Arrival {
+                at,
+                seq: self.seq,
+                to,
+                packet: p,
+            }));
+        }
+    }
+
+    /// Transmit a packet (LRH through VCRC) from endpoint `e` now.
+    pub fn transmit(&mut self, e: EndpointId, packet: &[u8]) {
+        let Some(ep) = self.endpoints.get_mut(e) else {
+            return;
+        };
+        ep.stats.tx_packets += 1;
+        ep.stats.tx_bytes += packet.len() as u64;
+        let Some((link, side)) = ep.link else {
+            ep.stats.unconnected += 1;
+            return;
+        };
+        if let Some(c) = &mut self.capture {
+            if let Err(err) = c.record((e % 4) as u8, self.now, packet) {
+                self.capture_error.get_or_insert(err.to_string());
+            }
+        }
+        self.send_on(link, side, packet);
+    }
+
+    /// When the next packet in flight arrives somewhere.
+    pub fn next_arrival(&self) -> Option<Ns> {
+        self.events.peek().map(|Reverse(a)| a.at)
+    }
+
+    /// Whether any packet is still on its way.
+    pub fn in_flight(&self) -> bool {
+        !self.events.is_empty()
+    }
+
+    /// Move time on to `to`, delivering and forwarding every packet that
+    /// arrives by then, in arrival order.
+    pub fn advance(&mut self, to: Ns) {
+        while let Some(Reverse(a)) = self.events.peek() {
+            if a.at > to {
+                break;
+            }
+            let Reverse(a) = self.events.pop().expect("peeked");
+            self.now = self.now.max(a.at);
+            match a.to {
+                Attach::Endpoint(i) => {
+                    let ep = &mut self.endpoints[i];
+                    ep.stats.rx_packets += 1;
+                    ep.stats.rx_bytes += a.packet.len() as u64;
+                    ep.rx.push_back(a.packet);
+                }
+                Attach::Switch(s, port) => {
+                    let out = self.switches[s].forward(port, &a.packet);
+                    for p in out {
+                        let here = Attach::Switch(s, p);
+                        let found = self.links.iter().enumerate().find_map(|(i, l)| {
+                            l.ends.iter().position(|e| *e == here).map(|side| (i, side))
+                        });
+                        match found {
+                            Some((link, side)) => self.send_on(link, side, &a.packet),
+                            None => {
+                                *self.switches[s]
+                                    .drops
+                                    .entry(SwitchDrop::NoRoute)
+                                    .or_default() += 1
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        self.now = self.now.max(to);
+    }
+
+    /// Move time on until nothing is in flight (at most `limit` ns).
+    pub fn settle(&mut self, limit: Ns) {
+        let end = self.now.saturating_add(limit);
+        while let Some(t) = self.next_arrival() {
+            if t > end {
+                break;
+            }
+            self.advance(t);
+        }
+    }
+
+    /// The next packet endpoint `e` received, oldest first.
+    pub fn receive(&mut self, e: EndpointId) -> Option<Vec<u8>> {
+        self.endpoints.get_mut(e)?.rx.pop_front()
+    }
+
+    pub fn stats(&self) -> FabricStats {
+        let mut s = FabricStats {
+            endpoints: self
+                .endpoints
+                .iter()
+                .map(|e| (e.name.clone(), e.stats))
+                .collect(),
+            ..Default::default()
+        };
+        for sw in &self.switches {
+            s.forwarded += sw.forwarded;
+            for (why, n) in &sw.drops {
+                s.switch_drops.insert((sw.name.clone(), why.name()), *n);
+            }
+        }
+        for l in &self.links {
+            for d in &l.dirs {
+                let c = d.fault_counts();
+                s.faults.dropped += c.dropped;
+                s.faults.corrupted += c.corrupted;
+                s.faults.duplicated += c.duplicated;
+                s.faults.reordered += c.reordered;
+            }
+        }
+        s
+    }
+}
