@@ -42,6 +42,17 @@ pub trait PciFunction {
     /// The MSI-X messages the function sent since the last call, oldest
     /// first.
     fn take_msis(&mut self) -> Vec<MsiMessage>;
+
+    /// Let the function act on its own for a while, as hardware does
+    /// beside the CPU: take in what arrived on its ports, run its timers,
+    /// reaching the driver's memory through `mem` (DMA). A driver that
+    /// waits for the device (polls a CQ, services interrupts) calls it;
+    /// UML's server calls it between requests. Returns whether it did
+    /// anything. A function with nothing of its own to do does nothing.
+    fn run(&mut self, mem: &mut dyn HostMemory) -> bool {
+        let _ = mem;
+        false
+    }
 }
 
 /// Whether `len` bytes at `offset` lie inside a region of `size` bytes

@@ -38,6 +38,8 @@ pub(crate) struct State {
     pub(crate) transport_errors: [TransportErrors; 1 + NUM_PORTS as usize],
     /// The SRQs the hardware owns (their contexts are in ICM).
     pub(crate) hw_srqs: std::collections::BTreeSet<u32>,
+    /// What the subnet manager set on each port (index 0 is port 1).
+    pub(crate) sma: [crate::sma::PortSma; NUM_PORTS as usize],
 }
 
 /// The firmware of one HCA.
@@ -59,6 +61,16 @@ pub struct Firmware {
     pub(crate) qpc_block: QpcBlock,
     /// UAR writes that were no doorbell the device knows.
     pub stray_uar_writes: u64,
+    /// Whether each port has a fabric link (physical, so kept across
+    /// resets).
+    pub(crate) links: [bool; NUM_PORTS as usize],
+    /// PORT_CHANGE events waiting to be posted: (port, subtype).
+    pub(crate) pending_port_changes: Vec<(u8, u8)>,
+    /// Asynchronous events that found no EQ to go to.
+    pub lost_events: u64,
+    /// QPNs whose send doorbell rang, oldest first, for the transport
+    /// engine.
+    pub(crate) send_doorbells: Vec<u32>,
 }
 
 /// The blocks the firmware drives, each on its backend (by default, the
@@ -115,6 +127,10 @@ impl Firmware {
             tpt_block: TptBlock::new(e.tpt),
             qpc_block: QpcBlock::new(e.qpc),
             stray_uar_writes: 0,
+            links: [false; NUM_PORTS as usize],
+            pending_port_changes: Vec::new(),
+            lost_events: 0,
+            send_doorbells: Vec::new(),
         }
     }
 
@@ -183,7 +199,10 @@ impl Firmware {
     /// doorbell (`cq.rs`), or a stray write, counted.
     pub fn uar_write(&mut self, offset: u64, data: &[u8], mem: &mut dyn HostMemory) {
         let (page, o) = (offset / bar0::UAR_PAGE, offset % bar0::UAR_PAGE);
-        if !self.eq_doorbell(page, o, data, mem) && !self.cq_doorbell(o, data, mem) {
+        if !self.eq_doorbell(page, o, data, mem)
+            && !self.cq_doorbell(o, data, mem)
+            && !self.send_doorbell(o, data)
+        {
             self.stray_uar_writes += 1;
         }
     }
@@ -199,5 +218,9 @@ impl Firmware {
         self.hcr = [0; 7];
         self.semaphore_taken = false;
         self.owner_taken = false;
+        self.send_doorbells.clear();
+        for n in 1..=NUM_PORTS {
+            self.retrain(n);
+        }
     }
 }

@@ -18,6 +18,7 @@ pub mod blocks;
 pub mod caps;
 pub mod cmd;
 pub mod cq;
+pub mod datapath;
 pub mod docs;
 pub mod eq;
 mod firmware;
@@ -29,6 +30,7 @@ pub mod mcg;
 pub mod mr;
 pub mod port;
 pub mod qp;
+pub mod sma;
 pub mod srq;
 pub mod trace;
 

@@ -3,10 +3,13 @@
 //! driver hands it through MAD_IFC (Get of NodeDescription, NodeInfo,
 //! GUIDInfo, PortInfo, P_KeyTable, SLtoVLMappingTable, VLArbitrationTable).
 //!
-//! With no fabric attached yet the port is down (physical state Polling),
-//! its LID unassigned; the P_Key table holds the default partition 0xffff.
-//! Set, Trap and every other attribute answer a GetResp whose MAD status
-//! says what was not supported, as an SMA does.
+//! A port with no fabric link is down (physical state Polling), its LID
+//! unassigned; once its link trains it is INIT, and the subnet manager's
+//! Set(PortInfo) gives it its LID and takes it to ARMED and ACTIVE
+//! (`crate::sma`). The P_Key table holds the default partition 0xffff (a
+//! Set of it is answered with what it holds). Trap and every other
+//! attribute or method answer a GetResp whose MAD status says what was
+//! not supported, as an SMA does.
 
 pub use hca_abi::cmd::mad::*;
 
@@ -16,6 +19,7 @@ use crate::hostmem::HostMemory;
 use crate::opcode as op;
 use crate::port;
 use crate::port::{port_number, PortConfig};
+use crate::sma::{self, PortSma};
 use crate::status::CmdResult;
 use crate::Firmware;
 
@@ -48,7 +52,10 @@ impl Firmware {
         self.require_hca()?;
         let n = port_number(c.in_modifier & 0xffff)? as u32;
         let mad = self.inbox(mem, c, MAD_BYTES)?;
-        let answer = process(&mad, n as u8, &self.state.ports);
+        let (answer, change) = process(&mad, n as u8, &self.state.ports, &mut self.state.sma);
+        if let Some(subtype) = change {
+            self.port_change(n as u8, subtype, mem)?;
+        }
         self.out(mem, c, &answer)
     }
 }
@@ -62,13 +69,21 @@ pub const DEFAULT_CAP_MASK: u32 = cap::SYS_IMAGE_GUID_SUP;
 /// The default partition, full membership.
 pub const DEFAULT_PKEY: u16 = 0xffff;
 
-/// Answer one MAD arriving on `port`; `ports` is what SET_PORT left.
-pub fn process(mad: &[u8], port: u8, ports: &[PortConfig]) -> Vec<u8> {
+/// Answer one MAD arriving on `port`; `ports` is what SET_PORT left,
+/// `sma` what the subnet manager set. Returns the answer and the
+/// PORT_CHANGE subtype a Set caused, if any.
+pub fn process(
+    mad: &[u8],
+    port: u8,
+    ports: &[PortConfig],
+    sma: &mut [PortSma],
+) -> (Vec<u8>, Option<u8>) {
     let mut out = vec![0u8; MAD_BYTES];
     let n = mad.len().min(MAD_BYTES);
     out[..n].copy_from_slice(&mad[..n]);
     let h = MadHeader::decode(&out);
     let mut status = 0u16;
+    let mut change = None;
     let mut data = vec![0u8; 64];
     if h.base_version != 1 || h.class_version != 1 {
         status = STATUS_BAD_VERSION;
@@ -77,10 +92,25 @@ pub fn process(mad: &[u8], port: u8, ports: &[PortConfig]) -> Vec<u8> {
         CLASS_SUBN_LID_ROUTED | CLASS_SUBN_DIRECTED_ROUTE
     ) {
         status = STATUS_UNSUPPORTED_METHOD_ATTRIB_FOR_CLASS;
+    } else if h.method == METHOD_SET {
+        let set = PortInfo::decode(&out[SMP_DATA..SMP_DATA + 64]);
+        let applied = match h.attr_id {
+            ATTR_PORT_INFO => set_port_info(h.attr_mod, port, &set, sma),
+            // opensm writes the table it read; it keeps the default.
+            ATTR_PKEY_TABLE => Ok(None),
+            _ => Err(STATUS_UNSUPPORTED_ATTRIBUTE),
+        };
+        match applied.and_then(|c| get(h.attr_id, h.attr_mod, port, ports, sma).map(|d| (c, d))) {
+            Ok((c, d)) => {
+                change = c;
+                data = d;
+            }
+            Err(s) => status = s,
+        }
     } else if h.method != METHOD_GET {
         status = STATUS_UNSUPPORTED_METHOD;
     } else {
-        match get(h.attr_id, h.attr_mod, port, ports) {
+        match get(h.attr_id, h.attr_mod, port, ports, sma) {
             Ok(d) => data = d,
             Err(s) => status = s,
         }
@@ -102,13 +132,41 @@ pub fn process(mad: &[u8], port: u8, ports: &[PortConfig]) -> Vec<u8> {
     if status == 0 {
         out[SMP_DATA..SMP_DATA + 64].copy_from_slice(&data);
     }
-    out
+    (out, change)
+}
+
+/// The port a PortInfo attribute modifier names (0: the one asked
+/// through).
+fn port_of(attr_mod: u32, port: u8) -> Result<u8, u16> {
+    match attr_mod {
+        0 => Ok(port),
+        m if m <= port::NUM_PORTS as u32 => Ok(m as u8),
+        _ => Err(STATUS_INVALID_VALUE),
+    }
+}
+
+fn set_port_info(
+    attr_mod: u32,
+    port: u8,
+    pi: &PortInfo,
+    sma: &mut [PortSma],
+) -> Result<Option<u8>, u16> {
+    let p = port_of(attr_mod, port)?;
+    sma.get_mut(p as usize - 1)
+        .ok_or(STATUS_INVALID_VALUE)?
+        .set(pi)
 }
 
 /// A class other than subnet management: the agent takes none.
 const STATUS_UNSUPPORTED_METHOD_ATTRIB_FOR_CLASS: u16 = STATUS_UNSUPPORTED_ATTRIBUTE;
 
-fn get(attr: u16, attr_mod: u32, port: u8, ports: &[PortConfig]) -> Result<Vec<u8>, u16> {
+fn get(
+    attr: u16,
+    attr_mod: u32,
+    port: u8,
+    ports: &[PortConfig],
+    sma: &[PortSma],
+) -> Result<Vec<u8>, u16> {
     let pc = port::port_caps();
     let cfg = ports.get(port as usize - 1).copied().unwrap_or_default();
     match attr {
@@ -133,15 +191,20 @@ fn get(attr: u16, attr_mod: u32, port: u8, ports: &[PortConfig]) -> Result<Vec<u
         }
         .encode()),
         ATTR_PORT_INFO => {
-            // Attribute modifier: the port (0 means the one asked through).
-            let p = match attr_mod {
-                0 => port,
-                m if m <= port::NUM_PORTS as u32 => m as u8,
-                _ => return Err(STATUS_INVALID_VALUE),
-            };
+            let p = port_of(attr_mod, port)?;
             let cfg = ports.get(p as usize - 1).copied().unwrap_or_default();
+            let s = sma.get(p as usize - 1).copied().unwrap_or_default();
             Ok(PortInfo {
-                gid_prefix: DEFAULT_GID_PREFIX,
+                gid_prefix: if s.gid_prefix != 0 {
+                    s.gid_prefix
+                } else {
+                    DEFAULT_GID_PREFIX
+                },
+                lid: s.lid,
+                master_sm_lid: s.sm_lid,
+                lmc: s.lmc,
+                master_sm_sl: s.sm_sl,
+                subnet_timeout: s.subnet_timeout,
                 capability_mask: if cfg.configured {
                     cfg.capability_mask
                 } else {
@@ -152,8 +215,12 @@ fn get(attr: u16, attr_mod: u32, port: u8, ports: &[PortConfig]) -> Result<Vec<u
                 link_width_supported: pc.width,
                 link_width_active: 2,
                 link_speed_supported: 7,
-                port_state: 1,
-                port_phys_state: 2,
+                port_state: s.reported(),
+                port_phys_state: if s.trained {
+                    sma::phys::LINK_UP
+                } else {
+                    sma::phys::POLLING
+                },
                 link_down_default_state: 2,
                 link_speed_active: 1,
                 link_speed_enabled: 7,
@@ -222,7 +289,7 @@ mod tests {
         };
         let mut m = vec![0u8; MAD_BYTES];
         m[..64].copy_from_slice(&h.encode());
-        process(&m, 1, &[PortConfig::default()])
+        process(&m, 1, &[PortConfig::default()], &mut [PortSma::default()]).0
     }
 
     fn status(r: &[u8]) -> u16 {
@@ -271,9 +338,14 @@ mod tests {
 
     #[test]
     fn what_the_agent_does_not_take_says_so() {
+        // Trap (0x05) is the SMA's to send, not to take.
         assert_eq!(
-            status(&query(CLASS_SUBN_LID_ROUTED, 0x02, ATTR_PORT_INFO, 1)),
+            status(&query(CLASS_SUBN_LID_ROUTED, 0x05, ATTR_PORT_INFO, 1)),
             STATUS_UNSUPPORTED_METHOD
+        );
+        assert_eq!(
+            status(&query(CLASS_SUBN_LID_ROUTED, METHOD_SET, ATTR_NODE_INFO, 0)),
+            STATUS_UNSUPPORTED_ATTRIBUTE
         );
         assert_eq!(
             status(&query(CLASS_SUBN_LID_ROUTED, METHOD_GET, 0xff90, 1)),
@@ -304,11 +376,50 @@ mod tests {
         );
         let mut bad = vec![0u8; MAD_BYTES];
         bad[0] = 2;
-        assert_eq!(status(&process(&bad, 1, &[])), STATUS_BAD_VERSION);
         assert_eq!(
-            process(&[1, 2, 3], 1, &[]).len(),
+            status(&process(&bad, 1, &[], &mut []).0),
+            STATUS_BAD_VERSION
+        );
+        assert_eq!(
+            process(&[1, 2, 3], 1, &[], &mut []).0.len(),
             MAD_BYTES,
             "short input still answered"
         );
+    }
+
+    #[test]
+    fn set_port_info_assigns_the_lid_and_walks_the_state() {
+        let mut sma = [PortSma::default()];
+        sma[0].link(true);
+        let set = |st: u8, lid: u16, sma: &mut [PortSma]| {
+            let h = MadHeader {
+                base_version: 1,
+                mgmt_class: CLASS_SUBN_DIRECTED_ROUTE,
+                class_version: 1,
+                method: METHOD_SET,
+                attr_id: ATTR_PORT_INFO,
+                ..Default::default()
+            };
+            let mut m = vec![0u8; MAD_BYTES];
+            m[..64].copy_from_slice(&h.encode());
+            let pi = PortInfo {
+                lid,
+                master_sm_lid: 1,
+                port_state: st,
+                ..Default::default()
+            };
+            m[SMP_DATA..SMP_DATA + 64].copy_from_slice(&pi.encode());
+            process(&m, 1, &[PortConfig::default()], sma)
+        };
+        let (r, c) = set(sma::state::NOP, 5, &mut sma);
+        assert_eq!((status(&r) & !STATUS_DIRECTION, c), (0, None));
+        let pi = PortInfo::decode(&r[SMP_DATA..SMP_DATA + 64]);
+        assert_eq!((pi.lid, pi.port_state, pi.port_phys_state), (5, 2, 5));
+        assert_eq!(set(sma::state::ARMED, 5, &mut sma).1, None);
+        let (r, c) = set(sma::state::ACTIVE, 5, &mut sma);
+        assert_eq!(c, Some(sma::port_change::ACTIVE));
+        assert_eq!(PortInfo::decode(&r[SMP_DATA..SMP_DATA + 64]).port_state, 4);
+        let (r, _) = set(sma::state::ARMED, 5, &mut sma);
+        assert_eq!(status(&r) & !STATUS_DIRECTION, STATUS_INVALID_VALUE);
     }
 }

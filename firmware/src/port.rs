@@ -152,7 +152,31 @@ impl Firmware {
         self.require_hca()?;
         let n = port_number(c.in_modifier)? as u32;
         self.state.ports[n as usize - 1].up = c.opcode == op::INIT_PORT;
+        self.retrain(n as u8);
         Ok(None)
+    }
+
+    /// The fabric attached a link to port `n` (or took it away).
+    pub fn set_link(&mut self, n: u8, up: bool) {
+        if let Some(l) = self.links.get_mut((n as usize).wrapping_sub(1)) {
+            *l = up;
+            self.retrain(n);
+        }
+    }
+
+    /// The port trains when it has a link and INIT_PORT brought it up; a
+    /// change the driver hears of waits for the next chance to post it.
+    pub(crate) fn retrain(&mut self, n: u8) {
+        let i = n as usize - 1;
+        let trained = self.links[i] && self.state.ports[i].up;
+        if let Some(subtype) = self.state.sma[i].link(trained) {
+            self.pending_port_changes.push((n, subtype));
+        }
+    }
+
+    /// The port's subnet-management state (LID, logical state).
+    pub fn port_sma(&self, n: u8) -> Option<crate::sma::PortSma> {
+        self.state.sma.get((n as usize).wrapping_sub(1)).copied()
     }
 
     /// What SET_PORT left on port `n` (1-based).

@@ -189,7 +189,7 @@ fn with_block_fields(mut m: MlxQpMailbox, c: &QpContext) -> MlxQpMailbox {
 }
 
 /// The kept context of QP `qpn`, from its ICM entry.
-fn read_copy(w: &mut dyn BlockMemory, qpn: u32) -> MlxQpMailbox {
+pub(crate) fn read_copy(w: &mut dyn BlockMemory, qpn: u32) -> MlxQpMailbox {
     let words = MlxQpMailbox::SIZE / 8;
     let bytes: Vec<u8> = (0..words)
         .flat_map(|k| {
@@ -201,7 +201,7 @@ fn read_copy(w: &mut dyn BlockMemory, qpn: u32) -> MlxQpMailbox {
 }
 
 /// Keep `m` as QP `qpn`'s context (all zero: nothing kept).
-fn write_copy(w: &mut dyn BlockMemory, qpn: u32, m: &MlxQpMailbox) {
+pub(crate) fn write_copy(w: &mut dyn BlockMemory, qpn: u32, m: &MlxQpMailbox) {
     for (k, chunk) in m.encode().chunks(8).enumerate() {
         let word = u64::from_be_bytes(chunk.try_into().expect("8 bytes"));
         w.icm_write(QPC_TABLE, qpn, COPY_WORD + k as u8, word);

@@ -14,6 +14,7 @@ pub const CLASS_SUBN_DIRECTED_ROUTE: u8 = 0x81;
 
 /// Methods.
 pub const METHOD_GET: u8 = 0x01;
+pub const METHOD_SET: u8 = 0x02;
 pub const METHOD_GET_RESP: u8 = 0x81;
 
 /// MAD status codes.

@@ -81,6 +81,12 @@ impl QpcBlock {
         Ok(r)
     }
 
+    /// A data-path request (the transport engine's): the response
+    /// whatever the block's status; only a failure to run it is an error.
+    pub fn request(&mut self, req: QpcReq, mem: &mut dyn BlockMemory) -> CmdResult<QpcResp> {
+        self.one(req, mem)
+    }
+
     /// QPs out of RESET.
     pub fn live_qps(&self) -> &BTreeSet<u32> {
         &self.live
