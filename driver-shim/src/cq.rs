@@ -190,6 +190,8 @@ impl<P: PciFunction> Device<P> {
     /// Up to `max` completions, oldest first; the consumer index moves past
     /// them (in the doorbell record).
     pub fn poll_cq(&mut self, cq: &Cq, max: usize) -> Result<Vec<Wc>> {
+        // The HCA runs beside the CPU: a polling driver lets it.
+        self.bus.run();
         let (buf, nent, mut ci, db) = {
             let o = self.cq_obj(cq)?;
             (o.buf, o.nent, o.ci, o.db)

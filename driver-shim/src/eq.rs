@@ -155,6 +155,7 @@ impl<P: PciFunction> Device<P> {
     /// EQs on their vectors, until no interrupt is left. Returns the EQEs
     /// consumed.
     pub fn service_interrupts(&mut self) -> usize {
+        self.bus.run();
         let mut consumed = 0;
         loop {
             let (vectors, stray) = self.bus.take_vectors();

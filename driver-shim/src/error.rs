@@ -44,6 +44,9 @@ pub enum Error {
     /// work with (wrong id, no MSI-X, the firmware not running).
     #[error("device: {0}")]
     Device(String),
+    /// A management datagram answered with a MAD status other than 0.
+    #[error("MAD for attribute {attr:#06x} answered with status {status:#06x}")]
+    Mad { attr: u16, status: u16 },
     /// A DMA buffer access outside the driver's memory (a driver bug).
     #[error(transparent)]
     Dma(#[from] DmaError),

@@ -29,6 +29,7 @@ pub mod error;
 pub mod fmr;
 pub mod fw;
 pub mod icm;
+pub mod mad;
 pub mod mcg;
 pub mod mr;
 pub mod pci;

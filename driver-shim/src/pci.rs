@@ -161,6 +161,13 @@ impl<P: PciFunction> Bus<P> {
         }
     }
 
+    /// Give the device a slice of its own time (it takes in packets, runs
+    /// its timers) with DMA to the driver's memory; whether it did
+    /// anything.
+    pub fn run(&mut self) -> bool {
+        self.dev.run(self.mem.host())
+    }
+
     /// The vectors the device signalled since the last call, oldest first
     /// (messages that match no programmed vector are dropped and counted
     /// by the caller).

@@ -4,8 +4,10 @@
 
 use crate::config::{ConfigSpace, MSIX_ENABLE, MSIX_FUNCTION_MASK};
 use crate::msix::{MsiMessage, Msix};
+use crate::wire::{DevicePorts, FabricPort};
 use hca_abi::pci::{inside, PciFunction};
 use hca_firmware::{CommandRecord, Firmware, HostMemory};
+use hca_transport::Transport;
 
 /// What the device reports to whoever runs it.
 #[derive(Clone, Debug)]
@@ -37,6 +39,9 @@ pub struct HcaPci {
     config: ConfigSpace,
     msix: Msix,
     fw: Firmware,
+    transport: Transport,
+    /// Each port's place on a fabric (index 0 is port 1).
+    ports: Vec<Option<FabricPort>>,
     events: Vec<DeviceEvent>,
     msis: Vec<MsiMessage>,
     pub stats: PciStats,
@@ -59,6 +64,8 @@ impl HcaPci {
             config: ConfigSpace::new(),
             msix: Msix::new(),
             fw,
+            transport: Transport::new(),
+            ports: vec![None; hca_firmware::port::NUM_PORTS as usize],
             events: Vec::new(),
             msis: Vec::new(),
             stats: PciStats::default(),
@@ -105,6 +112,102 @@ impl HcaPci {
         };
         self.act(mem, |fw, mem| fw.cq_request(req, mem))
             .map_err(|(s, why)| format!("{s}: {why}"))
+    }
+
+    /// Plug port `n` (1-based) into a fabric endpoint: its link trains
+    /// (once the driver's INIT_PORT brought the port up).
+    pub fn attach(&mut self, n: u8, port: FabricPort) -> Result<(), String> {
+        let slot = self
+            .ports
+            .get_mut((n as usize).wrapping_sub(1))
+            .ok_or(format!("the HCA has no port {n}"))?;
+        *slot = Some(port);
+        self.fw.set_link(n, true);
+        Ok(())
+    }
+
+    /// Unplug port `n`: its link goes down.
+    pub fn detach(&mut self, n: u8) {
+        if let Some(slot) = self.ports.get_mut((n as usize).wrapping_sub(1)) {
+            *slot = None;
+            self.fw.set_link(n, false);
+        }
+    }
+
+    /// The transport engine's counters.
+    pub fn transport_counters(&self) -> &hca_transport::Counters {
+        &self.transport.counters
+    }
+
+    /// Put what the transport engine sent on the ports' links.
+    fn send_packets(&mut self, tx: Vec<(u8, Vec<u8>)>) {
+        for (n, p) in tx {
+            match self
+                .ports
+                .get((n as usize).wrapping_sub(1))
+                .cloned()
+                .flatten()
+            {
+                Some(fp) => {
+                    let mut f = fp.fabric.lock().unwrap_or_else(|e| e.into_inner());
+                    f.transmit(fp.endpoint, &p);
+                }
+                None => self.transport.counters.count("tx_port_unplugged"),
+            }
+        }
+    }
+
+    /// Run the requester for every QP whose send doorbell rang.
+    fn serve_doorbells(&mut self, mem: &mut dyn HostMemory) {
+        let rung = self.fw.take_send_doorbells();
+        if rung.is_empty() {
+            return;
+        }
+        let mut dp = DevicePorts {
+            fw: &mut self.fw,
+            mem,
+            tx: Vec::new(),
+        };
+        for qpn in rung {
+            self.transport.doorbell(&mut dp, qpn);
+        }
+        let tx = std::mem::take(&mut dp.tx);
+        self.send_packets(tx);
+    }
+
+    /// Take in what arrived on the ports: moves the fabric's time on to
+    /// the next arrival when nothing is waiting. Returns the packets taken.
+    fn serve_ports(&mut self, mem: &mut dyn HostMemory) -> usize {
+        let mut got = Vec::new();
+        for (i, slot) in self.ports.iter().enumerate() {
+            let Some(fp) = slot else { continue };
+            let mut f = fp.fabric.lock().unwrap_or_else(|e| e.into_inner());
+            let mut any = false;
+            while let Some(p) = f.receive(fp.endpoint) {
+                got.push((i as u8 + 1, p));
+                any = true;
+            }
+            if !any {
+                if let Some(t) = f.next_arrival() {
+                    f.advance(t);
+                    while let Some(p) = f.receive(fp.endpoint) {
+                        got.push((i as u8 + 1, p));
+                    }
+                }
+            }
+        }
+        let n = got.len();
+        let mut dp = DevicePorts {
+            fw: &mut self.fw,
+            mem,
+            tx: Vec::new(),
+        };
+        for (port, p) in got {
+            self.transport.receive(&mut dp, port, &p);
+        }
+        let tx = std::mem::take(&mut dp.tx);
+        self.send_packets(tx);
+        n
     }
 
     pub fn config(&self) -> &ConfigSpace {
@@ -181,6 +284,7 @@ impl HcaPci {
             }
             2 => {
                 self.fw.uar_write(addr, data, mem);
+                self.serve_doorbells(mem);
                 self.raise_firmware_vectors();
             }
             _ => {
@@ -282,5 +386,12 @@ impl PciFunction for HcaPci {
 
     fn take_msis(&mut self) -> Vec<MsiMessage> {
         std::mem::take(&mut self.msis)
+    }
+
+    fn run(&mut self, mem: &mut dyn HostMemory) -> bool {
+        self.fw.flush_port_changes(mem);
+        let n = self.serve_ports(mem);
+        self.raise_firmware_vectors();
+        n > 0
     }
 }

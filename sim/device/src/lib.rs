@@ -10,6 +10,8 @@ pub mod blocks;
 pub mod config;
 pub mod device;
 pub mod msix;
+pub mod wire;
 
 pub use device::{DeviceEvent, HcaPci};
 pub use hca_abi::pci::PciFunction;
+pub use wire::FabricPort;

@@ -1,0 +1,103 @@
+//! The device's data path: the transport engine beside the firmware, its
+//! ports onto the firmware's blocks and the driver's memory, and the
+//! HCA's ports on the fabric. A send doorbell runs the requester at once;
+//! packets that arrived are taken in when the device is given time
+//! ([`hca_abi::pci::PciFunction::run`]).
+
+use hca_abi::cmd::qp::MlxQpMailbox;
+use hca_fabric::{EndpointId, Fabric};
+use hca_firmware::{Firmware, HostMemory};
+use hca_rtl::cq::{Cqe, Eqe};
+use hca_rtl::qpc::{layout::QpContext, QpcReq, QpcResp};
+use hca_rtl::tpt::{TptReq, TptResp};
+use hca_transport::{PortResult, PortView, Ports};
+use std::sync::{Arc, Mutex};
+
+/// One HCA port's place on a fabric.
+#[derive(Clone)]
+pub struct FabricPort {
+    pub fabric: Arc<Mutex<Fabric>>,
+    pub endpoint: EndpointId,
+}
+
+/// The transport engine's view of the device while it acts: the
+/// firmware, the driver's memory, and the packets it sends (put on the
+/// fabric when it is done).
+pub struct DevicePorts<'a> {
+    pub fw: &'a mut Firmware,
+    pub mem: &'a mut dyn HostMemory,
+    pub tx: Vec<(u8, Vec<u8>)>,
+}
+
+fn err<T>(r: hca_firmware::status::CmdResult<T>) -> PortResult<T> {
+    r.map_err(|(s, why)| format!("{}: {why}", s.name()))
+}
+
+impl Ports for DevicePorts<'_> {
+    fn qp(&mut self, qpn: u32) -> Option<(QpContext, MlxQpMailbox)> {
+        self.fw.qp_view(qpn, self.mem).map(|v| (v.ctx, v.mlx))
+    }
+
+    fn qpc(&mut self, req: QpcReq) -> PortResult<QpcResp> {
+        err(self.fw.qpc_request(req, self.mem))
+    }
+
+    fn tpt(&mut self, req: TptReq) -> PortResult<TptResp> {
+        err(self.fw.tpt_request(req, self.mem))
+    }
+
+    fn mtt(&mut self, index: u32) -> PortResult<u64> {
+        err(self.fw.mtt_entry(index, self.mem))
+    }
+
+    fn set_wqe_counters(&mut self, qpn: u32, sq: Option<u16>, rq: Option<u16>) -> PortResult<()> {
+        err(self.fw.set_wqe_counters(qpn, sq, rq, self.mem))
+    }
+
+    fn complete(&mut self, cqn: u32, cqe: Cqe, solicited: bool) -> PortResult<u8> {
+        let req = hca_rtl::cq::CqReq::Complete {
+            cqn,
+            cqe,
+            solicited,
+        };
+        err(self.fw.cq_request(req, self.mem))
+    }
+
+    fn event(&mut self, eqe: Eqe) -> PortResult<()> {
+        err(self.fw.post_event(eqe, self.mem))
+    }
+
+    fn dma_read(&mut self, addr: u64, buf: &mut [u8]) -> PortResult<()> {
+        self.mem.read(addr, buf).map_err(|e| e.to_string())
+    }
+
+    fn dma_write(&mut self, addr: u64, data: &[u8]) -> PortResult<()> {
+        self.mem.write(addr, data).map_err(|e| e.to_string())
+    }
+
+    fn port(&self, n: u8) -> PortView {
+        let Some(s) = self.fw.port_sma(n) else {
+            return PortView::default();
+        };
+        PortView {
+            lid: s.lid,
+            lmc: s.lmc,
+            active: s.active(),
+            trained: s.trained,
+            gid_prefix: if s.gid_prefix != 0 {
+                s.gid_prefix
+            } else {
+                hca_firmware::mad::DEFAULT_GID_PREFIX
+            },
+            guid: hca_firmware::port::port_guid(n),
+        }
+    }
+
+    fn special_qp_base(&self) -> u32 {
+        self.fw.special_qp_base()
+    }
+
+    fn transmit(&mut self, n: u8, packet: Vec<u8>) {
+        self.tx.push((n, packet));
+    }
+}
