@@ -21,6 +21,9 @@ use hca_abi::wqe::SEND_DOORBELL;
 /// The MTT's number among the TPT's tables.
 const MTT: u8 = hca_rtl::tpt::MTT_TABLE;
 
+/// In [`Firmware::take_qp_changes`]: every QP.
+pub const ALL_QPS: u32 = u32::MAX;
+
 /// A QP as the transport engine needs it: the block's state and
 /// sequence numbers, and the rest of mlx4's context.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -38,6 +41,13 @@ impl Firmware {
         let qpn = u32::from_be_bytes(data.try_into().expect("4 bytes")) >> 8;
         self.send_doorbells.push(qpn & MASK24);
         true
+    }
+
+    /// The QPs whose state a command changed since the last call
+    /// ([`ALL_QPS`]: every one, back to RESET at CLOSE_HCA or a device
+    /// reset).
+    pub fn take_qp_changes(&mut self) -> Vec<u32> {
+        std::mem::take(&mut self.qp_changes)
     }
 
     /// The QPNs whose send doorbell rang since the last call.

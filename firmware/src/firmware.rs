@@ -71,6 +71,10 @@ pub struct Firmware {
     /// QPNs whose send doorbell rang, oldest first, for the transport
     /// engine.
     pub(crate) send_doorbells: Vec<u32>,
+    /// QPs whose state a command changed (or [`crate::datapath::ALL_QPS`]),
+    /// for the transport engine: it forgets a QP back in RESET, flushes one
+    /// in ERR, and walks the send queue of one back in RTS.
+    pub(crate) qp_changes: Vec<u32>,
 }
 
 /// The blocks the firmware drives, each on its backend (by default, the
@@ -131,6 +135,7 @@ impl Firmware {
             pending_port_changes: Vec::new(),
             lost_events: 0,
             send_doorbells: Vec::new(),
+            qp_changes: Vec::new(),
         }
     }
 
@@ -219,6 +224,7 @@ impl Firmware {
         self.semaphore_taken = false;
         self.owner_taken = false;
         self.send_doorbells.clear();
+        self.qp_changes.push(crate::datapath::ALL_QPS);
         for n in 1..=NUM_PORTS {
             self.retrain(n);
         }

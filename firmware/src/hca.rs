@@ -292,6 +292,10 @@ impl Firmware {
         self.state.special_qp_base = 0;
         self.state.hw_srqs.clear();
         self.state.ports = Default::default();
+        for n in 1..=crate::port::NUM_PORTS {
+            self.retrain(n);
+        }
+        self.qp_changes.push(crate::datapath::ALL_QPS);
         Ok(None)
     }
 

@@ -372,6 +372,7 @@ impl Firmware {
         }
         write_copy(&mut w, qpn, &kept);
         crate::icm::window::check(&mut w, "QPC")?;
+        self.qp_changes.push(qpn);
         Ok(None)
     }
 
@@ -391,6 +392,7 @@ impl Firmware {
         )?;
         write_copy(&mut w, qpn, &MlxQpMailbox::default());
         crate::icm::window::check(&mut w, "QPC")?;
+        self.qp_changes.push(qpn);
         Ok(None)
     }
 

@@ -6,18 +6,23 @@
 //! blocks only through their request ports and host memory only by DMA
 //! ([`ports::Ports`]); headers, opcodes and CRCs are `hca_abi::ib`'s.
 //!
-//! Carried today: UD sends (with immediate) and their delivery, Q_Key
-//! and P_Key checks, the GRH area, flush of a QP in error. RC and UC
-//! (segmentation, acknowledgements, RDMA, atomics, reliability) and the
-//! special QPs' MLX service are the transport issue's next steps. See
-//! `docs/transport.md`.
+//! Carried today: UD sends (with immediate) and their delivery; RC and UC
+//! SEND (with immediate, with invalidate), RDMA WRITE (with immediate)
+//! and, on RC, RDMA READ, cut at the path MTU; RC's acknowledgements,
+//! NAKs, go-back-N, the transport and RNR timers and duplicate handling;
+//! flushes of a QP in error. Atomics and the special QPs' MLX service are
+//! the transport issue's next steps. See `docs/transport.md`.
 
 pub mod completion;
+pub mod connected;
 pub mod counters;
 pub mod dma;
 pub mod engine;
+pub mod message;
 pub mod ports;
+pub mod psn;
 pub mod queue;
+pub mod reliability;
 pub mod requester;
 pub mod responder;
 pub mod ud;

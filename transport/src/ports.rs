@@ -66,6 +66,8 @@ pub trait Ports {
     fn port(&self, n: u8) -> PortView;
     /// CONF_SPECIAL_QP's base (0: none).
     fn special_qp_base(&self) -> u32;
+    /// The fabric's time, ns (the transport timers run on it).
+    fn now(&self) -> u64;
     /// Put a packet (LRH through VCRC) on port `n`'s link.
     fn transmit(&mut self, n: u8, packet: Vec<u8>);
 }

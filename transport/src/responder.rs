@@ -1,21 +1,28 @@
 //! The responder: a packet from the wire is parsed (CRCs, framing), then
 //! checked as IBTA's packet receive order has it: the DLID is the port's,
 //! the port may take data, the destination QP exists and is ready to
-//! receive, its service matches the opcode, the P_Key and the Q_Key are
-//! the QP's. A packet failing a check is dropped and counted by reason.
-//! A UD send that passes takes the next receive WQE (none posted: dropped,
-//! as UD does), is scattered behind the 40-byte GRH area and completed.
+//! receive, its service matches the opcode, the P_Key is the QP's. A
+//! packet failing a check is dropped and counted by reason. Responses
+//! (ACKs, READ data, atomic acknowledgements) go to the QP's requester
+//! ([`crate::reliability`]); requests to the UD responder here or the
+//! connected one ([`crate::connected`]).
 
 use crate::completion::{self, recv_opcode, syndrome};
+use crate::connected::{self, Here};
 use crate::dma::{self, DmaFail};
+use crate::engine::QpRun;
 use crate::ports::Ports;
 use crate::queue::Buffer;
-use crate::{ud, wqe, Counters};
+use crate::requester;
+use crate::wqe::{self, Sge};
+use crate::{ud, Counters};
+use hca_abi::cmd::qp::MlxQpMailbox;
 use hca_abi::dmpt::access;
 use hca_abi::ib::opcode::{self, Kind, Service};
 use hca_abi::ib::{Malformed, Packet};
 use hca_rtl::cq::Cqe;
-use hca_rtl::qpc::{QpState, QpType};
+use hca_rtl::qpc::{layout::QpContext, QpState, QpType};
+use std::collections::BTreeMap;
 
 /// The counter name of a parse failure.
 fn malformed(m: Malformed) -> &'static str {
@@ -37,8 +44,8 @@ fn malformed(m: Malformed) -> &'static str {
 /// What became of a received packet.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Outcome {
-    /// Delivered into a receive queue (and completed).
-    Delivered,
+    /// Taken by a QP (delivered, answered, or a response consumed).
+    Taken,
     /// Dropped, for the reason counted.
     Dropped(&'static str),
 }
@@ -49,18 +56,81 @@ pub fn pkey_ok(packet: u16, ours: u16) -> bool {
     packet & 0x7fff == ours & 0x7fff && (packet | ours) & 0x8000 != 0 && ours & 0x7fff != 0
 }
 
+/// Receive WQEs posted and not yet taken (the driver's count is in the
+/// doorbell record); None when it cannot be read or the QP has no RQ.
+pub fn posted_receives(ports: &mut dyn Ports, mlx: &MlxQpMailbox) -> Option<u16> {
+    Buffer::of(mlx).rq?;
+    let mut rec = [0u8; 4];
+    ports.dma_read(mlx.db_rec_addr, &mut rec).ok()?;
+    Some((u32::from_be_bytes(rec) as u16).wrapping_sub(mlx.rq_wqe_counter))
+}
+
+/// Take the next receive WQE: its number and scatters.
+pub fn take_receive(
+    ports: &mut dyn Ports,
+    qpn: u32,
+    mlx: &MlxQpMailbox,
+) -> Result<(u16, Vec<Sge>), &'static str> {
+    let buf = Buffer::of(mlx);
+    let Some(rq) = buf.rq else {
+        return Err("rx_srq_pending");
+    };
+    match posted_receives(ports, mlx) {
+        None => return Err("rx_db_record_unreadable"),
+        Some(0) => return Err("rx_no_receive_wqe"),
+        Some(_) => {}
+    }
+    let n = mlx.rq_wqe_counter;
+    let slot = buf
+        .read(ports, rq.wqe_offset(n as u32), rq.stride())
+        .map_err(|_| "rx_rq_fetch_error")?;
+    ports
+        .set_wqe_counters(qpn, None, Some(n.wrapping_add(1)))
+        .map_err(|_| "rx_rq_counter_lost")?;
+    Ok((n, wqe::parse_recv(&slot, 0)))
+}
+
+/// Complete every posted receive WQE with a flush error (the QP is in
+/// ERR).
+pub fn flush_receives(ports: &mut dyn Ports, c: &mut Counters, qpn: u32, ctx: &QpContext) {
+    loop {
+        let Some((_, mlx)) = ports.qp(qpn) else {
+            return;
+        };
+        match take_receive(ports, qpn, &mlx) {
+            Ok((n, _)) => {
+                let e = completion::error_cqe(qpn, n as u32, false, syndrome::WR_FLUSH);
+                completion::post(ports, c, ctx.recv_cqn, e, false);
+            }
+            Err(_) => return,
+        }
+    }
+}
+
 /// Take one packet from port `port_n`.
-pub fn receive(ports: &mut dyn Ports, c: &mut Counters, port_n: u8, bytes: &[u8]) -> Outcome {
+pub fn receive(
+    ports: &mut dyn Ports,
+    c: &mut Counters,
+    qps: &mut BTreeMap<u32, QpRun>,
+    port_n: u8,
+    bytes: &[u8],
+) -> Outcome {
     c.rx_packets += 1;
     c.rx_bytes += bytes.len() as u64;
-    let out = check_and_deliver(ports, c, port_n, bytes);
+    let out = check_and_take(ports, c, qps, port_n, bytes);
     if let Outcome::Dropped(why) = out {
         c.count(why);
     }
     out
 }
 
-fn check_and_deliver(ports: &mut dyn Ports, c: &mut Counters, port_n: u8, bytes: &[u8]) -> Outcome {
+fn check_and_take(
+    ports: &mut dyn Ports,
+    c: &mut Counters,
+    qps: &mut BTreeMap<u32, QpRun>,
+    port_n: u8,
+    bytes: &[u8],
+) -> Outcome {
     use Outcome::Dropped;
     let p = match Packet::decode(bytes) {
         Ok(p) => p,
@@ -86,12 +156,6 @@ fn check_and_deliver(ports: &mut dyn Ports, c: &mut Counters, port_n: u8, bytes:
         return Dropped("rx_unknown_qp");
     };
     let state = QpState::from_code(ctx.state).unwrap_or(QpState::Err);
-    if !matches!(
-        state,
-        QpState::Rtr | QpState::Rts | QpState::Sqd | QpState::Sqe
-    ) {
-        return Dropped("rx_qp_not_ready");
-    }
     let ty = QpType::from_code(ctx.qp_type);
     let service_ok = matches!(
         (info.service, ty),
@@ -104,46 +168,70 @@ fn check_and_deliver(ports: &mut dyn Ports, c: &mut Counters, port_n: u8, bytes:
         return Dropped("rx_wrong_service");
     }
     // QP0 takes any P_Key; everything else the QP's partition.
-    let ours = if ctx.pkey_index == 0 { 0xffff } else { 0 };
-    if dest != 0 && !pkey_ok(p.h.bth.pkey, ours) {
+    if dest != 0 && !pkey_ok(p.h.bth.pkey, requester::pkey_of(ctx.pkey_index)) {
         return Dropped("rx_bad_pkey");
     }
-    if info.service != Service::Ud {
-        // RC and UC arrive with the transport issue's next step.
-        return Dropped("rx_service_pending");
+    if !info.is_request() {
+        if !matches!(state, QpState::Rts | QpState::Sqd | QpState::Sqe) {
+            return Dropped("rx_qp_not_sending");
+        }
+        if p.h.lrh.slid != ctx.dlid {
+            // Not from the QP's peer.
+            return Dropped("rx_response_from_stranger");
+        }
+        let run = qps.entry(qpn).or_default();
+        let now = ports.now();
+        run.req
+            .on_response(ports, c, &requester::qp_info(qpn, &ctx), &p, now);
+        // Completions may have made room: walk the send queue again.
+        requester::doorbell(ports, c, &mut run.req, qpn);
+        return Outcome::Taken;
     }
+    if !matches!(
+        state,
+        QpState::Rtr | QpState::Rts | QpState::Sqd | QpState::Sqe
+    ) {
+        return Dropped("rx_qp_not_ready");
+    }
+    if info.service != Service::Ud {
+        if p.h.lrh.slid != ctx.dlid && info.service == Service::Rc {
+            return Dropped("rx_request_from_stranger");
+        }
+        let run = qps.entry(qpn).or_default();
+        let h = Here {
+            qpn,
+            ctx: &ctx,
+            mlx: &mlx,
+        };
+        connected::request(ports, c, &mut run.inb, &h, &p, info);
+        return Outcome::Taken;
+    }
+    deliver_ud(ports, c, qpn, dest, &ctx, &mlx, &p)
+}
+
+/// A UD send into the QP's next receive WQE.
+fn deliver_ud(
+    ports: &mut dyn Ports,
+    c: &mut Counters,
+    qpn: u32,
+    dest: u32,
+    ctx: &QpContext,
+    mlx: &MlxQpMailbox,
+    p: &Packet,
+) -> Outcome {
+    use Outcome::Dropped;
     let deth = p.h.deth.expect("a UD opcode carries a DETH");
     let qkey = if dest == 1 { ud::GSI_QKEY } else { ctx.qkey };
     if dest != 0 && deth.qkey != qkey {
         return Dropped("rx_bad_qkey");
     }
-    if info.kind != Kind::Send {
+    if p.info().map(|i| i.kind) != Some(Kind::Send) {
         return Dropped("rx_wrong_service");
     }
-    // The next receive WQE: the driver's count of posted ones is in the
-    // doorbell record.
-    let buf = Buffer::of(&mlx);
-    let Some(rq) = buf.rq else {
-        return Dropped("rx_srq_pending");
+    let (n, sges) = match take_receive(ports, qpn, mlx) {
+        Ok(x) => x,
+        Err(why) => return Dropped(why),
     };
-    let mut rec = [0u8; 4];
-    if ports.dma_read(mlx.db_rec_addr, &mut rec).is_err() {
-        return Dropped("rx_db_record_unreadable");
-    }
-    let posted = u32::from_be_bytes(rec) as u16;
-    let n = mlx.rq_wqe_counter;
-    if posted == n {
-        return Dropped("rx_no_receive_wqe");
-    }
-    let slot = match buf.read(ports, rq.wqe_offset(n as u32), rq.stride()) {
-        Ok(s) => s,
-        Err(_) => return Dropped("rx_rq_fetch_error"),
-    };
-    let sges = wqe::parse_recv(&slot, 0);
-    let consumed = n.wrapping_add(1);
-    if ports.set_wqe_counters(qpn, None, Some(consumed)).is_err() {
-        return Dropped("rx_rq_counter_lost");
-    }
     let lw = access::LOCAL_WRITE;
     let mut r = dma::scatter(ports, ctx.pd, &sges, ud::GRH_AREA, &p.payload, lw);
     if r.is_ok() {
@@ -180,7 +268,7 @@ fn check_and_deliver(ports: &mut dyn Ports, c: &mut Counters, port_n: u8, bytes:
     completion::post(ports, c, ctx.recv_cqn, cqe, p.h.bth.se);
     if ok {
         c.delivered += 1;
-        Outcome::Delivered
+        Outcome::Taken
     } else {
         Dropped("rx_receive_error")
     }
