@@ -9,13 +9,11 @@
 
 mod common;
 
-use hca_abi::cmd::mad::PortInfo;
-use hca_abi::entries::eqe::event;
-use hca_device::{FabricPort, HcaPci};
+use hca_device::HcaPci;
 use hca_driver::mr::access;
 use hca_driver::{Cq, Device, Mr, Pd, Qp, QpInit, QpType, SendWr, Sge, UdDest};
 use hca_engines::Backend;
-use hca_fabric::{Attach, Fabric, LinkConfig};
+use hca_fabric::Fabric;
 use std::sync::{Arc, Mutex};
 
 const QKEY: u32 = 0x0b1b;
@@ -32,45 +30,8 @@ struct Host {
     lid: u16,
 }
 
-/// What a subnet manager on the host does to its own port: a LID, then
-/// ARMED, then ACTIVE.
-fn activate(d: &mut Device<HcaPci>, lid: u16) {
-    let mut pi = PortInfo {
-        lid,
-        master_sm_lid: 1,
-        ..Default::default()
-    };
-    let got = d.set_port_info(1, &pi).expect("Set(PortInfo) with the LID");
-    assert_eq!((got.lid, got.port_state), (lid, 2), "INIT with its LID");
-    for s in [3, 4] {
-        pi.port_state = s;
-        let got = d.set_port_info(1, &pi).expect("Set(PortInfo) state");
-        assert_eq!(got.port_state, s);
-    }
-    d.service_interrupts();
-    let ev = d.take_events();
-    assert!(
-        ev.async_events
-            .iter()
-            .any(|e| e.event_type == event::PORT_CHANGE && e.subtype == 4 && e.data == 1),
-        "the driver hears port 1 go ACTIVE: {:?}",
-        ev.async_events
-    );
-}
-
 fn host(backend: Backend, fabric: &Arc<Mutex<Fabric>>, endpoint: usize, lid: u16) -> Host {
-    let mut d = common::device(backend);
-    d.pci()
-        .attach(
-            1,
-            FabricPort {
-                fabric: fabric.clone(),
-                endpoint,
-            },
-        )
-        .unwrap();
-    d.bring_up().unwrap();
-    activate(&mut d, lid);
+    let mut d = common::fabric::attached(backend, fabric, endpoint, lid);
     let pd = d.alloc_pd().unwrap();
     let b = d.memory().alloc(64 << 10, 4096).unwrap();
     let iova = 0x4000_0000;
@@ -108,28 +69,9 @@ fn host(backend: Backend, fabric: &Arc<Mutex<Fabric>>, endpoint: usize, lid: u16
 
 /// Two HCAs (LIDs 1 and 2) on ports 1 and 2 of one switch.
 fn pair(backend: Backend) -> (Arc<Mutex<Fabric>>, Host, Host) {
-    let mut f = Fabric::new(7);
-    let (ea, eb) = (f.add_endpoint("hca0/1"), f.add_endpoint("hca1/1"));
-    let s = f.add_switch("sw0", 4);
-    f.connect(
-        Attach::Endpoint(ea),
-        Attach::Switch(s, 1),
-        LinkConfig::default(),
-    )
-    .unwrap();
-    f.connect(
-        Attach::Endpoint(eb),
-        Attach::Switch(s, 2),
-        LinkConfig::default(),
-    )
-    .unwrap();
-    let sw = f.switch_mut(s).unwrap();
-    sw.set_route(1, 1).unwrap();
-    sw.set_route(2, 2).unwrap();
-    let f = Arc::new(Mutex::new(f));
-    let a = host(backend, &f, ea, 1);
-    let b = host(backend, &f, eb, 2);
-    let _ = &a.pd;
+    let (f, eps) = common::fabric::switched(2, 7, hca_fabric::Faults::NONE);
+    let a = host(backend, &f, eps[0], 1);
+    let b = host(backend, &f, eps[1], 2);
     (f, a, b)
 }
 

@@ -4,6 +4,8 @@
 
 #![allow(dead_code)]
 
+pub mod fabric;
+
 use hca_abi::pci::{MsiMessage, PciFunction};
 use hca_abi::HostMemory;
 use hca_device::blocks::firmware_on;

@@ -157,56 +157,83 @@ impl HcaPci {
         }
     }
 
-    /// Run the requester for every QP whose send doorbell rang.
-    fn serve_doorbells(&mut self, mem: &mut dyn HostMemory) {
-        let rung = self.fw.take_send_doorbells();
-        if rung.is_empty() {
-            return;
-        }
+    /// The fabric's time (0 with no port on a fabric).
+    fn fabric_now(&self) -> u64 {
+        self.ports.iter().flatten().next().map_or(0, |fp| {
+            fp.fabric.lock().unwrap_or_else(|e| e.into_inner()).now()
+        })
+    }
+
+    /// Let the transport engine act with the firmware and the driver's
+    /// memory; what it sent goes on the links.
+    fn with_transport(
+        &mut self,
+        mem: &mut dyn HostMemory,
+        f: impl FnOnce(&mut Transport, &mut DevicePorts),
+    ) {
+        let now = self.fabric_now();
         let mut dp = DevicePorts {
             fw: &mut self.fw,
             mem,
             tx: Vec::new(),
+            now,
         };
-        for qpn in rung {
-            self.transport.doorbell(&mut dp, qpn);
-        }
+        f(&mut self.transport, &mut dp);
         let tx = std::mem::take(&mut dp.tx);
         self.send_packets(tx);
     }
 
-    /// Take in what arrived on the ports: moves the fabric's time on to
-    /// the next arrival when nothing is waiting. Returns the packets taken.
+    /// Tell the engine of QPs a command moved, then run the requester for
+    /// every QP whose send doorbell rang.
+    fn serve_doorbells(&mut self, mem: &mut dyn HostMemory) {
+        let changed = self.fw.take_qp_changes();
+        let rung = self.fw.take_send_doorbells();
+        if changed.is_empty() && rung.is_empty() {
+            return;
+        }
+        self.with_transport(mem, |t, dp| {
+            for qpn in changed {
+                t.qp_changed(dp, qpn);
+            }
+            for qpn in rung {
+                t.doorbell(dp, qpn);
+            }
+        });
+    }
+
+    /// Take in what arrived on the ports and run the timers. When nothing
+    /// waits, the fabric's time moves on to the next arrival, or, with
+    /// nothing in flight, to the engine's next timer. Returns the packets
+    /// taken.
     fn serve_ports(&mut self, mem: &mut dyn HostMemory) -> usize {
+        let deadline = self.transport.next_deadline();
         let mut got = Vec::new();
         for (i, slot) in self.ports.iter().enumerate() {
             let Some(fp) = slot else { continue };
             let mut f = fp.fabric.lock().unwrap_or_else(|e| e.into_inner());
-            let mut any = false;
-            while let Some(p) = f.receive(fp.endpoint) {
-                got.push((i as u8 + 1, p));
-                any = true;
-            }
-            if !any {
-                if let Some(t) = f.next_arrival() {
-                    f.advance(t);
-                    while let Some(p) = f.receive(fp.endpoint) {
-                        got.push((i as u8 + 1, p));
-                    }
+            let take = |f: &mut hca_fabric::Fabric, got: &mut Vec<(u8, Vec<u8>)>| {
+                while let Some(p) = f.receive(fp.endpoint) {
+                    got.push((i as u8 + 1, p));
                 }
+            };
+            take(&mut f, &mut got);
+            if got.is_empty() {
+                match (f.next_arrival(), deadline) {
+                    (Some(t), d) if d.is_none_or(|d| t <= d) => f.advance(t),
+                    (_, Some(d)) if d > f.now() => f.advance(d),
+                    _ => {}
+                }
+                take(&mut f, &mut got);
             }
         }
         let n = got.len();
-        let mut dp = DevicePorts {
-            fw: &mut self.fw,
-            mem,
-            tx: Vec::new(),
-        };
-        for (port, p) in got {
-            self.transport.receive(&mut dp, port, &p);
-        }
-        let tx = std::mem::take(&mut dp.tx);
-        self.send_packets(tx);
+        self.with_transport(mem, |t, dp| {
+            for (port, p) in got {
+                t.receive(dp, port, &p);
+            }
+            t.flush_acks(dp);
+            t.tick(dp);
+        });
         n
     }
 
@@ -277,6 +304,7 @@ impl HcaPci {
             }
             0 => {
                 self.fw.mmio_write(addr, data, mem);
+                self.serve_doorbells(mem);
                 for r in self.fw.take_trace() {
                     self.events.push(DeviceEvent::Command(r));
                 }

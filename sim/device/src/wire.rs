@@ -27,6 +27,8 @@ pub struct DevicePorts<'a> {
     pub fw: &'a mut Firmware,
     pub mem: &'a mut dyn HostMemory,
     pub tx: Vec<(u8, Vec<u8>)>,
+    /// The fabric's time when the device began to act.
+    pub now: u64,
 }
 
 fn err<T>(r: hca_firmware::status::CmdResult<T>) -> PortResult<T> {
@@ -95,6 +97,10 @@ impl Ports for DevicePorts<'_> {
 
     fn special_qp_base(&self) -> u32 {
         self.fw.special_qp_base()
+    }
+
+    fn now(&self) -> u64 {
+        self.now
     }
 
     fn transmit(&mut self, n: u8, packet: Vec<u8>) {
