@@ -48,5 +48,5 @@ pub use hca_abi::qp_state::{attr, QpState, QpType};
 pub use mr::Mr;
 pub use pd::Pd;
 pub use profile::Profile;
-pub use qp::{Ah, Peer, Qp, QpAttr, QpInit, SendWr, Sge, UdDest};
+pub use qp::{Ah, AtomicArgs, Peer, Qp, QpAttr, QpInit, SendWr, Sge, UdDest};
 pub use srq::Srq;

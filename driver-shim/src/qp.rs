@@ -17,7 +17,7 @@ use hca_abi::cmd::qp::{log_depth, optpar, st, MlxQpMailbox};
 use hca_abi::opcode as op;
 use hca_abi::pci::PciFunction;
 use hca_abi::qp_state::{attr, rule, QpState, QpType};
-use hca_abi::wqe::{self, CtrlSeg, DataSeg, DatagramSeg, RaddrSeg};
+use hca_abi::wqe::{self, AtomicSeg, CtrlSeg, DataSeg, DatagramSeg, RaddrSeg};
 
 pub use hca_abi::wqe::INVALID_LKEY;
 
@@ -108,8 +108,20 @@ pub struct Ah {
     pub sl: u8,
 }
 
+/// An atomic's operands (mlx4's atomic and masked-atomic segments):
+/// compare-and-swap takes `compare` and `swap_add`; fetch-and-add adds
+/// `swap_add`; the masked forms take the masks (masked fetch-and-add its
+/// no-carry mask in `compare_mask`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct AtomicArgs {
+    pub swap_add: u64,
+    pub compare: u64,
+    pub swap_mask: u64,
+    pub compare_mask: u64,
+}
+
 /// A send work request.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Default)]
 pub struct SendWr {
     /// A `hca_abi::wqe::opcode`.
     pub opcode: u8,
@@ -121,6 +133,8 @@ pub struct SendWr {
     pub remote: Option<(u64, u32)>,
     /// UD: the destination.
     pub ud: Option<UdDest>,
+    /// Atomics: the operands.
+    pub atomic: Option<AtomicArgs>,
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -251,9 +265,12 @@ impl<P: PciFunction> Device<P> {
         };
         // Send queue: the largest WQE, at least 64 bytes, with mlx4's spare
         // WQEs for the prefetcher's headroom.
+        // (mlx4's send_wqe_overhead: UD the datagram segment, UC the
+        // remote address, RC the remote address and the masked atomic.)
         let overhead = match init.qp_type {
             QpType::Ud => 16 + 48,
-            _ => 16 + 16 + 16,
+            QpType::Uc => 16 + 16,
+            QpType::Rc => 16 + 16 + 32,
         };
         let sq_shift = ((overhead + 16 * init.max_send_sge)
             .next_power_of_two()
@@ -709,10 +726,18 @@ impl<P: PciFunction> Device<P> {
             )));
         }
         let ud = o.qp_type == QpType::Ud;
-        let needs_remote = matches!(
+        let atomic = matches!(
             wr.opcode,
-            wqe::opcode::RDMA_WRITE | wqe::opcode::RDMA_WRITE_IMM | wqe::opcode::RDMA_READ
+            wqe::opcode::ATOMIC_CS
+                | wqe::opcode::ATOMIC_FA
+                | wqe::opcode::MASKED_ATOMIC_CS
+                | wqe::opcode::MASKED_ATOMIC_FA
         );
+        let needs_remote = atomic
+            || matches!(
+                wr.opcode,
+                wqe::opcode::RDMA_WRITE | wqe::opcode::RDMA_WRITE_IMM | wqe::opcode::RDMA_READ
+            );
         let allowed = match o.qp_type {
             QpType::Ud => matches!(wr.opcode, wqe::opcode::SEND | wqe::opcode::SEND_IMM),
             QpType::Uc => matches!(
@@ -722,17 +747,21 @@ impl<P: PciFunction> Device<P> {
                     | wqe::opcode::RDMA_WRITE
                     | wqe::opcode::RDMA_WRITE_IMM
             ),
-            QpType::Rc => matches!(
-                wr.opcode,
-                wqe::opcode::SEND
-                    | wqe::opcode::SEND_IMM
-                    | wqe::opcode::SEND_INVAL
-                    | wqe::opcode::RDMA_WRITE
-                    | wqe::opcode::RDMA_WRITE_IMM
-                    | wqe::opcode::RDMA_READ
-            ),
+            QpType::Rc => {
+                matches!(
+                    wr.opcode,
+                    wqe::opcode::SEND
+                        | wqe::opcode::SEND_IMM
+                        | wqe::opcode::SEND_INVAL
+                        | wqe::opcode::RDMA_WRITE
+                        | wqe::opcode::RDMA_WRITE_IMM
+                        | wqe::opcode::RDMA_READ
+                ) || atomic
+            }
         };
-        if !allowed || needs_remote != wr.remote.is_some() || ud != wr.ud.is_some() {
+        let atomic_ok = atomic == wr.atomic.is_some()
+            && (!atomic || (wr.sges.len() == 1 && wr.sges[0].len == 8));
+        if !allowed || needs_remote != wr.remote.is_some() || ud != wr.ud.is_some() || !atomic_ok {
             return Err(Error::InvalidArgument(format!(
                 "opcode {:#x} on a {} QP (remote address {}, UD destination {})",
                 wr.opcode,
@@ -753,6 +782,27 @@ impl<P: PciFunction> Device<P> {
                 .mem
                 .write(at + off, &RaddrSeg { raddr, rkey }.encode())?;
             off += 16;
+        }
+        if let Some(a) = &wr.atomic {
+            let mut seg = AtomicSeg {
+                swap_add: a.swap_add,
+                compare: a.compare,
+            }
+            .encode();
+            if wr.opcode == wqe::opcode::MASKED_ATOMIC_CS {
+                // The masked compare-and-swap segment: the masks follow.
+                seg.extend_from_slice(&a.swap_mask.to_be_bytes());
+                seg.extend_from_slice(&a.compare_mask.to_be_bytes());
+            } else if wr.opcode == wqe::opcode::MASKED_ATOMIC_FA {
+                // Masked fetch-and-add: the no-carry mask where compare is.
+                seg = AtomicSeg {
+                    swap_add: a.swap_add,
+                    compare: a.compare_mask,
+                }
+                .encode();
+            }
+            self.bus.mem.write(at + off, &seg)?;
+            off += seg.len() as u64;
         }
         if let Some(d) = &wr.ud {
             let dg = DatagramSeg {

@@ -145,6 +145,7 @@ fn every_object(backend: Backend) {
                 dqpn: 0x55,
                 qkey: 0x1111,
             }),
+            atomic: None,
         };
         d.post_send(qp, &wr).unwrap();
     }
@@ -284,6 +285,7 @@ fn queues_fill_and_drain(backend: Backend) {
         imm: 0,
         remote: None,
         ud: None,
+        atomic: None,
     };
     // 4 asked, more fit (the ring is a power of two past mlx4's spares).
     let mut posted = 0u16;

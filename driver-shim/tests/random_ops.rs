@@ -437,6 +437,7 @@ fn step(
                     dqpn: r.gen(),
                     qkey: r.gen(),
                 }),
+                atomic: None,
             };
             ("post_send", d.post_send(&q, &wr))
         }

@@ -15,7 +15,9 @@ use hca_abi::wqe::opcode;
 use hca_device::HcaPci;
 use hca_driver::mr::access;
 use hca_driver::qp::qp_access;
-use hca_driver::{attr, Cq, Device, Mr, Pd, Qp, QpAttr, QpInit, QpState, QpType, SendWr, Sge, Wc};
+use hca_driver::{
+    attr, AtomicArgs, Cq, Device, Mr, Pd, Qp, QpAttr, QpInit, QpState, QpType, SendWr, Sge, Wc,
+};
 use hca_engines::Backend;
 use hca_fabric::{Fabric, Faults};
 use std::sync::{Arc, Mutex};
@@ -78,7 +80,7 @@ fn connect_at(x: &mut Host, y: &Host, my_psn: u32, peer_psn: u32, mtu: u8) {
     let mut a = QpAttr {
         state: Some(QpState::Init),
         port: 1,
-        access: qp_access::REMOTE_READ | qp_access::REMOTE_WRITE,
+        access: qp_access::REMOTE_READ | qp_access::REMOTE_WRITE | qp_access::REMOTE_ATOMIC,
         ..Default::default()
     };
     x.d.modify_qp(
@@ -130,6 +132,7 @@ fn wr(opcode: u8, sges: Vec<Sge>, remote: Option<(u64, u32)>, imm: u32) -> SendW
         imm,
         remote,
         ud: None,
+        atomic: None,
     }
 }
 
@@ -270,6 +273,133 @@ fn rdma(backend: Backend) {
     let _ = &a.pd;
 }
 
+/// Each atomic, plain and masked, on a word of b's memory: the value
+/// before lands in a's buffer and the word becomes what the atomic unit's
+/// model makes of it.
+fn atomics(backend: Backend) {
+    use hca_rtl::atomic::{AtomicModel, AtomicReq};
+    let (_f, mut a, mut b) = pair(backend, QpType::Rc, Faults::NONE);
+    connect(&mut a, &mut b, 3);
+    let word = IOVA + 0x6_0000;
+    let ops: [(u8, AtomicArgs); 6] = [
+        (
+            opcode::ATOMIC_CS,
+            AtomicArgs {
+                compare: 0x1111_2222_3333_4444,
+                swap_add: 7,
+                ..Default::default()
+            },
+        ),
+        (
+            opcode::ATOMIC_CS,
+            AtomicArgs {
+                compare: 1,
+                swap_add: 9,
+                ..Default::default()
+            },
+        ),
+        (
+            opcode::ATOMIC_FA,
+            AtomicArgs {
+                swap_add: 0x10,
+                ..Default::default()
+            },
+        ),
+        (
+            opcode::MASKED_ATOMIC_CS,
+            AtomicArgs {
+                compare: 0x17,
+                compare_mask: 0xff,
+                swap_add: 0xab00,
+                swap_mask: 0xff00,
+            },
+        ),
+        (
+            opcode::MASKED_ATOMIC_FA,
+            AtomicArgs {
+                swap_add: 0x0101_0101_0101_01ff,
+                compare_mask: 0x8080_8080_8080_8080,
+                ..Default::default()
+            },
+        ),
+        (
+            opcode::ATOMIC_FA,
+            AtomicArgs {
+                swap_add: u64::MAX,
+                ..Default::default()
+            },
+        ),
+    ];
+    let mut model = AtomicModel::new();
+    let start = 0x1111_2222_3333_4444u64;
+    b.d.memory()
+        .write(b.buf + 0x6_0000, &start.to_be_bytes())
+        .unwrap();
+    model.execute(&AtomicReq::write(0, start));
+    for (k, (op, args)) in ops.into_iter().enumerate() {
+        let req = match op {
+            opcode::ATOMIC_CS => AtomicReq::cas(0, args.compare, args.swap_add),
+            opcode::ATOMIC_FA => AtomicReq::fadd(0, args.swap_add),
+            opcode::MASKED_ATOMIC_CS => AtomicReq::masked_cas(
+                0,
+                args.compare,
+                args.swap_add,
+                args.compare_mask,
+                args.swap_mask,
+            ),
+            _ => AtomicReq::masked_fadd(0, args.swap_add, args.compare_mask),
+        };
+        let want_orig = model.execute(&req).original;
+        let want_now = model.execute(&AtomicReq::read(0)).original;
+        let mut w = wr(
+            op,
+            vec![sge(&a, 0x100 * k as u64, 8)],
+            Some((word, b.mr.rkey)),
+            0,
+        );
+        w.atomic = Some(args);
+        a.d.post_send(&a.qp, &w).unwrap();
+        let (wa, _) = poll(&mut a, &mut b, 1, 0);
+        assert_eq!(wa.len(), 1, "{backend}: atomic {k}: {wa:?}");
+        assert_eq!(
+            (wa[0].status, wa[0].byte_len),
+            (0, 8),
+            "{backend}: atomic {k}"
+        );
+        let mut got = [0u8; 8];
+        a.d.memory()
+            .read(a.buf + 0x100 * k as u64, &mut got)
+            .unwrap();
+        assert_eq!(
+            u64::from_be_bytes(got),
+            want_orig,
+            "{backend}: atomic {k}'s value before"
+        );
+        b.d.memory().read(b.buf + 0x6_0000, &mut got).unwrap();
+        assert_eq!(
+            u64::from_be_bytes(got),
+            want_now,
+            "{backend}: atomic {k}'s result"
+        );
+    }
+    // Misaligned: refused, nothing changed.
+    let before = b.d.memory().read_u32(b.buf + 0x6_0000).unwrap();
+    let mut w = wr(
+        opcode::ATOMIC_FA,
+        vec![sge(&a, 0, 8)],
+        Some((word + 4, b.mr.rkey)),
+        0,
+    );
+    w.atomic = Some(AtomicArgs {
+        swap_add: 1,
+        ..Default::default()
+    });
+    a.d.post_send(&a.qp, &w).unwrap();
+    let (wa, _) = poll(&mut a, &mut b, 1, 0);
+    assert_eq!(wa[0].status, 0x12, "{backend}: invalid request: {wa:?}");
+    assert_eq!(b.d.memory().read_u32(b.buf + 0x6_0000).unwrap(), before);
+}
+
 fn uc_sends(backend: Backend) {
     let (_f, mut a, mut b) = pair(backend, QpType::Uc, Faults::NONE);
     connect(&mut a, &mut b, 2);
@@ -315,7 +445,7 @@ fn lossy(backend: Backend, messages: u32) {
     connect(&mut a, &mut b, 3);
     let remote = pattern(99, 3000);
     b.d.memory().write(b.buf + 0x8_0000, &remote).unwrap();
-    let (mut sent, mut got, mut reads) = (0u32, 0u32, 0u32);
+    let (mut sent, mut got, mut reads, mut adds) = (0u32, 0u32, 0u32, 0u64);
     let mut posted_recv = 0u32;
     let mut rounds = 0;
     while got < messages {
@@ -364,6 +494,21 @@ fn lossy(backend: Backend, messages: u32) {
                 a.d.post_send(&a.qp, &w).unwrap();
                 reads += 1;
             }
+            if sent % 7 == 0 {
+                // A fetch-and-add of 1 on b's counter: kept count of here.
+                let mut w = wr(
+                    opcode::ATOMIC_FA,
+                    vec![sge(&a, 0x10_0000 - 8, 8)],
+                    Some((IOVA + 0x9_0000, b.mr.rkey)),
+                    0,
+                );
+                w.atomic = Some(AtomicArgs {
+                    swap_add: 1,
+                    ..Default::default()
+                });
+                a.d.post_send(&a.qp, &w).unwrap();
+                adds += 1;
+            }
         }
         for w in a.d.poll_cq(&a.cq, 64).unwrap() {
             assert_eq!(w.status, 0, "{backend}: {w:?}");
@@ -388,6 +533,24 @@ fn lossy(backend: Backend, messages: u32) {
         .read(a.buf + 0x10_0000 - 0x1000 - 3000, &mut check)
         .unwrap();
     assert_eq!(check, remote, "{backend}: the READs brought the bytes");
+    // Let the last atomics land, then check each ran exactly once.
+    for _ in 0..20_000 {
+        for w in a.d.poll_cq(&a.cq, 64).unwrap() {
+            assert_eq!(w.status, 0, "{backend}: {w:?}");
+        }
+        let mut n = [0u8; 8];
+        b.d.memory().read(b.buf + 0x9_0000, &mut n).unwrap();
+        if u64::from_be_bytes(n) >= adds {
+            break;
+        }
+    }
+    let mut n = [0u8; 8];
+    b.d.memory().read(b.buf + 0x9_0000, &mut n).unwrap();
+    assert_eq!(
+        u64::from_be_bytes(n),
+        adds,
+        "{backend}: every fetch-and-add ran once"
+    );
     let ca = a.d.pci().transport_counters().clone();
     let s = f.lock().unwrap().stats();
     assert!(
@@ -406,6 +569,12 @@ hca_engines::on_every_backend! {
 hca_engines::on_every_backend! {
     fn rdma_write_read_and_a_refused_key(backend: Backend) {
         rdma(backend)
+    }
+}
+
+hca_engines::on_every_backend! {
+    fn atomics_plain_and_masked_equal_the_units_model(backend: Backend) {
+        atomics(backend)
     }
 }
 

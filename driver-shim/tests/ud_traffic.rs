@@ -107,6 +107,7 @@ fn send(a: &mut Host, to_lid: u16, to_qpn: u32, qkey: u32, data: &[u8], imm: Opt
             dqpn: to_qpn,
             qkey,
         }),
+        atomic: None,
     };
     a.d.post_send(&a.qp, &wr).unwrap();
 }

@@ -32,6 +32,10 @@ use std::collections::VecDeque;
 /// The QP's remote access bits (QPC `access`: read, write, atomic).
 const QP_REMOTE_READ: u8 = 1 << 0;
 const QP_REMOTE_WRITE: u8 = 1 << 1;
+const QP_REMOTE_ATOMIC: u8 = 1 << 2;
+
+/// The atomic unit's word the responder works in.
+const ATOMIC_SLOT: u64 = 0;
 
 /// A SEND in progress: its receive WQE and the bytes landed.
 #[derive(Clone, Debug)]
@@ -51,7 +55,16 @@ pub struct Writing {
     pub len: u32,
 }
 
-/// A READ answered, kept to answer its duplicate the same way.
+/// A READ or an atomic answered, kept to answer its duplicate the same
+/// way: a READ is read again, an atomic's result is sent again (it is
+/// never executed twice).
+#[derive(Clone, Copy, Debug)]
+pub enum Resource {
+    Read(ReadResource),
+    Atomic { psn: u32, orig: u64 },
+}
+
+/// A READ answered.
 #[derive(Clone, Copy, Debug)]
 pub struct ReadResource {
     pub psn: u32,
@@ -67,7 +80,7 @@ pub struct Inbound {
     pub write: Option<Writing>,
     /// A sequence-error NAK went out; no other until the sequence mends.
     pub nak_sent: bool,
-    pub resources: VecDeque<ReadResource>,
+    pub resources: VecDeque<Resource>,
     /// The ACK owed at the end of this batch: its PSN.
     pub ack: Option<u32>,
 }
@@ -408,23 +421,105 @@ fn in_sequence(
             if !answer_read(ports, c, h, &res, at) {
                 return nak(ports, c, h, aeth::NAK_REMOTE_ACCESS, "rx_read_access");
             }
-            st.resources.push_back(res);
-            while st.resources.len() > h.ctx.max_dest_rd_atomic.max(1) as usize {
-                st.resources.pop_front();
-            }
+            keep(st, h, Resource::Read(res));
             // A READ response acknowledges what came before it.
             st.ack = None;
             return;
         }
-        _ => {
-            // Atomics arrive with the atomic unit's step of the transport
-            // issue: refused as the responder cannot execute them yet.
-            return nak(ports, c, h, aeth::NAK_INVALID_REQUEST, "rx_atomic_pending");
+        Kind::CmpSwap | Kind::FetchAdd | Kind::MaskedCmpSwap | Kind::MaskedFetchAdd => {
+            let orig = match execute_atomic(ports, c, h, p, info.kind) {
+                Ok(v) => v,
+                Err((code, why)) => return nak(ports, c, h, code, why),
+            };
+            keep(st, h, Resource::Atomic { psn: at, orig });
+            atomic_ack(ports, c, h, at, orig);
+            st.ack = None;
+            return;
         }
+        _ => return nak(ports, c, h, aeth::NAK_INVALID_REQUEST, "rx_not_a_request"),
     }
     if rc(h.ctx) && p.h.bth.ack_req {
         st.ack = Some(at);
     }
+}
+
+/// Keep a responder resource, as many as the QP's responder depth.
+fn keep(st: &mut Inbound, h: &Here, r: Resource) {
+    st.resources.push_back(r);
+    while st.resources.len() > h.ctx.max_dest_rd_atomic.max(1) as usize {
+        st.resources.pop_front();
+    }
+}
+
+/// Carry out an atomic on the 8 bytes its R_Key grants, on the atomic
+/// unit: the word (big-endian in memory, as ConnectX keeps atomic
+/// operands) goes into the unit, the operation runs there, and the
+/// result comes back to memory. Returns the value before.
+fn execute_atomic(
+    ports: &mut dyn Ports,
+    c: &mut Counters,
+    h: &Here,
+    p: &Packet,
+    kind: Kind,
+) -> Result<u64, (u8, &'static str)> {
+    use hca_rtl::atomic::{AtomicReq, AtomicStatus};
+    let (va, rkey) = match (p.h.atomic, p.h.masked_atomic) {
+        (Some(a), _) => (a.va, a.rkey),
+        (_, Some(m)) => (m.va, m.rkey),
+        _ => return Err((aeth::NAK_INVALID_REQUEST, "rx_atomic_malformed")),
+    };
+    if h.ctx.access & QP_REMOTE_ATOMIC == 0 {
+        return Err((aeth::NAK_REMOTE_ACCESS, "rx_atomic_access"));
+    }
+    if va % 8 != 0 {
+        return Err((aeth::NAK_INVALID_REQUEST, "rx_atomic_misaligned"));
+    }
+    let host = match ports.tpt(TptReq::lookup(rkey, h.ctx.pd, va, 8, access::ATOMIC)) {
+        Ok(r) if r.status == tpt_status::OK && !r.pages.is_empty() => r.pages[0],
+        _ => return Err((aeth::NAK_REMOTE_ACCESS, "rx_atomic_access")),
+    };
+    let mut word = [0u8; 8];
+    ports
+        .dma_read(host, &mut word)
+        .map_err(|_| (aeth::NAK_REMOTE_OP, "rx_atomic_dma"))?;
+    let op = match (kind, p.h.atomic, p.h.masked_atomic) {
+        (Kind::CmpSwap, Some(a), _) => AtomicReq::cas(ATOMIC_SLOT, a.compare, a.swap_add),
+        (Kind::FetchAdd, Some(a), _) => AtomicReq::fadd(ATOMIC_SLOT, a.swap_add),
+        (Kind::MaskedFetchAdd, Some(a), _) => {
+            AtomicReq::masked_fadd(ATOMIC_SLOT, a.swap_add, a.compare)
+        }
+        (Kind::MaskedCmpSwap, _, Some(m)) => {
+            AtomicReq::masked_cas(ATOMIC_SLOT, m.compare, m.swap, m.compare_mask, m.swap_mask)
+        }
+        _ => return Err((aeth::NAK_INVALID_REQUEST, "rx_atomic_malformed")),
+    };
+    let run = |ports: &mut dyn Ports, r: AtomicReq| match ports.atomic(r) {
+        Ok(x) if x.status == AtomicStatus::Ok => Ok(x.original),
+        _ => Err((aeth::NAK_REMOTE_OP, "rx_atomic_unit")),
+    };
+    run(
+        ports,
+        AtomicReq::write(ATOMIC_SLOT, u64::from_be_bytes(word)),
+    )?;
+    let orig = run(ports, op)?;
+    let now = run(ports, AtomicReq::read(ATOMIC_SLOT))?;
+    ports
+        .dma_write(host, &now.to_be_bytes())
+        .map_err(|_| (aeth::NAK_REMOTE_OP, "rx_atomic_dma"))?;
+    c.count("atomic_executed");
+    Ok(orig)
+}
+
+/// The ATOMIC ACKNOWLEDGE of the atomic at PSN `at`.
+fn atomic_ack(ports: &mut dyn Ports, c: &mut Counters, h: &Here, at: u32, orig: u64) {
+    let (port_n, path) = path_of(ports, h.ctx, h.mlx);
+    let mut pk = path.packet(op::ATOMIC_ACK, at, Vec::new());
+    pk.h.aeth = Some(Aeth {
+        syndrome: aeth::ACK | aeth::CREDITS_INVALID,
+        msn: msn_now(ports, h),
+    });
+    pk.h.atomic_ack = Some(hca_abi::ib::eth::AtomicAckEth { orig });
+    transmit(ports, c, port_n, pk.encode());
 }
 
 /// A message delivered: its receive completion.
@@ -523,12 +618,30 @@ fn duplicate(
             let n = (r.len as usize).div_ceil(mtu).max(1) as u32;
             psn::delta(r.psn, at) < n
         };
-        match st.resources.iter().rev().find(|r| holds(r)).copied() {
+        let found = st.resources.iter().rev().find_map(|r| match r {
+            Resource::Read(r) if holds(r) => Some(*r),
+            _ => None,
+        });
+        match found {
             Some(r) => {
                 c.count("read_replayed");
                 let _ = answer_read(ports, c, h, &r, at);
             }
             None => c.count("rx_duplicate_read_unknown"),
+        }
+        return;
+    }
+    if info.kind != Kind::Send && info.kind != Kind::Write {
+        // An atomic asked again: the result it had, never executed twice.
+        match st.resources.iter().rev().find_map(|r| match r {
+            Resource::Atomic { psn, orig } if *psn == at => Some(*orig),
+            _ => None,
+        }) {
+            Some(orig) => {
+                c.count("atomic_replayed");
+                atomic_ack(ports, c, h, at, orig);
+            }
+            None => c.count("rx_duplicate_atomic_unknown"),
         }
         return;
     }

@@ -6,6 +6,7 @@
 //! (`hca-device`) implements it over the firmware and the driver's memory.
 
 use hca_abi::cmd::qp::MlxQpMailbox;
+use hca_rtl::atomic::{AtomicReq, AtomicResp};
 use hca_rtl::cq::{Cqe, Eqe};
 use hca_rtl::qpc::{layout::QpContext, QpcReq, QpcResp};
 use hca_rtl::tpt::{TptReq, TptResp};
@@ -56,6 +57,8 @@ pub trait Ports {
     fn mtt(&mut self, index: u32) -> PortResult<u64>;
     /// Keep the QP's WQE counters in its context.
     fn set_wqe_counters(&mut self, qpn: u32, sq: Option<u16>, rq: Option<u16>) -> PortResult<()>;
+    /// One request to the atomic unit (it holds the word it works on).
+    fn atomic(&mut self, req: AtomicReq) -> PortResult<AtomicResp>;
     /// A completion into CQ `cqn`; the CQ/EQ engine's status.
     fn complete(&mut self, cqn: u32, cqe: Cqe, solicited: bool) -> PortResult<u8>;
     /// An asynchronous event.

@@ -291,7 +291,8 @@ fn connected_send(
     if reads {
         local = w.sges.clone();
         req.read_len = w.length() as u32;
-        if reliability::is_atomic(op) && (req.read_len != 8 || raddr % 8 != 0) {
+        // (An unaligned target is the responder's to refuse.)
+        if reliability::is_atomic(op) && req.read_len != 8 {
             return fail(ports, c, rq, syndrome::LOCAL_LENGTH);
         }
     } else {
@@ -324,7 +325,13 @@ fn connected_send(
                 port: port_n,
                 first_psn: first,
                 npsn,
-                packets: if reads { Vec::new() } else { packets },
+                // A READ is asked again for what has not come; everything
+                // else is sent again as it was.
+                packets: if op == wqe_op::RDMA_READ {
+                    Vec::new()
+                } else {
+                    packets
+                },
                 local,
                 got: 0,
                 local_error: None,

@@ -20,8 +20,8 @@ pub fn device(backend: Backend) -> Device<HcaPci> {
 }
 
 pub fn device_with(backend: Backend, p: Profile) -> Device<HcaPci> {
-    let fw = firmware_on(backend).expect("firmware");
-    Device::new(HcaPci::with_firmware(fw), p).expect("driver")
+    let dev = hca_device::blocks::device_on(backend).expect("the device's blocks");
+    Device::new(dev, p).expect("driver")
 }
 
 pub fn up(backend: Backend) -> Device<HcaPci> {

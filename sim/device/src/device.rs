@@ -4,7 +4,7 @@
 
 use crate::config::{ConfigSpace, MSIX_ENABLE, MSIX_FUNCTION_MASK};
 use crate::msix::{MsiMessage, Msix};
-use crate::wire::{DevicePorts, FabricPort};
+use crate::wire::{AtomicBackend, DevicePorts, FabricPort};
 use hca_abi::pci::{inside, PciFunction};
 use hca_firmware::{CommandRecord, Firmware, HostMemory};
 use hca_transport::Transport;
@@ -40,6 +40,8 @@ pub struct HcaPci {
     msix: Msix,
     fw: Firmware,
     transport: Transport,
+    /// The atomic unit the transport engine executes atomics on.
+    atomic: AtomicBackend,
     /// Each port's place on a fabric (index 0 is port 1).
     ports: Vec<Option<FabricPort>>,
     events: Vec<DeviceEvent>,
@@ -65,6 +67,7 @@ impl HcaPci {
             msix: Msix::new(),
             fw,
             transport: Transport::new(),
+            atomic: Box::new(hca_rtl::atomic::AtomicModel::new()),
             ports: vec![None; hca_firmware::port::NUM_PORTS as usize],
             events: Vec::new(),
             msis: Vec::new(),
@@ -112,6 +115,12 @@ impl HcaPci {
         };
         self.act(mem, |fw, mem| fw.cq_request(req, mem))
             .map_err(|(s, why)| format!("{s}: {why}"))
+    }
+
+    /// The device with its atomic unit on another backend.
+    pub fn with_atomic(mut self, atomic: AtomicBackend) -> Self {
+        self.atomic = atomic;
+        self
     }
 
     /// Plug port `n` (1-based) into a fabric endpoint: its link trains
@@ -174,6 +183,7 @@ impl HcaPci {
         let now = self.fabric_now();
         let mut dp = DevicePorts {
             fw: &mut self.fw,
+            atomic: &mut self.atomic,
             mem,
             tx: Vec::new(),
             now,

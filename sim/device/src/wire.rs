@@ -7,10 +7,15 @@
 use hca_abi::cmd::qp::MlxQpMailbox;
 use hca_fabric::{EndpointId, Fabric};
 use hca_firmware::{Firmware, HostMemory};
+use hca_rtl::atomic::{AtomicReq, AtomicResp};
 use hca_rtl::cq::{Cqe, Eqe};
 use hca_rtl::qpc::{layout::QpContext, QpcReq, QpcResp};
 use hca_rtl::tpt::{TptReq, TptResp};
+use hca_rtl::transactor::Transactor;
 use hca_transport::{PortResult, PortView, Ports};
+
+/// The atomic unit, on whichever backend runs it.
+pub type AtomicBackend = Box<dyn Transactor<Req = AtomicReq, Resp = AtomicResp> + Send>;
 use std::sync::{Arc, Mutex};
 
 /// One HCA port's place on a fabric.
@@ -25,6 +30,7 @@ pub struct FabricPort {
 /// fabric when it is done).
 pub struct DevicePorts<'a> {
     pub fw: &'a mut Firmware,
+    pub atomic: &'a mut AtomicBackend,
     pub mem: &'a mut dyn HostMemory,
     pub tx: Vec<(u8, Vec<u8>)>,
     /// The fabric's time when the device began to act.
@@ -54,6 +60,15 @@ impl Ports for DevicePorts<'_> {
 
     fn set_wqe_counters(&mut self, qpn: u32, sq: Option<u16>, rq: Option<u16>) -> PortResult<()> {
         err(self.fw.set_wqe_counters(qpn, sq, rq, self.mem))
+    }
+
+    fn atomic(&mut self, req: AtomicReq) -> PortResult<AtomicResp> {
+        let mut r = self
+            .atomic
+            .transact(&[req], &mut hca_abi::memory::NoMemory::default())
+            .map_err(|e| format!("atomic unit: {e}"))?;
+        r.pop()
+            .ok_or_else(|| "the atomic unit gave no response".to_string())
     }
 
     fn complete(&mut self, cqn: u32, cqe: Cqe, solicited: bool) -> PortResult<u8> {
