@@ -6,7 +6,9 @@
 //! completes with a remote access error and leaves the target's memory as
 //! it was; UC sends arrive without acknowledgements. With drops,
 //! corruption, duplicates and reordering on the links, a stream of
-//! checksummed SENDs mixed with READs all arrive once and in order.
+//! checksummed SENDs mixed with READs and fetch-and-adds all arrive once
+//! and in order, and each atomic runs once (replay a failure with the
+//! `HCA_SEED` it prints).
 
 mod common;
 
@@ -156,7 +158,16 @@ fn pattern(seed: u32, len: usize) -> Vec<u8> {
 }
 
 fn pair(backend: Backend, t: QpType, faults: Faults) -> (Arc<Mutex<Fabric>>, Host, Host) {
-    let (f, eps) = switched(2, 11, faults);
+    pair_seeded(backend, t, faults, 11)
+}
+
+fn pair_seeded(
+    backend: Backend,
+    t: QpType,
+    faults: Faults,
+    seed: u64,
+) -> (Arc<Mutex<Fabric>>, Host, Host) {
+    let (f, eps) = switched(2, seed, faults);
     let a = host(backend, &f, eps[0], 1, t);
     let b = host(backend, &f, eps[1], 2, t);
     (f, a, b)
@@ -400,6 +411,58 @@ fn atomics(backend: Backend) {
     assert_eq!(b.d.memory().read_u32(b.buf + 0x6_0000).unwrap(), before);
 }
 
+/// A key killed by a SEND with invalidate: the receive names it, and an
+/// RDMA WRITE through it afterwards is refused with a remote access error
+/// and leaves the target's memory as it was.
+fn send_with_invalidate(backend: Backend) {
+    let (_f, mut a, mut b) = pair(backend, QpType::Rc, Faults::NONE);
+    connect(&mut a, &mut b, 3);
+    let region = b.d.memory().alloc(8192, 4096).unwrap();
+    let key =
+        b.d.reg_mr(&b.pd, region.addr, 8192, 0x9000_0000, access::ALL)
+            .unwrap();
+    // The key works until it is killed.
+    a.d.memory().write(a.buf, &[0x5a; 64]).unwrap();
+    let w = wr(
+        opcode::RDMA_WRITE,
+        vec![sge(&a, 0, 64)],
+        Some((0x9000_0000, key.rkey)),
+        0,
+    );
+    a.d.post_send(&a.qp, &w).unwrap();
+    let (wa, _) = poll(&mut a, &mut b, 1, 0);
+    assert_eq!(wa[0].status, 0, "{backend}: {wa:?}");
+    b.d.post_recv(&b.qp, &[sge(&b, 0, 256)]).unwrap();
+    let w = wr(opcode::SEND_INVAL, vec![sge(&a, 0, 16)], None, key.rkey);
+    a.d.post_send(&a.qp, &w).unwrap();
+    let (wa, wb) = poll(&mut a, &mut b, 1, 1);
+    assert_eq!(wa[0].status, 0, "{backend}: {wa:?}");
+    assert_eq!(wb.len(), 1, "{backend}: {wb:?}");
+    assert_eq!(
+        (wb[0].status, wb[0].opcode, wb[0].imm),
+        (0, 0x03, key.rkey),
+        "{backend}: the receive names the key it killed"
+    );
+    let mut before = vec![0u8; 8192];
+    b.d.memory().read(region.addr, &mut before).unwrap();
+    a.d.memory().write(a.buf, &[0xa5; 64]).unwrap();
+    let w = wr(
+        opcode::RDMA_WRITE,
+        vec![sge(&a, 0, 64)],
+        Some((0x9000_0000, key.rkey)),
+        0,
+    );
+    a.d.post_send(&a.qp, &w).unwrap();
+    let (wa, _) = poll(&mut a, &mut b, 1, 0);
+    assert_eq!(wa[0].status, 0x13, "{backend}: a dead key: {wa:?}");
+    let mut after = vec![0u8; 8192];
+    b.d.memory().read(region.addr, &mut after).unwrap();
+    assert_eq!(
+        after, before,
+        "{backend}: memory untouched through a dead key"
+    );
+}
+
 fn uc_sends(backend: Backend) {
     let (_f, mut a, mut b) = pair(backend, QpType::Uc, Faults::NONE);
     connect(&mut a, &mut b, 2);
@@ -441,7 +504,12 @@ fn lossy(backend: Backend, messages: u32) {
         duplicate: 0.01,
         reorder: 0.01,
     };
-    let (f, mut a, mut b) = pair(backend, QpType::Rc, faults);
+    let seed = hca_testbench::seed::Seed::from_env();
+    println!(
+        "fabric faults seed {seed}; replay with {}",
+        seed.replay_hint()
+    );
+    let (f, mut a, mut b) = pair_seeded(backend, QpType::Rc, faults, seed.0);
     connect(&mut a, &mut b, 3);
     let remote = pattern(99, 3000);
     b.d.memory().write(b.buf + 0x8_0000, &remote).unwrap();
@@ -579,6 +647,12 @@ hca_engines::on_every_backend! {
 }
 
 hca_engines::on_every_backend! {
+    fn a_key_killed_by_send_with_invalidate_is_dead(backend: Backend) {
+        send_with_invalidate(backend)
+    }
+}
+
+hca_engines::on_every_backend! {
     fn uc_sends_arrive_unacknowledged(backend: Backend) {
         uc_sends(backend)
     }
@@ -586,6 +660,6 @@ hca_engines::on_every_backend! {
 
 hca_engines::on_every_backend! {
     fn rc_survives_a_lossy_fabric(backend: Backend) {
-        lossy(backend, if backend == Backend::Rtl { 300 } else { 2_000 })
+        lossy(backend, if backend == Backend::Rtl { 300 } else { 10_000 })
     }
 }

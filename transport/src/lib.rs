@@ -10,8 +10,9 @@
 //! SEND (with immediate, with invalidate), RDMA WRITE (with immediate)
 //! and, on RC, RDMA READ, cut at the path MTU; RC's acknowledgements,
 //! NAKs, go-back-N, the transport and RNR timers and duplicate handling;
-//! flushes of a QP in error. Atomics and the special QPs' MLX service are
-//! the transport issue's next steps. See `docs/transport.md`.
+//! flushes of a QP in error; atomics, plain and masked, on the atomic
+//! unit. The special QPs' MLX service, SRQs and multicast are the
+//! transport issue's next steps. See `docs/transport.md`.
 
 pub mod completion;
 pub mod connected;

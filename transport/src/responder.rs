@@ -118,8 +118,12 @@ pub fn receive(
     c.rx_packets += 1;
     c.rx_bytes += bytes.len() as u64;
     let out = check_and_take(ports, c, qps, port_n, bytes);
-    if let Outcome::Dropped(why) = out {
-        c.count(why);
+    match out {
+        Outcome::Dropped(why) => {
+            c.dropped += 1;
+            c.count(why);
+        }
+        Outcome::Taken => c.taken += 1,
     }
     out
 }

@@ -279,6 +279,19 @@ impl Fabric {
         }
     }
 
+    /// Hand endpoint `e` a packet as if its link had just delivered it (a
+    /// recorded or hand-made packet, `hca inject`); false for no such
+    /// endpoint.
+    pub fn inject(&mut self, e: EndpointId, packet: &[u8]) -> bool {
+        let Some(ep) = self.endpoints.get_mut(e) else {
+            return false;
+        };
+        ep.stats.rx_packets += 1;
+        ep.stats.rx_bytes += packet.len() as u64;
+        ep.rx.push_back(packet.to_vec());
+        true
+    }
+
     /// The next packet endpoint `e` received, oldest first.
     pub fn receive(&mut self, e: EndpointId) -> Option<Vec<u8>> {
         self.endpoints.get_mut(e)?.rx.pop_front()
