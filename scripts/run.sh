@@ -3,7 +3,8 @@
 # of every block on the model, the rust-hdl simulation and the Verilator
 # build, with a summary and the waveform paths; then the project's Rust
 # driver bringing one HCA up in process on the Verilator build (objects
-# and a command table); then the upstream Linux mlx4 driver in User-Mode
+# and a command table); then two HCAs on a fabric carrying a mix of RC and
+# UD operations through lossy links; then the upstream Linux mlx4 driver in User-Mode
 # Linux against the simulated HCA (kernel log in waves/uml-kernel.log,
 # command trace and summary on the terminal).
 # Extra arguments go to `hca run` (for example --ops 100000 --seed 42).
@@ -14,5 +15,6 @@ cargo build --release --quiet --bin hca
 target_dir=$(cargo metadata --format-version 1 --no-deps | sed -n 's/.*"target_directory":"\([^"]*\)".*/\1/p')
 "$target_dir/release/hca" run "$@"
 "$target_dir/release/hca" bringup --engine verilator
+"$target_dir/release/hca" traffic --engine verilator --count 1400 --loss 0.01 --corrupt 0.01 --reorder 0.01
 mkdir -p waves
 exec "$target_dir/release/hca" uml --summary --kernel-log waves/uml-kernel.log

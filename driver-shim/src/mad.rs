@@ -70,4 +70,24 @@ impl<P: PciFunction> Device<P> {
         let d = self.local_smp(port, METHOD_SET, ATTR_PORT_INFO, port as u32, &pi.encode())?;
         Ok(PortInfo::decode(&d))
     }
+
+    /// What a subnet manager running on this host does to its own port
+    /// (until one sweeps the fabric): LID `lid` (master SM `sm_lid`), then
+    /// ARMED, then ACTIVE, each a SubnSet(PortInfo) through MAD_IFC. The
+    /// device posts PORT_CHANGE when the port goes ACTIVE. Returns the
+    /// PortInfo at the end.
+    pub fn activate_port(&mut self, port: u8, lid: u16, sm_lid: u16) -> Result<PortInfo> {
+        let mut pi = PortInfo {
+            lid,
+            master_sm_lid: sm_lid,
+            ..Default::default()
+        };
+        let mut last = self.set_port_info(port, &pi)?;
+        for state in [3, 4] {
+            pi.port_state = state;
+            last = self.set_port_info(port, &pi)?;
+        }
+        self.service_interrupts();
+        Ok(last)
+    }
 }

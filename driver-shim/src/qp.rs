@@ -603,7 +603,7 @@ impl<P: PciFunction> Device<P> {
 
     /// Walk a QP in RESET to RTS on `port`, with the attributes the IBTA
     /// requires of each step and the values ibverbs examples use (P_Key
-    /// index 0, 4096-byte MTU, remote read and write, 4 outstanding reads,
+    /// index 0, 4096-byte MTU, remote read, write and atomics, 4 outstanding reads,
     /// 7 retries); UD QPs take `qkey` and need no peer.
     pub fn connect_qp(
         &mut self,
@@ -613,6 +613,23 @@ impl<P: PciFunction> Device<P> {
         peer: Option<Peer>,
         sq_psn: u32,
     ) -> Result<()> {
+        self.connect_qp_mtu(qp, port, qkey, peer, sq_psn, 5)
+    }
+
+    /// [`Device::connect_qp`] at path MTU code `path_mtu` (1: 256 ..
+    /// 5: 4096).
+    pub fn connect_qp_mtu(
+        &mut self,
+        qp: &Qp,
+        port: u8,
+        qkey: u32,
+        peer: Option<Peer>,
+        sq_psn: u32,
+        path_mtu: u8,
+    ) -> Result<()> {
+        if !(1..=5).contains(&path_mtu) {
+            return Err(Error::InvalidArgument(format!("path MTU code {path_mtu}")));
+        }
         let p = peer.unwrap_or(Peer {
             qpn: 0,
             lid: 0,
@@ -622,8 +639,8 @@ impl<P: PciFunction> Device<P> {
             state: Some(QpState::Init),
             port,
             qkey,
-            access: qp_access::REMOTE_READ | qp_access::REMOTE_WRITE,
-            path_mtu: 5,
+            access: qp_access::REMOTE_READ | qp_access::REMOTE_WRITE | qp_access::REMOTE_ATOMIC,
+            path_mtu,
             dest_qpn: p.qpn,
             rq_psn: p.psn,
             sq_psn,

@@ -140,6 +140,44 @@ fn run(cli: Cli) -> Result<bool> {
             extra: kernel_args,
             engine,
         }),
+        Command::Traffic {
+            engine,
+            ops,
+            count,
+            size,
+            mtu,
+            loss,
+            corrupt,
+            duplicate,
+            reorder,
+            pcap,
+            seed,
+        } => {
+            let seed = match seed {
+                Some(s) => {
+                    parse_u64(&s).with_context(|| format!("--seed {s:?} is not a number"))?
+                }
+                None if std::env::var_os("HCA_SEED").is_some() => {
+                    Seed::try_from_env().map_err(anyhow::Error::msg)?.0
+                }
+                None => 1,
+            };
+            cli::traffic::run(cli::traffic::TrafficArgs {
+                engine,
+                ops,
+                count,
+                size,
+                mtu,
+                faults: hca_fabric::Faults {
+                    drop: loss,
+                    corrupt,
+                    duplicate,
+                    reorder,
+                },
+                pcap,
+                seed,
+            })
+        }
         Command::Bringup {
             engine,
             vectors,

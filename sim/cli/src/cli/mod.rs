@@ -16,6 +16,7 @@ pub mod out;
 pub mod registry;
 pub mod rtl;
 pub mod run;
+pub mod traffic;
 pub mod uml;
 
 use crate::Backend;
@@ -61,6 +62,49 @@ pub enum Command {
     Rtl {
         #[command(subcommand)]
         cmd: RtlCmd,
+    },
+    /// Two simulated HCAs on one fabric, driven by the project's Rust
+    /// driver: RC and UD traffic of the chosen mix, every byte checked,
+    /// with faults on the links, and a summary (docs/transport.md).
+    Traffic {
+        /// Where the blocks run.
+        #[arg(long, value_enum, default_value = "model")]
+        engine: Backend,
+        /// The mix, taken in turn: send, write, read, atomic,
+        /// masked-atomic, send-inv, ud.
+        #[arg(
+            long,
+            value_delimiter = ',',
+            default_value = "send,write,read,atomic,masked-atomic,send-inv,ud"
+        )]
+        ops: Vec<String>,
+        /// Operations in all.
+        #[arg(long, default_value_t = 1000)]
+        count: u64,
+        /// Bytes per SEND, WRITE and READ (UD: at most the MTU).
+        #[arg(long, default_value_t = 4096)]
+        size: u32,
+        /// Path MTU: 256, 512, 1024, 2048 or 4096.
+        #[arg(long, default_value_t = 4096)]
+        mtu: u32,
+        /// Probability a link drops a packet.
+        #[arg(long, default_value_t = 0.0)]
+        loss: f64,
+        /// Probability a link flips a bit of a packet.
+        #[arg(long, default_value_t = 0.0)]
+        corrupt: f64,
+        /// Probability a link sends a packet twice.
+        #[arg(long, default_value_t = 0.0)]
+        duplicate: f64,
+        /// Probability a link holds a packet back behind the next.
+        #[arg(long, default_value_t = 0.0)]
+        reorder: f64,
+        /// Capture every packet (pcap of ERF InfiniBand records).
+        #[arg(long)]
+        pcap: Option<PathBuf>,
+        /// The faults' seed (decimal or 0x-hex); default: HCA_SEED, else 1.
+        #[arg(long)]
+        seed: Option<String>,
     },
     /// The project's Rust driver brings one simulated HCA up from reset,
     /// creates one of every verbs object, tears it all down, and prints

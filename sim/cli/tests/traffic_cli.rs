@@ -1,0 +1,194 @@
+//! `hca traffic`: two HCAs, every operation of the mix with its bytes
+//! checked, on the model and Verilator engines, with and without faults;
+//! its capture read by Debian's tshark with every frame decoded as
+//! InfiniBand and no expert item of warning or error severity; bad
+//! arguments refused with one clear line.
+
+use std::process::Command;
+
+fn hca(args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_hca"))
+        .args(args)
+        .output()
+        .expect("hca runs")
+}
+
+fn ok(args: &[&str]) -> String {
+    let o = hca(args);
+    let out = String::from_utf8_lossy(&o.stdout).to_string();
+    assert!(
+        o.status.success(),
+        "{args:?}: {out}\n{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    out
+}
+
+#[test]
+fn the_whole_mix_completes_on_model_and_verilator() {
+    for engine in ["model", "verilator"] {
+        let out = ok(&[
+            "traffic", "--engine", engine, "--count", "350", "--mtu", "1024", "--size", "3000",
+        ]);
+        for op in [
+            "send",
+            "write",
+            "read",
+            "atomic",
+            "masked-atomic",
+            "send-inv",
+            "ud",
+        ] {
+            assert!(
+                out.contains(&format!("| {op} | 50 |")),
+                "{engine}: {op} in\n{out}"
+            );
+        }
+        assert!(out.contains("fetch-and-add counter 50"), "{engine}: {out}");
+        assert!(
+            out.contains("packed counters 0x3232323232323232"),
+            "{engine}: {out}"
+        );
+        assert!(out.contains("drops: none"), "{engine}: {out}");
+    }
+}
+
+#[test]
+fn faults_are_survived_and_reported() {
+    let out = ok(&[
+        "traffic",
+        "--count",
+        "700",
+        "--loss",
+        "0.02",
+        "--corrupt",
+        "0.01",
+        "--duplicate",
+        "0.01",
+        "--reorder",
+        "0.01",
+        "--seed",
+        "7",
+    ]);
+    assert!(
+        out.contains("| send | 100 |") && out.contains("| read | 100 |"),
+        "{out}"
+    );
+    let retrans: u64 = out
+        .split("retransmitted packets ")
+        .nth(1)
+        .and_then(|s| s.split(',').next())
+        .and_then(|s| s.trim().parse().ok())
+        .expect("a retransmission count");
+    assert!(retrans > 0, "{out}");
+    assert!(out.contains("drops by reason:"), "{out}");
+}
+
+/// Every frame tshark prints: its protocols and the severities of its
+/// expert items (0x00600000 warning, 0x00800000 error). The protocols
+/// Wireshark would guess in a payload (Ethernet over IB, SMB Direct...)
+/// are off: the payloads are test patterns, not those protocols.
+fn tshark(path: &std::path::Path) -> Vec<(String, String)> {
+    // The protocols Wireshark would guess in an InfiniBand payload.
+    let payload_protocols = [
+        "infiniband.eoib",
+        "fcoib",
+        "infiniband_sdp",
+        "smb_direct",
+        "rpcordma",
+        "nvme-rdma",
+        "lnet",
+        "iser",
+        "smc",
+    ];
+    let mut cmd = Command::new("tshark");
+    cmd.arg("-r").arg(path);
+    for p in payload_protocols {
+        cmd.args(["--disable-protocol", p]);
+    }
+    cmd.args([
+        "-T",
+        "fields",
+        "-e",
+        "frame.protocols",
+        "-e",
+        "_ws.expert.severity",
+    ]);
+    let out = cmd
+        .output()
+        .expect("tshark runs (the README's test command installs it)");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| {
+            let mut c = l.splitn(2, '\t');
+            (c.next().unwrap_or("").into(), c.next().unwrap_or("").into())
+        })
+        .collect()
+}
+
+#[test]
+fn the_capture_decodes_as_infiniband_in_tshark() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("traffic.pcap");
+    let out = ok(&[
+        "traffic",
+        "--count",
+        "140",
+        "--size",
+        "5000",
+        "--mtu",
+        "2048",
+        "--pcap",
+        path.to_str().unwrap(),
+    ]);
+    let n: usize = out
+        .split(" packets captured")
+        .next()
+        .and_then(|s| s.rsplit(' ').next())
+        .and_then(|s| s.parse().ok())
+        .expect("the capture's packet count");
+    let frames = tshark(&path);
+    assert_eq!(frames.len(), n, "{out}");
+    for (i, (protos, severity)) in frames.iter().enumerate() {
+        assert!(
+            protos.starts_with("erf:infiniband"),
+            "frame {}: {protos}",
+            i + 1
+        );
+        let worst = severity
+            .split(',')
+            .filter_map(|v| v.trim().parse::<u32>().ok())
+            .max()
+            .unwrap_or(0);
+        assert!(
+            worst < 0x0060_0000 && !protos.contains("malformed"),
+            "frame {}: {protos} severity {severity}",
+            i + 1
+        );
+    }
+    // Every packet also passes the project's own CRC and framing checks.
+    let back = hca_fabric::capture::read(std::fs::File::open(&path).unwrap()).unwrap();
+    assert!(back
+        .iter()
+        .all(|c| hca_abi::ib::Packet::decode(&c.packet).is_ok()));
+}
+
+#[test]
+fn bad_arguments_get_one_clear_line() {
+    for (args, want) in [
+        (vec!["traffic", "--ops", "send,teleport"], "--ops teleport"),
+        (vec!["traffic", "--mtu", "1500"], "--mtu 1500"),
+        (vec!["traffic", "--loss", "1.5"], "drop probability 1.5"),
+        (vec!["traffic", "--size", "999999"], "--size 999999"),
+    ] {
+        let o = hca(&args);
+        assert!(!o.status.success(), "{args:?}");
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(err.contains(want), "{args:?}: {err}");
+    }
+}
