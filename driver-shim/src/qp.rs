@@ -106,6 +106,8 @@ pub struct Ah {
     pub port: u8,
     pub dlid: u16,
     pub sl: u8,
+    /// A global route: the destination GID (a multicast group's MGID).
+    pub dgid: Option<[u8; 16]>,
 }
 
 /// An atomic's operands (mlx4's atomic and masked-atomic segments):
@@ -700,7 +702,23 @@ impl<P: PciFunction> Device<P> {
             port,
             dlid,
             sl,
+            dgid: None,
         })
+    }
+
+    /// An address handle with a global route to `dgid`: a multicast
+    /// group (its MLID as `dlid`) or a GID beyond the subnet.
+    pub fn create_ah_grh(
+        &mut self,
+        pd: &Pd,
+        port: u8,
+        dlid: u16,
+        sl: u8,
+        dgid: [u8; 16],
+    ) -> Result<Ah> {
+        let mut ah = self.create_ah(pd, port, dlid, sl)?;
+        ah.dgid = Some(dgid);
+        Ok(ah)
     }
 
     /// A polled completion retires work requests: a send CQE every WQE up
@@ -822,11 +840,15 @@ impl<P: PciFunction> Device<P> {
             off += seg.len() as u64;
         }
         if let Some(d) = &wr.ud {
+            let g = d.ah.dgid.unwrap_or_default();
             let dg = DatagramSeg {
                 port: d.ah.port,
                 pd: d.ah.pd,
+                grh: d.ah.dgid.is_some(),
                 dlid: d.ah.dlid,
                 sl_tclass_flowlabel: (d.ah.sl as u32) << 28,
+                dgid_hi: u64::from_be_bytes(g[..8].try_into().expect("8 bytes")),
+                dgid_lo: u64::from_be_bytes(g[8..].try_into().expect("8 bytes")),
                 dqpn: d.dqpn,
                 qkey: d.qkey,
                 ..Default::default()

@@ -5,7 +5,10 @@
 //! sends with and without immediate data cross the switch, land behind
 //! the receive's 40-byte GRH area and complete on both sides; sends with
 //! a wrong Q_Key, to a QP that does not exist, or with no receive posted
-//! are dropped and counted by reason, and good traffic goes on.
+//! are dropped and counted by reason, and good traffic goes on. A
+//! datagram to a multicast group on three HCAs reaches every attached QP
+//! (through the switch's multicast table, and on the sender's HCA by
+//! loopback unless the member blocks it) and no other.
 
 mod common;
 
@@ -182,6 +185,170 @@ fn ud_between_two_hcas(backend: Backend) {
     for h in [&mut a, &mut b] {
         h.d.destroy_qp(&h.qp).unwrap();
         h.d.tear_down().unwrap();
+    }
+}
+
+/// A multicast group on three HCAs: a datagram to it reaches every QP
+/// attached (on the other HCAs through the switch's multicast table, on
+/// the sender's own HCA by loopback) and no other; a member that blocks
+/// loopback gets no copy of its own HCA's send.
+fn multicast(backend: Backend) {
+    let (f, eps) = common::fabric::switched(3, 9, hca_fabric::Faults::NONE);
+    const MLID: u16 = 0xc001;
+    f.lock()
+        .unwrap()
+        .switch_mut(0)
+        .unwrap()
+        .set_multicast(MLID, 0b1110)
+        .unwrap();
+    let mut hosts: Vec<Host> = (0..3)
+        .map(|k| host(backend, &f, eps[k], k as u16 + 1))
+        .collect();
+    let mgid: [u8; 16] = [
+        0xff, 0x12, 0x40, 0x1b, 0xff, 0xff, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 0xff, 0xff,
+    ];
+    // A second UD QP on each HCA: on host 1 it stays out of the group, on
+    // host 0 it joins blocking loopback; every first QP but the sender's
+    // joins.
+    let mut seconds = Vec::new();
+    for (k, h) in hosts.iter_mut().enumerate() {
+        let q =
+            h.d.create_qp(
+                &h.pd,
+                &QpInit {
+                    qp_type: QpType::Ud,
+                    send_cq: h.cq,
+                    recv_cq: h.cq,
+                    srq: None,
+                    max_send_wr: 4,
+                    max_recv_wr: 4,
+                    max_send_sge: 1,
+                    max_recv_sge: 1,
+                },
+            )
+            .unwrap();
+        h.d.connect_qp(&q, 1, QKEY, None, 0).unwrap();
+        for (qp, off) in [(h.qp, 0x1000u64), (q, 0x2000)] {
+            let sge = Sge {
+                addr: h.iova + off,
+                len: 2048,
+                lkey: h.mr.lkey,
+            };
+            h.d.post_recv(&qp, &[sge]).unwrap();
+        }
+        if k != 0 {
+            h.d.attach_mcast(&h.qp, &mgid, false).unwrap();
+        }
+        match k {
+            0 => h.d.attach_mcast(&q, &mgid, true).unwrap(),
+            2 => h.d.attach_mcast(&q, &mgid, false).unwrap(),
+            _ => {}
+        }
+        seconds.push(q);
+    }
+    // A third QP on the sender's HCA joins without blocking loopback: the
+    // HCA loops its own multicast back to it.
+    let looped = {
+        let h = &mut hosts[0];
+        let q =
+            h.d.create_qp(
+                &h.pd,
+                &QpInit {
+                    qp_type: QpType::Ud,
+                    send_cq: h.cq,
+                    recv_cq: h.cq,
+                    srq: None,
+                    max_send_wr: 4,
+                    max_recv_wr: 4,
+                    max_send_sge: 1,
+                    max_recv_sge: 1,
+                },
+            )
+            .unwrap();
+        h.d.connect_qp(&q, 1, QKEY, None, 0).unwrap();
+        let sge = Sge {
+            addr: h.iova + 0x3000,
+            len: 2048,
+            lkey: h.mr.lkey,
+        };
+        h.d.post_recv(&q, &[sge]).unwrap();
+        h.d.attach_mcast(&q, &mgid, false).unwrap();
+        q
+    };
+    let (h0, rest) = hosts.split_at_mut(1);
+    let a = &mut h0[0];
+    let msg = b"to the whole group";
+    a.d.memory().write(a.buf, msg).unwrap();
+    let wr = SendWr {
+        opcode: hca_abi::wqe::opcode::SEND,
+        sges: vec![Sge {
+            addr: a.iova,
+            len: msg.len() as u32,
+            lkey: a.mr.lkey,
+        }],
+        signaled: true,
+        ud: Some(UdDest {
+            ah: a.d.create_ah_grh(&a.pd, 1, MLID, 0, mgid).unwrap(),
+            dqpn: 0xff_ffff,
+            qkey: QKEY,
+        }),
+        ..Default::default()
+    };
+    a.d.post_send(&a.qp, &wr).unwrap();
+    let mut got: Vec<(usize, u32)> = Vec::new();
+    for _ in 0..200 {
+        for w in a.d.poll_cq(&a.cq, 8).unwrap() {
+            if !w.is_send {
+                got.push((0, w.qpn));
+            }
+        }
+        for (k, h) in rest.iter_mut().enumerate() {
+            for w in h.d.poll_cq(&h.cq, 8).unwrap() {
+                assert_eq!(
+                    (w.status, w.byte_len, w.src_qp),
+                    (0, 40 + msg.len() as u32, a.qp.qpn)
+                );
+                got.push((k + 1, w.qpn));
+            }
+        }
+    }
+    got.sort();
+    let mut want = vec![
+        (0, looped.qpn),
+        (1, rest[0].qp.qpn),
+        (2, rest[1].qp.qpn),
+        (2, seconds[2].qpn),
+    ];
+    want.sort();
+    assert_eq!(got, want, "{backend}: the members and no other");
+    let c0 = a.d.pci().transport_counters().clone();
+    assert_eq!(c0.get("mcast_loopback_blocked"), 1, "{backend}: {c0:?}");
+    assert_eq!(c0.get("mcast_looped_back"), 1, "{backend}: {c0:?}");
+    let c1 = rest[0].d.pci().transport_counters().clone();
+    assert_eq!(c1.get("mcast_delivered"), 1, "{backend}: {c1:?}");
+    let mut body = vec![0u8; msg.len()];
+    rest[1]
+        .d
+        .memory()
+        .read(rest[1].buf + 0x2000 + 40, &mut body)
+        .unwrap();
+    assert_eq!(&body, msg);
+    let mut grh = [0u8; 40];
+    rest[1]
+        .d
+        .memory()
+        .read(rest[1].buf + 0x2000, &mut grh)
+        .unwrap();
+    assert_eq!(
+        &grh[24..40],
+        &mgid,
+        "{backend}: the GRH in the first 40 bytes"
+    );
+}
+
+hca_engines::on_every_backend! {
+    fn multicast_reaches_every_member_and_no_other(backend: Backend) {
+        multicast(backend)
     }
 }
 

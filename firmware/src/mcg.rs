@@ -97,6 +97,50 @@ impl Firmware {
         }
     }
 
+    /// The QPs attached to multicast group `gid`, as the transport engine
+    /// finds them: hash the GID, walk the chain from the hash table's
+    /// entry comparing GIDs, read the members. Each with its
+    /// block-loopback bit. Empty when no entry holds the GID (or the
+    /// table is not mapped); a chain that loops is cut at the table's size.
+    pub fn mcg_members(&mut self, gid: &[u8; 16], mem: &mut dyn HostMemory) -> Vec<(u32, bool)> {
+        let Ok((entries, _, hash, _)) = self.mcg_geometry() else {
+            return Vec::new();
+        };
+        let mut index = mgid_hash(gid, hash.trailing_zeros() as u8);
+        for _ in 0..entries {
+            let Ok((host, bytes)) = self.mcg_entry(index) else {
+                return Vec::new();
+            };
+            let mut b = vec![0u8; bytes];
+            if mem.read(host, &mut b).is_err() {
+                return Vec::new();
+            }
+            let h = MgmHead::decode(&b);
+            let mut g = [0u8; 16];
+            g[..8].copy_from_slice(&h.gid_hi.to_be_bytes());
+            g[8..].copy_from_slice(&h.gid_lo.to_be_bytes());
+            if h.prot == PROT_IB && h.members != 0 && &g == gid {
+                let n = (h.members as usize).min(members_per_entry(bytes));
+                return (0..n)
+                    .map(|k| {
+                        let at = hca_abi::cmd::mcg::MEMBERS_OFFSET + 4 * k;
+                        let w = u32::from_be_bytes(b[at..at + 4].try_into().expect("4 bytes"));
+                        (
+                            w & hca_abi::cmd::mcg::MEMBER_QPN_MASK,
+                            w & hca_abi::cmd::mcg::MEMBER_BLOCK_LOOPBACK != 0,
+                        )
+                    })
+                    .collect();
+            }
+            let next = h.next_gid_index >> NEXT_SHIFT;
+            if next == 0 {
+                return Vec::new();
+            }
+            index = next;
+        }
+        Vec::new()
+    }
+
     fn read_mcg(&mut self, c: &Command, mem: &mut dyn HostMemory) -> CmdResult<Option<u64>> {
         let (host, bytes) = self.mcg_entry(c.in_modifier)?;
         let mut b = vec![0u8; bytes];

@@ -67,6 +67,9 @@ pub trait Ports {
     fn dma_write(&mut self, addr: u64, data: &[u8]) -> PortResult<()>;
     /// Port `n` (1-based).
     fn port(&self, n: u8) -> PortView;
+    /// The QPs attached to multicast group `gid`, each with its
+    /// block-loopback bit.
+    fn mcg_members(&mut self, gid: &[u8; 16]) -> Vec<(u32, bool)>;
     /// CONF_SPECIAL_QP's base (0: none).
     fn special_qp_base(&self) -> u32;
     /// The fabric's time, ns (the transport timers run on it).

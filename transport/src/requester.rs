@@ -16,6 +16,7 @@ use crate::wqe::{self, SendWqe, Sge};
 use crate::{ud, Counters};
 use hca_abi::cmd::qp::MlxQpMailbox;
 use hca_abi::dmpt::access;
+use hca_abi::ib::headers::is_multicast_lid;
 use hca_abi::wqe::{opcode as wqe_op, CtrlSeg};
 use hca_rtl::qpc::{layout::QpContext, QpState, QpType, QpcReq};
 
@@ -162,8 +163,17 @@ fn ud_send(
         sgid: port.gid(),
     };
     let bytes = data.len() as u32;
-    let p = ud::packet(&dg, w.ctrl.opcode, w.ctrl.imm, w.ctrl.solicited, &src, data).encode();
-    transmit(ports, c, port_n, p);
+    let pkt = ud::packet(&dg, w.ctrl.opcode, w.ctrl.imm, w.ctrl.solicited, &src, data);
+    transmit(ports, c, port_n, pkt.encode());
+    if is_multicast_lid(dg.dlid) {
+        // The HCA's own members of the group get it too: a switch never
+        // sends a packet back out of the port it came in by.
+        if crate::responder::deliver_multicast(ports, c, port_n, &pkt, Some(qpn))
+            == crate::responder::Outcome::Taken
+        {
+            c.count("mcast_looped_back");
+        }
+    }
     if w.signaled() {
         let e = completion::send_cqe(qpn, n, w.ctrl.opcode, bytes);
         completion::post(ports, c, ctx.send_cqn, e, false);

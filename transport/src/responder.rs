@@ -18,6 +18,7 @@ use crate::wqe::{self, Sge};
 use crate::{ud, Counters};
 use hca_abi::cmd::qp::MlxQpMailbox;
 use hca_abi::dmpt::access;
+use hca_abi::ib::headers::is_multicast_lid;
 use hca_abi::ib::opcode::{self, Kind, Service};
 use hca_abi::ib::{Malformed, Packet};
 use hca_rtl::cq::Cqe;
@@ -140,6 +141,9 @@ fn check_and_take(
         Ok(p) => p,
         Err(m) => return Dropped(malformed(m)),
     };
+    if is_multicast_lid(p.h.lrh.dlid) {
+        return deliver_multicast(ports, c, port_n, &p, None);
+    }
     let port = ports.port(port_n);
     if !port.owns(p.h.lrh.dlid) {
         return Dropped("rx_dlid_not_ours");
@@ -211,6 +215,79 @@ fn check_and_take(
         return Outcome::Taken;
     }
     deliver_ud(ports, c, qpn, dest, &ctx, &mlx, &p)
+}
+
+/// The QPN a multicast packet carries (IBTA 9.8.4: all ones).
+pub const MULTICAST_QPN: u32 = 0xff_ffff;
+
+/// A UD send to a multicast group: a copy to every QP attached to the
+/// group its GRH's DGID names (the firmware's MCG table), each checked and
+/// delivered as a unicast one would be. `looped` names the local QP that
+/// sent it when the HCA loops its own multicast back to its members;
+/// members that block multicast loopback get no copy then.
+pub fn deliver_multicast(
+    ports: &mut dyn Ports,
+    c: &mut Counters,
+    port_n: u8,
+    p: &Packet,
+    looped: Option<u32>,
+) -> Outcome {
+    use Outcome::Dropped;
+    if !ports.port(port_n).active {
+        return Dropped("rx_port_not_active");
+    }
+    let ud_send = p
+        .info()
+        .is_some_and(|i| i.service == Service::Ud && i.kind == Kind::Send);
+    if !ud_send {
+        return Dropped("rx_multicast_not_ud");
+    }
+    if p.h.bth.dest_qp != MULTICAST_QPN {
+        return Dropped("rx_multicast_bad_qpn");
+    }
+    let Some(grh) = p.h.grh else {
+        return Dropped("rx_multicast_no_grh");
+    };
+    let dgid = grh.dgid();
+    if dgid[0] != 0xff {
+        return Dropped("rx_multicast_bad_dgid");
+    }
+    let members = ports.mcg_members(&dgid);
+    if members.is_empty() {
+        return Dropped("rx_multicast_no_members");
+    }
+    let mut delivered = 0;
+    for (qpn, block_loopback) in members {
+        if looped.is_some() && block_loopback {
+            c.count("mcast_loopback_blocked");
+            continue;
+        }
+        let Some((ctx, mlx)) = ports.qp(qpn) else {
+            c.count("rx_multicast_member_gone");
+            continue;
+        };
+        let ready = matches!(
+            QpState::from_code(ctx.state),
+            Some(QpState::Rtr | QpState::Rts | QpState::Sqd | QpState::Sqe)
+        );
+        if !ready || QpType::from_code(ctx.qp_type) != Some(QpType::Ud) {
+            c.count("rx_multicast_member_not_ready");
+            continue;
+        }
+        if !pkey_ok(p.h.bth.pkey, requester::pkey_of(ctx.pkey_index)) {
+            c.count("rx_bad_pkey");
+            continue;
+        }
+        match deliver_ud(ports, c, qpn, qpn, &ctx, &mlx, p) {
+            Outcome::Taken => delivered += 1,
+            Outcome::Dropped(why) => c.count(why),
+        }
+    }
+    if delivered == 0 {
+        return Dropped("rx_multicast_undelivered");
+    }
+    c.count("mcast_delivered");
+    Outcome::Taken
 }
 
 /// A UD send into the QP's next receive WQE.

@@ -110,6 +110,10 @@ impl Ports for DevicePorts<'_> {
         }
     }
 
+    fn mcg_members(&mut self, gid: &[u8; 16]) -> Vec<(u32, bool)> {
+        self.fw.mcg_members(gid, self.mem)
+    }
+
     fn special_qp_base(&self) -> u32 {
         self.fw.special_qp_base()
     }
