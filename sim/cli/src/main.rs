@@ -225,5 +225,8 @@ fn run(cli: Cli) -> Result<bool> {
         Command::Bench {
             which: BenchCmd::Tpt { icm_latency },
         } => cli::bench_tpt::tpt(icm_latency).map(|_| true),
+        Command::Bench {
+            which: BenchCmd::Traffic { count },
+        } => cli::bench_traffic::traffic(count).map(|_| true),
     }
 }

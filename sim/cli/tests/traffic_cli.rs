@@ -179,6 +179,27 @@ fn the_capture_decodes_as_infiniband_in_tshark() {
 }
 
 #[test]
+fn the_benchmark_prints_every_row_side_by_side() {
+    let out = ok(&["bench", "traffic", "--count", "40"]);
+    for engine in ["model", "rtl", "verilator"] {
+        for (op, size) in [
+            ("send", 64),
+            ("send", 65536),
+            ("write", 64),
+            ("read", 65536),
+            ("atomic", 8),
+        ] {
+            let row = format!("| {engine} | {op} | {size} |");
+            assert!(out.contains(&row), "no {row} in\n{out}");
+        }
+    }
+    assert!(
+        out.contains("| lossless |") && out.contains("| 1% drop |"),
+        "{out}"
+    );
+}
+
+#[test]
 fn bad_arguments_get_one_clear_line() {
     for (args, want) in [
         (vec!["traffic", "--ops", "send,teleport"], "--ops teleport"),

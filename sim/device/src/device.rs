@@ -42,6 +42,10 @@ pub struct HcaPci {
     transport: Transport,
     /// The atomic unit the transport engine executes atomics on.
     atomic: AtomicBackend,
+    /// Wall time the transport engine ran, and the part of it spent in
+    /// the RTL blocks' requests.
+    transport_wall: std::time::Duration,
+    blocks_wall: std::time::Duration,
     /// Each port's place on a fabric (index 0 is port 1).
     ports: Vec<Option<FabricPort>>,
     events: Vec<DeviceEvent>,
@@ -68,6 +72,8 @@ impl HcaPci {
             fw,
             transport: Transport::new(),
             atomic: Box::new(hca_rtl::atomic::AtomicModel::new()),
+            transport_wall: Default::default(),
+            blocks_wall: Default::default(),
             ports: vec![None; hca_firmware::port::NUM_PORTS as usize],
             events: Vec::new(),
             msis: Vec::new(),
@@ -143,6 +149,18 @@ impl HcaPci {
         }
     }
 
+    /// Wall time the transport engine has run, and the part of it spent
+    /// in the RTL blocks' requests (for `hca bench traffic`).
+    pub fn transport_wall(&self) -> (std::time::Duration, std::time::Duration) {
+        (self.transport_wall, self.blocks_wall)
+    }
+
+    /// Clock cycles every block has run: the firmware's (its internal
+    /// clock) and the atomic unit's.
+    pub fn block_cycles(&self) -> u64 {
+        self.fw.clock() + self.atomic.cycles()
+    }
+
     /// The transport engine's counters.
     pub fn transport_counters(&self) -> &hca_transport::Counters {
         &self.transport.counters
@@ -181,15 +199,19 @@ impl HcaPci {
         f: impl FnOnce(&mut Transport, &mut DevicePorts),
     ) {
         let now = self.fabric_now();
+        let start = std::time::Instant::now();
         let mut dp = DevicePorts {
             fw: &mut self.fw,
             atomic: &mut self.atomic,
             mem,
             tx: Vec::new(),
             now,
+            in_blocks: Default::default(),
         };
         f(&mut self.transport, &mut dp);
         let tx = std::mem::take(&mut dp.tx);
+        self.blocks_wall += dp.in_blocks;
+        self.transport_wall += start.elapsed();
         self.send_packets(tx);
     }
 

@@ -35,6 +35,18 @@ pub struct DevicePorts<'a> {
     pub tx: Vec<(u8, Vec<u8>)>,
     /// The fabric's time when the device began to act.
     pub now: u64,
+    /// Wall time spent in the RTL blocks' requests so far.
+    pub in_blocks: std::time::Duration,
+}
+
+impl DevicePorts<'_> {
+    /// Run `f`, counting its wall time as the blocks'.
+    fn block<T>(&mut self, f: impl FnOnce(&mut Self) -> T) -> T {
+        let t = std::time::Instant::now();
+        let r = f(self);
+        self.in_blocks += t.elapsed();
+        r
+    }
 }
 
 fn err<T>(r: hca_firmware::status::CmdResult<T>) -> PortResult<T> {
@@ -43,15 +55,15 @@ fn err<T>(r: hca_firmware::status::CmdResult<T>) -> PortResult<T> {
 
 impl Ports for DevicePorts<'_> {
     fn qp(&mut self, qpn: u32) -> Option<(QpContext, MlxQpMailbox)> {
-        self.fw.qp_view(qpn, self.mem).map(|v| (v.ctx, v.mlx))
+        self.block(|s| s.fw.qp_view(qpn, s.mem).map(|v| (v.ctx, v.mlx)))
     }
 
     fn qpc(&mut self, req: QpcReq) -> PortResult<QpcResp> {
-        err(self.fw.qpc_request(req, self.mem))
+        self.block(|s| err(s.fw.qpc_request(req, s.mem)))
     }
 
     fn tpt(&mut self, req: TptReq) -> PortResult<TptResp> {
-        err(self.fw.tpt_request(req, self.mem))
+        self.block(|s| err(s.fw.tpt_request(req, s.mem)))
     }
 
     fn mtt(&mut self, index: u32) -> PortResult<u64> {
@@ -63,12 +75,14 @@ impl Ports for DevicePorts<'_> {
     }
 
     fn atomic(&mut self, req: AtomicReq) -> PortResult<AtomicResp> {
-        let mut r = self
-            .atomic
-            .transact(&[req], &mut hca_abi::memory::NoMemory::default())
-            .map_err(|e| format!("atomic unit: {e}"))?;
-        r.pop()
-            .ok_or_else(|| "the atomic unit gave no response".to_string())
+        self.block(|s| {
+            let mut r = s
+                .atomic
+                .transact(&[req], &mut hca_abi::memory::NoMemory::default())
+                .map_err(|e| format!("atomic unit: {e}"))?;
+            r.pop()
+                .ok_or_else(|| "the atomic unit gave no response".to_string())
+        })
     }
 
     fn complete(&mut self, cqn: u32, cqe: Cqe, solicited: bool) -> PortResult<u8> {
@@ -77,7 +91,7 @@ impl Ports for DevicePorts<'_> {
             cqe,
             solicited,
         };
-        err(self.fw.cq_request(req, self.mem))
+        self.block(|s| err(s.fw.cq_request(req, s.mem)))
     }
 
     fn event(&mut self, eqe: Eqe) -> PortResult<()> {

@@ -5,6 +5,7 @@ pub mod bench_cq;
 pub mod bench_eq;
 pub mod bench_qpc;
 pub mod bench_tpt;
+pub mod bench_traffic;
 pub mod block_atomic;
 pub mod block_cq;
 pub mod block_qpc;
@@ -242,5 +243,14 @@ pub enum BenchCmd {
         /// ICM read latency in cycles.
         #[arg(long, default_value_t = 8)]
         icm_latency: u64,
+    },
+    /// Messages and bytes per second between two HCAs for SEND, WRITE,
+    /// READ and atomics on every engine side by side, block cycles per
+    /// message, the blocks' share of the engine's time, and RC goodput
+    /// with 1% loss against lossless.
+    Traffic {
+        /// Messages per row (a tenth on the rust-hdl simulation).
+        #[arg(long, default_value_t = 2000)]
+        count: u64,
     },
 }

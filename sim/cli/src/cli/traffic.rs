@@ -42,7 +42,7 @@ pub struct TrafficArgs {
 }
 
 const BUF: u64 = 4 << 20;
-const IOVA: u64 = 0x4000_0000;
+pub(crate) const IOVA: u64 = 0x4000_0000;
 /// Where in each host's buffer things go: 64 slots of 16 KiB for SENDs
 /// (and as many for their receives), the RDMA source and target, 64 slots
 /// of 8 KiB for UD receives, the atomics' words.
@@ -55,18 +55,18 @@ const UD_SLOT: u64 = 8 << 10;
 const WORD_AT: u64 = UD_AT + 64 * UD_SLOT;
 const WINDOW: u32 = 16;
 
-struct Host {
-    d: Device<HcaPci>,
-    pd: hca_driver::Pd,
-    mr: Mr,
-    buf: u64,
-    cq: Cq,
-    rc: Qp,
-    ud: Qp,
-    lid: u16,
+pub(crate) struct Host {
+    pub d: Device<HcaPci>,
+    pub pd: hca_driver::Pd,
+    pub mr: Mr,
+    pub buf: u64,
+    pub cq: Cq,
+    pub rc: Qp,
+    pub ud: Qp,
+    pub lid: u16,
 }
 
-fn mtu_code(mtu: u32) -> Result<u8> {
+pub(crate) fn mtu_code(mtu: u32) -> Result<u8> {
     match mtu {
         256 => Ok(1),
         512 => Ok(2),
@@ -127,7 +127,7 @@ fn host(engine: Backend, f: &Arc<Mutex<Fabric>>, ep: usize, lid: u16) -> Result<
     })
 }
 
-fn pattern(seed: u64, len: usize) -> Vec<u8> {
+pub(crate) fn pattern(seed: u64, len: usize) -> Vec<u8> {
     let mut x = seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1;
     (0..len)
         .map(|_| {
@@ -149,6 +149,61 @@ struct Tally {
     masked_adds: u64,
 }
 
+/// Two HCAs on the `engine` through one switch whose links have
+/// `faults` (drawn from `seed`), each port ACTIVE, an RC pair connected at
+/// path MTU code `mtu` (PSNs that wrap past 2^24 early) and a UD QP each;
+/// every packet captured into `pcap` when given.
+pub(crate) fn pair(
+    engine: Backend,
+    faults: Faults,
+    seed: u64,
+    mtu: u8,
+    pcap: Option<&std::path::Path>,
+) -> Result<(Arc<Mutex<Fabric>>, Host, Host)> {
+    let mut fabric = Fabric::new(seed);
+    let s = fabric.add_switch("sw0", 2);
+    let cfg = LinkConfig {
+        faults,
+        ..Default::default()
+    };
+    let eps: Vec<usize> = (0..2)
+        .map(|k| fabric.add_endpoint(&format!("hca{k}/1")))
+        .collect();
+    for (k, e) in eps.iter().enumerate() {
+        fabric
+            .connect(Attach::Endpoint(*e), Attach::Switch(s, k as u8 + 1), cfg)
+            .map_err(anyhow::Error::msg)?;
+        fabric
+            .switch_mut(s)
+            .expect("made")
+            .set_route(k as u16 + 1, k as u8 + 1)
+            .map_err(anyhow::Error::msg)?;
+    }
+    if let Some(p) = pcap {
+        let f = std::fs::File::create(p).with_context(|| format!("--pcap {}", p.display()))?;
+        fabric.capture_to(Box::new(std::io::BufWriter::new(f)))?;
+    }
+    let f = Arc::new(Mutex::new(fabric));
+    let mut x = host(engine, &f, eps[0], 1)?;
+    let mut y = host(engine, &f, eps[1], 2)?;
+    let (px, py) = (0xff_ff00u32, 0x20u32);
+    let (xp, yp) = (
+        Peer {
+            qpn: x.rc.qpn,
+            lid: x.lid,
+            psn: px,
+        },
+        Peer {
+            qpn: y.rc.qpn,
+            lid: y.lid,
+            psn: py,
+        },
+    );
+    x.d.connect_qp_mtu(&x.rc, 1, 0, Some(yp), px, mtu)?;
+    y.d.connect_qp_mtu(&y.rc, 1, 0, Some(xp), py, mtu)?;
+    Ok((f, x, y))
+}
+
 pub fn run(a: TrafficArgs) -> Result<bool> {
     for o in &a.ops {
         ensure!(
@@ -165,53 +220,12 @@ pub fn run(a: TrafficArgs) -> Result<bool> {
         "--size {}: at most {SLOT} bytes",
         a.size
     );
-    let mut fabric = Fabric::new(a.seed);
-    let s = fabric.add_switch("sw0", 2);
-    let cfg = LinkConfig {
-        faults: a.faults,
-        ..Default::default()
-    };
-    let eps: Vec<usize> = (0..2)
-        .map(|k| fabric.add_endpoint(&format!("hca{k}/1")))
-        .collect();
-    for (k, e) in eps.iter().enumerate() {
-        fabric
-            .connect(Attach::Endpoint(*e), Attach::Switch(s, k as u8 + 1), cfg)
-            .map_err(anyhow::Error::msg)?;
-        fabric
-            .switch_mut(s)
-            .expect("made")
-            .set_route(k as u16 + 1, k as u8 + 1)
-            .map_err(anyhow::Error::msg)?;
-    }
-    if let Some(p) = &a.pcap {
-        let f = std::fs::File::create(p).with_context(|| format!("--pcap {}", p.display()))?;
-        fabric.capture_to(Box::new(std::io::BufWriter::new(f)))?;
-    }
-    let f = Arc::new(Mutex::new(fabric));
     outln!(
         "hca traffic: two HCAs on the {} engine through one switch, path MTU {}, {} operations of {} bytes ({}), faults: drop {} corrupt {} duplicate {} reorder {}, seed {:#x}",
         a.engine, a.mtu, a.count, a.size, a.ops.join(","),
         a.faults.drop, a.faults.corrupt, a.faults.duplicate, a.faults.reorder, a.seed
     );
-    let mut x = host(a.engine, &f, eps[0], 1)?;
-    let mut y = host(a.engine, &f, eps[1], 2)?;
-    // PSNs that wrap past 2^24 early in the run.
-    let (px, py) = (0xff_ff00u32, 0x20u32);
-    let (xp, yp) = (
-        Peer {
-            qpn: x.rc.qpn,
-            lid: x.lid,
-            psn: px,
-        },
-        Peer {
-            qpn: y.rc.qpn,
-            lid: y.lid,
-            psn: py,
-        },
-    );
-    x.d.connect_qp_mtu(&x.rc, 1, 0, Some(yp), px, code)?;
-    y.d.connect_qp_mtu(&y.rc, 1, 0, Some(xp), py, code)?;
+    let (f, mut x, mut y) = pair(a.engine, a.faults, a.seed, code, a.pcap.as_deref())?;
     let remote = pattern(a.seed ^ 0x5eed, a.size as usize);
     y.d.memory().write(y.buf + RDMA_AT, &remote)?;
     y.d.memory().write(y.buf + WORD_AT, &[0u8; 16])?;
