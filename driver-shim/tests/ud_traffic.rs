@@ -188,6 +188,30 @@ fn ud_between_two_hcas(backend: Backend) {
     }
 }
 
+/// Another UD QP on `h`, in RTS with its Q_Key, a receive posted at
+/// offset `recv_at` of the host's buffer.
+fn extra_ud_qp(h: &mut Host, recv_at: u64) -> Qp {
+    let init = QpInit {
+        qp_type: QpType::Ud,
+        send_cq: h.cq,
+        recv_cq: h.cq,
+        srq: None,
+        max_send_wr: 4,
+        max_recv_wr: 4,
+        max_send_sge: 1,
+        max_recv_sge: 1,
+    };
+    let q = h.d.create_qp(&h.pd, &init).unwrap();
+    h.d.connect_qp(&q, 1, QKEY, None, 0).unwrap();
+    let sge = Sge {
+        addr: h.iova + recv_at,
+        len: 2048,
+        lkey: h.mr.lkey,
+    };
+    h.d.post_recv(&q, &[sge]).unwrap();
+    q
+}
+
 /// A multicast group on three HCAs: a datagram to it reaches every QP
 /// attached (on the other HCAs through the switch's multicast table, on
 /// the sender's own HCA by loopback) and no other; a member that blocks
@@ -212,30 +236,8 @@ fn multicast(backend: Backend) {
     // joins.
     let mut seconds = Vec::new();
     for (k, h) in hosts.iter_mut().enumerate() {
-        let q =
-            h.d.create_qp(
-                &h.pd,
-                &QpInit {
-                    qp_type: QpType::Ud,
-                    send_cq: h.cq,
-                    recv_cq: h.cq,
-                    srq: None,
-                    max_send_wr: 4,
-                    max_recv_wr: 4,
-                    max_send_sge: 1,
-                    max_recv_sge: 1,
-                },
-            )
-            .unwrap();
-        h.d.connect_qp(&q, 1, QKEY, None, 0).unwrap();
-        for (qp, off) in [(h.qp, 0x1000u64), (q, 0x2000)] {
-            let sge = Sge {
-                addr: h.iova + off,
-                len: 2048,
-                lkey: h.mr.lkey,
-            };
-            h.d.post_recv(&qp, &[sge]).unwrap();
-        }
+        post_recv(h, 0x1000, 2048);
+        let q = extra_ud_qp(h, 0x2000);
         if k != 0 {
             h.d.attach_mcast(&h.qp, &mgid, false).unwrap();
         }
@@ -250,28 +252,7 @@ fn multicast(backend: Backend) {
     // HCA loops its own multicast back to it.
     let looped = {
         let h = &mut hosts[0];
-        let q =
-            h.d.create_qp(
-                &h.pd,
-                &QpInit {
-                    qp_type: QpType::Ud,
-                    send_cq: h.cq,
-                    recv_cq: h.cq,
-                    srq: None,
-                    max_send_wr: 4,
-                    max_recv_wr: 4,
-                    max_send_sge: 1,
-                    max_recv_sge: 1,
-                },
-            )
-            .unwrap();
-        h.d.connect_qp(&q, 1, QKEY, None, 0).unwrap();
-        let sge = Sge {
-            addr: h.iova + 0x3000,
-            len: 2048,
-            lkey: h.mr.lkey,
-        };
-        h.d.post_recv(&q, &[sge]).unwrap();
+        let q = extra_ud_qp(h, 0x3000);
         h.d.attach_mcast(&q, &mgid, false).unwrap();
         q
     };
