@@ -178,6 +178,7 @@ fn run(cli: Cli) -> Result<bool> {
                 seed,
             })
         }
+        Command::Inject { pcap, port, engine } => cli::inject::run(engine, &pcap, port),
         Command::Bringup {
             engine,
             vectors,

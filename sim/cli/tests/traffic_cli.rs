@@ -179,6 +179,59 @@ fn the_capture_decodes_as_infiniband_in_tshark() {
 }
 
 #[test]
+fn inject_reports_what_the_hca_did_with_each_packet() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("t.pcap");
+    ok(&[
+        "traffic",
+        "--count",
+        "9",
+        "--ops",
+        "send,write,read",
+        "--pcap",
+        path.to_str().unwrap(),
+    ]);
+    let out = ok(&["inject", "--pcap", path.to_str().unwrap(), "--port", "1"]);
+    let rows: Vec<&str> = out
+        .lines()
+        .filter(|l| l.starts_with("| ") && l.contains("DLID"))
+        .collect();
+    assert!(!rows.is_empty(), "{out}");
+    for r in &rows {
+        if r.contains("DLID 2 ") {
+            assert!(
+                r.contains("taken, answered"),
+                "a request to hca1 is answered: {r}"
+            );
+        } else {
+            assert!(
+                r.contains("dropped: rx_dlid_not_ours"),
+                "hca1 takes none of hca0's: {r}"
+            );
+        }
+    }
+    // The same packets with one bit flipped each: every one dropped for
+    // its VCRC.
+    let packets = hca_fabric::capture::read(std::fs::File::open(&path).unwrap()).unwrap();
+    let bad = dir.path().join("bad.pcap");
+    let mut c = hca_fabric::Capture::new(std::fs::File::create(&bad).unwrap()).unwrap();
+    for p in &packets {
+        let mut b = p.packet.clone();
+        b[9] ^= 0x10;
+        c.record(p.port, p.ns, &b).unwrap();
+    }
+    drop(c.into_inner());
+    let out = ok(&["inject", "--pcap", bad.to_str().unwrap()]);
+    assert!(
+        out.contains(&format!("| dropped: rx_bad_vcrc | {} |", packets.len())),
+        "{out}"
+    );
+    let o = hca(&["inject", "--pcap", "/nonexistent.pcap"]);
+    assert!(!o.status.success());
+    assert!(String::from_utf8_lossy(&o.stderr).contains("/nonexistent.pcap"));
+}
+
+#[test]
 fn the_benchmark_prints_every_row_side_by_side() {
     let out = ok(&["bench", "traffic", "--count", "40"]);
     for engine in ["model", "rtl", "verilator"] {

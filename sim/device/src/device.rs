@@ -46,6 +46,8 @@ pub struct HcaPci {
     /// the RTL blocks' requests.
     transport_wall: std::time::Duration,
     blocks_wall: std::time::Duration,
+    /// What became of each packet taken in, while recording.
+    rx_log: Option<Vec<hca_transport::Outcome>>,
     /// Each port's place on a fabric (index 0 is port 1).
     ports: Vec<Option<FabricPort>>,
     events: Vec<DeviceEvent>,
@@ -74,6 +76,7 @@ impl HcaPci {
             atomic: Box::new(hca_rtl::atomic::AtomicModel::new()),
             transport_wall: Default::default(),
             blocks_wall: Default::default(),
+            rx_log: None,
             ports: vec![None; hca_firmware::port::NUM_PORTS as usize],
             events: Vec::new(),
             msis: Vec::new(),
@@ -147,6 +150,16 @@ impl HcaPci {
             *slot = None;
             self.fw.set_link(n, false);
         }
+    }
+
+    /// Start (or stop) keeping what became of each packet taken in.
+    pub fn record_rx(&mut self, on: bool) {
+        self.rx_log = on.then(Vec::new);
+    }
+
+    /// What became of the packets taken in since the last call, in order.
+    pub fn take_rx_log(&mut self) -> Vec<hca_transport::Outcome> {
+        self.rx_log.as_mut().map(std::mem::take).unwrap_or_default()
     }
 
     /// Wall time the transport engine has run, and the part of it spent
@@ -259,13 +272,17 @@ impl HcaPci {
             }
         }
         let n = got.len();
+        let mut outcomes = Vec::new();
         self.with_transport(mem, |t, dp| {
             for (port, p) in got {
-                t.receive(dp, port, &p);
+                outcomes.push(t.receive(dp, port, &p));
             }
             t.flush_acks(dp);
             t.tick(dp);
         });
+        if let Some(log) = &mut self.rx_log {
+            log.extend(outcomes);
+        }
         n
     }
 

@@ -11,6 +11,7 @@ pub mod block_cq;
 pub mod block_qpc;
 pub mod block_tpt;
 pub mod bringup;
+pub mod inject;
 pub mod json;
 pub mod jsonl;
 pub mod out;
@@ -106,6 +107,20 @@ pub enum Command {
         /// The faults' seed (decimal or 0x-hex); default: HCA_SEED, else 1.
         #[arg(long)]
         seed: Option<String>,
+    },
+    /// Packets from a capture into an HCA's port, one at a time, with what
+    /// the HCA did with each (taken, answered, or dropped and why).
+    Inject {
+        /// A pcap of ERF InfiniBand records (`hca traffic --pcap`, ibdump).
+        #[arg(long)]
+        pcap: PathBuf,
+        /// Which HCA's port of the two `hca traffic` builds (0: LID 1,
+        /// 1: LID 2).
+        #[arg(long, default_value_t = 1)]
+        port: usize,
+        /// Where the blocks run.
+        #[arg(long, value_enum, default_value = "model")]
+        engine: Backend,
     },
     /// The project's Rust driver brings one simulated HCA up from reset,
     /// creates one of every verbs object, tears it all down, and prints
