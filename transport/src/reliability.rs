@@ -174,7 +174,11 @@ impl Requester {
         if progress {
             let _ = ports.qpc(QpcReq::ack(qp.qpn));
         }
-        self.arm(now, qp);
+        // The timer restarts on forward progress only: an ACK that
+        // repeats old news must not hold a lost packet's timeout off.
+        if progress || self.out.is_empty() {
+            self.arm(now, qp);
+        }
     }
 
     fn local_errors_at_front(&mut self, ports: &mut dyn Ports, c: &mut Counters, qp: &QpInfo) {
