@@ -313,6 +313,109 @@ fn hostile(backend: Backend, count: usize) {
     );
 }
 
+/// Messages whose packets do not belong together, in sequence: a SEND's
+/// MIDDLE inside a WRITE, a WRITE's LAST inside a SEND, a READ asking for
+/// 2 GiB through a key that grants 64 KiB. Each is refused with an
+/// invalid-request or access NAK (the QP goes to ERR), nothing panics, and
+/// the READ costs no PSNs.
+fn mismatched_sequences(backend: Backend) {
+    let (f, eps) = switched(2, 5, Faults::NONE);
+    let mut a = attached(backend, &f, eps[0], 1);
+    let mut b = attached(backend, &f, eps[1], 2);
+    let pd = b.alloc_pd().unwrap();
+    let buf = b.memory().alloc(1 << 16, 4096).unwrap();
+    let mr = b
+        .reg_mr(&pd, buf.addr, 1 << 16, 0x10_0000, access::ALL)
+        .unwrap();
+    let cq = b.create_cq(64, 0).unwrap();
+    let apd = a.alloc_pd().unwrap();
+    let acq = a.create_cq(64, 0).unwrap();
+    let init = |cq| QpInit {
+        qp_type: QpType::Rc,
+        send_cq: cq,
+        recv_cq: cq,
+        srq: None,
+        max_send_wr: 4,
+        max_recv_wr: 4,
+        max_send_sge: 1,
+        max_recv_sge: 1,
+    };
+    let aqp = a.create_qp(&apd, &init(acq)).unwrap();
+    let cases: [Vec<Packet>; 3] = [
+        vec![
+            {
+                let mut p = base(RC | op::WRITE_FIRST, 0, vec![1; 4096]);
+                p.h.reth = Some(Reth {
+                    va: 0x10_0000,
+                    rkey: mr.rkey,
+                    dma_len: 8192,
+                });
+                p
+            },
+            base(RC | op::SEND_MIDDLE, 0, vec![2; 4096]),
+        ],
+        vec![
+            base(RC | op::SEND_FIRST, 0, vec![3; 4096]),
+            base(RC | op::WRITE_LAST, 0, vec![4; 16]),
+        ],
+        vec![{
+            let mut p = base(RC | op::READ_REQUEST, 0, Vec::new());
+            p.h.reth = Some(Reth {
+                va: 0x10_0000,
+                rkey: mr.rkey,
+                dma_len: 1 << 31,
+            });
+            p
+        }],
+    ];
+    for (k, case) in cases.into_iter().enumerate() {
+        let qp = b.create_qp(&pd, &init(cq)).unwrap();
+        b.connect_qp(
+            &qp,
+            1,
+            0,
+            Some(Peer {
+                qpn: aqp.qpn,
+                lid: 1,
+                psn: 0,
+            }),
+            0,
+        )
+        .unwrap();
+        b.post_recv(
+            &qp,
+            &[Sge {
+                addr: 0x10_0000,
+                len: 1 << 16,
+                lkey: mr.lkey,
+            }],
+        )
+        .unwrap();
+        for (n, mut p) in case.into_iter().enumerate() {
+            p.h.bth.dest_qp = qp.qpn;
+            p.h.bth.psn = n as u32;
+            f.lock().unwrap().inject(eps[1], &p.encode());
+            b.poll_cq(&cq, 64).unwrap();
+        }
+        let state = b.query_qp(&qp).unwrap().state;
+        assert_eq!(
+            state,
+            hca_driver::QpState::Err as u8,
+            "{backend}: case {k} leaves its QP in ERR"
+        );
+        b.destroy_qp(&qp).unwrap();
+    }
+    let c = b.pci().transport_counters().clone();
+    assert_eq!(c.get("rx_bad_sequence_of_opcodes"), 2, "{backend}: {c:?}");
+    assert_eq!(c.get("rx_read_access"), 1, "{backend}: {c:?}");
+}
+
+hca_engines::on_every_backend! {
+    fn packets_that_do_not_belong_together_are_refused(backend: Backend) {
+        mismatched_sequences(backend)
+    }
+}
+
 hca_engines::on_every_backend! {
     fn a_storm_of_malformed_packets_is_dropped_and_counted(backend: Backend) {
         hostile(backend, if backend == Backend::Rtl { 10_000 } else { 100_000 })

@@ -171,8 +171,15 @@ pub fn request(
         return;
     }
     let npsn = if info.kind == Kind::ReadRequest {
-        let len = p.h.reth.map_or(0, |r| r.dma_len) as usize;
-        len.div_ceil(path_of(ports, h.ctx, h.mlx).1.mtu).max(1) as u32
+        let reth = p.h.reth.unwrap_or_default();
+        // A READ takes a PSN per response packet: its key and range are
+        // checked before any is taken, so a hostile length costs nothing.
+        if delta == 0 && !read_granted(ports, h, &reth) {
+            return nak(ports, c, h, aeth::NAK_REMOTE_ACCESS, "rx_read_access");
+        }
+        (reth.dma_len as usize)
+            .div_ceil(path_of(ports, h.ctx, h.mlx).1.mtu)
+            .max(1) as u32
     } else {
         1
     };
@@ -221,6 +228,19 @@ pub fn request(
             }
         }
     }
+}
+
+/// Whether a READ's R_Key grants its whole range (a zero-length READ
+/// needs no key), and the QP takes remote reads.
+fn read_granted(ports: &mut dyn Ports, h: &Here, reth: &hca_abi::ib::eth::Reth) -> bool {
+    if h.ctx.access & QP_REMOTE_READ == 0 {
+        return false;
+    }
+    reth.dma_len == 0
+        || matches!(
+            ports.tpt(TptReq::lookup(reth.rkey, h.ctx.pd, reth.va, reth.dma_len, access::REMOTE_READ)),
+            Ok(ref r) if r.status == tpt_status::OK
+        )
 }
 
 fn needs_receive(info: Info, p: &Packet) -> bool {
@@ -280,7 +300,14 @@ fn in_sequence(
     let starts = matches!(info.position, Position::First | Position::Only);
     let last = matches!(info.position, Position::Last | Position::Only);
     let busy = st.recv.is_some() || st.write.is_some();
-    if starts == busy {
+    // A packet that continues a message must continue one of its own
+    // kind: a SEND MIDDLE inside a WRITE is as wrong as none begun.
+    let continues_its_own = match info.kind {
+        Kind::Send => st.recv.is_some(),
+        Kind::Write => st.write.is_some(),
+        _ => false,
+    };
+    if starts == busy || (!starts && !continues_its_own) {
         // A MIDDLE or LAST with no message begun, or a FIRST inside one.
         st.recv = None;
         st.write = None;
@@ -302,7 +329,9 @@ fn in_sequence(
                     }
                 }
             }
-            let r = st.recv.as_mut().expect("a receive in progress");
+            let Some(r) = st.recv.as_mut() else {
+                return;
+            };
             let pd = h.ctx.pd;
             let w = dma::scatter(
                 ports,
@@ -370,7 +399,9 @@ fn in_sequence(
                     len: reth.dma_len,
                 });
             }
-            let w = st.write.expect("a write in progress");
+            let Some(w) = st.write else {
+                return;
+            };
             let n = p.payload.len() as u32;
             if n > w.left || (last && n != w.left) {
                 st.write = None;

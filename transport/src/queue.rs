@@ -81,7 +81,8 @@ impl Buffer {
             sq,
             rq,
             mtt: (mtt_bytes / 8) as u32,
-            page_shift: m.log_page_size as u32 + 12,
+            // (A page past 2^63 bytes is nonsense a driver may still send.)
+            page_shift: (m.log_page_size as u32 + 12).min(63),
         }
     }
 
