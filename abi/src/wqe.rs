@@ -50,6 +50,18 @@ crate::mailbox_layout! {
 }
 
 crate::mailbox_layout! {
+    /// Masked compare-and-swap operands (`mlx4_wqe_masked_atomic_seg`,
+    /// 32 bytes); masked fetch-and-add uses [`AtomicSeg`], its no-carry
+    /// mask in `compare`.
+    MaskedAtomicSeg, 32, {
+        swap_add: u64 = (0x00, 0, 64),
+        compare: u64 = (0x08, 0, 64),
+        swap_add_mask: u64 = (0x10, 0, 64),
+        compare_mask: u64 = (0x18, 0, 64),
+    }
+}
+
+crate::mailbox_layout! {
     /// A UD send's destination: the address vector (`mlx4_av`, 32 bytes),
     /// the remote QPN and Q_Key (48 bytes in all).
     DatagramSeg, 48, {
@@ -106,6 +118,7 @@ mod tests {
         check(DataSeg::FIELDS, DataSeg::SIZE, &[]).unwrap();
         check(RaddrSeg::FIELDS, RaddrSeg::SIZE, &[]).unwrap();
         check(AtomicSeg::FIELDS, AtomicSeg::SIZE, &[]).unwrap();
+        check(MaskedAtomicSeg::FIELDS, MaskedAtomicSeg::SIZE, &[]).unwrap();
         check(DatagramSeg::FIELDS, DatagramSeg::SIZE, &[]).unwrap();
         let c = CtrlSeg {
             owner: true,

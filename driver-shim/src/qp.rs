@@ -17,7 +17,7 @@ use hca_abi::cmd::qp::{log_depth, optpar, st, MlxQpMailbox};
 use hca_abi::opcode as op;
 use hca_abi::pci::PciFunction;
 use hca_abi::qp_state::{attr, rule, QpState, QpType};
-use hca_abi::wqe::{self, AtomicSeg, CtrlSeg, DataSeg, DatagramSeg, RaddrSeg};
+use hca_abi::wqe::{self, AtomicSeg, CtrlSeg, DataSeg, DatagramSeg, MaskedAtomicSeg, RaddrSeg};
 
 pub use hca_abi::wqe::INVALID_LKEY;
 
@@ -819,23 +819,26 @@ impl<P: PciFunction> Device<P> {
             off += 16;
         }
         if let Some(a) = &wr.atomic {
-            let mut seg = AtomicSeg {
-                swap_add: a.swap_add,
-                compare: a.compare,
-            }
-            .encode();
-            if wr.opcode == wqe::opcode::MASKED_ATOMIC_CS {
-                // The masked compare-and-swap segment: the masks follow.
-                seg.extend_from_slice(&a.swap_mask.to_be_bytes());
-                seg.extend_from_slice(&a.compare_mask.to_be_bytes());
-            } else if wr.opcode == wqe::opcode::MASKED_ATOMIC_FA {
+            let seg = match wr.opcode {
+                wqe::opcode::MASKED_ATOMIC_CS => MaskedAtomicSeg {
+                    swap_add: a.swap_add,
+                    compare: a.compare,
+                    swap_add_mask: a.swap_mask,
+                    compare_mask: a.compare_mask,
+                }
+                .encode(),
                 // Masked fetch-and-add: the no-carry mask where compare is.
-                seg = AtomicSeg {
+                wqe::opcode::MASKED_ATOMIC_FA => AtomicSeg {
                     swap_add: a.swap_add,
                     compare: a.compare_mask,
                 }
-                .encode();
-            }
+                .encode(),
+                _ => AtomicSeg {
+                    swap_add: a.swap_add,
+                    compare: a.compare,
+                }
+                .encode(),
+            };
             self.bus.mem.write(at + off, &seg)?;
             off += seg.len() as u64;
         }

@@ -4,7 +4,9 @@
 //! the terminator). Layouts are `hca_abi::wqe`'s; a WQE that breaks a
 //! rule is a local QP operation error, never a panic.
 
-use hca_abi::wqe::{opcode, AtomicSeg, CtrlSeg, DataSeg, DatagramSeg, RaddrSeg, INVALID_LKEY};
+use hca_abi::wqe::{
+    opcode, AtomicSeg, CtrlSeg, DataSeg, DatagramSeg, MaskedAtomicSeg, RaddrSeg, INVALID_LKEY,
+};
 
 /// Inline data: bit 31 of a data segment's byte count.
 const INLINE: u32 = 1 << 31;
@@ -92,10 +94,12 @@ pub fn parse_send(b: &[u8], ud: bool) -> Result<SendWqe, WqeError> {
         }
         opcode::MASKED_ATOMIC_CS if !ud => {
             raddr = Some(RaddrSeg::decode(take(RaddrSeg::SIZE)?));
-            let s = take(32)?;
-            atomic = Some(AtomicSeg::decode(&s[..16]));
-            let w = |k: usize| u64::from_be_bytes(s[k..k + 8].try_into().expect("8 bytes"));
-            masks = Some((w(16), w(24)));
+            let m = MaskedAtomicSeg::decode(take(MaskedAtomicSeg::SIZE)?);
+            atomic = Some(AtomicSeg {
+                swap_add: m.swap_add,
+                compare: m.compare,
+            });
+            masks = Some((m.swap_add_mask, m.compare_mask));
         }
         _ => return Err(WqeError::BadOpcode),
     }

@@ -3,7 +3,6 @@
 //! (SubnSet(PortInfo) through MAD_IFC: a LID, ARMED, ACTIVE), checking the
 //! driver hears PORT_CHANGE.
 
-use hca_abi::cmd::mad::PortInfo;
 use hca_abi::entries::eqe::event;
 use hca_device::{FabricPort, HcaPci};
 use hca_driver::Device;
@@ -36,18 +35,10 @@ pub fn switched(n: usize, seed: u64, faults: Faults) -> (Arc<Mutex<Fabric>>, Vec
 
 /// What a subnet manager on the host does to its own port.
 pub fn activate(d: &mut Device<HcaPci>, lid: u16) {
-    let mut pi = PortInfo {
-        lid,
-        master_sm_lid: 1,
-        ..Default::default()
-    };
-    let got = d.set_port_info(1, &pi).expect("Set(PortInfo) with the LID");
-    assert_eq!((got.lid, got.port_state), (lid, 2), "INIT with its LID");
-    for s in [3, 4] {
-        pi.port_state = s;
-        let got = d.set_port_info(1, &pi).expect("Set(PortInfo) state");
-        assert_eq!(got.port_state, s);
-    }
+    let pi = d
+        .activate_port(1, lid, 1)
+        .expect("Set(PortInfo): LID, ARMED, ACTIVE");
+    assert_eq!((pi.lid, pi.port_state), (lid, 4), "ACTIVE with its LID");
     d.service_interrupts();
     let ev = d.take_events();
     assert!(

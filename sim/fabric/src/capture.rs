@@ -143,6 +143,68 @@ pub fn read<R: Read>(r: R) -> Result<Vec<Captured>, CaptureError> {
     Ok(out)
 }
 
+/// The protocols Wireshark would guess inside an InfiniBand payload
+/// (Ethernet over IB, SMB Direct...): a check of the IB framing turns them
+/// off, the payloads being whatever the traffic carried.
+pub const PAYLOAD_PROTOCOLS: [&str; 9] = [
+    "infiniband.eoib",
+    "fcoib",
+    "infiniband_sdp",
+    "smb_direct",
+    "rpcordma",
+    "nvme-rdma",
+    "lnet",
+    "iser",
+    "smc",
+];
+
+/// Read a capture with Debian's tshark and check every frame decodes as
+/// InfiniBand with no expert item of warning (0x00600000) or error
+/// (0x00800000) severity and nothing malformed. Returns the frames read,
+/// or which frame failed and how. Tests and tools use it; tshark must be
+/// installed (the README's test command installs it).
+pub fn tshark_check(path: &std::path::Path) -> Result<usize, String> {
+    let mut cmd = std::process::Command::new("tshark");
+    cmd.arg("-r").arg(path);
+    for p in PAYLOAD_PROTOCOLS {
+        cmd.args(["--disable-protocol", p]);
+    }
+    cmd.args([
+        "-T",
+        "fields",
+        "-e",
+        "frame.protocols",
+        "-e",
+        "_ws.expert.severity",
+    ]);
+    let out = cmd.output().map_err(|e| format!("tshark: {e}"))?;
+    if !out.status.success() {
+        return Err(format!("tshark: {}", String::from_utf8_lossy(&out.stderr)));
+    }
+    let text = String::from_utf8_lossy(&out.stdout);
+    let mut n = 0;
+    for (i, line) in text.lines().enumerate() {
+        let mut c = line.splitn(2, '\t');
+        let (protos, severity) = (c.next().unwrap_or(""), c.next().unwrap_or(""));
+        let worst = severity
+            .split(',')
+            .filter_map(|v| v.trim().parse::<u32>().ok())
+            .max()
+            .unwrap_or(0);
+        if !protos.starts_with("erf:infiniband")
+            || protos.contains("malformed")
+            || worst >= 0x0060_0000
+        {
+            return Err(format!(
+                "frame {}: {protos}, expert severity {severity}",
+                i + 1
+            ));
+        }
+        n += 1;
+    }
+    Ok(n)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
