@@ -26,6 +26,10 @@ pub mod cqe {
         immed: u32 = (0, 0, 32),
         /// 0x08: the remote QP (low 24 bits of g_mlpath_rqpn).
         rqpn: u32 = (1, 32, 24),
+        /// 0x08 bits 31..24 of g_mlpath_rqpn: bit 7 a GRH came with the
+        /// packet (its first 40 bytes hold it), bits 6..0 the DLID's path
+        /// bits.
+        g_mlpath: u8 = (1, 56, 8),
         /// 0x0c: SL and VLAN.
         sl_vid: u16 = (1, 16, 16),
         /// 0x0e: the remote LID.

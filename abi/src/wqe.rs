@@ -25,6 +25,34 @@ crate::mailbox_layout! {
 }
 
 crate::mailbox_layout! {
+    /// The MLX segment of a special QP's WQE, in the control segment's
+    /// place (`mlx4_wqe_mlx_seg`, 16 bytes): the driver wrote the packet's
+    /// headers as inline data after it; the HCA fills the SLID, sends on
+    /// VL15 for QP0 and adds the CRCs.
+    MlxSeg, 16, {
+        owner: bool = (0x00, 7, 1),
+        opcode: u8 = (0x03, 0, 5),
+        ds: u8 = (0x07, 0, 6),
+        /// Flags bit 17: send on VL15 (QP0).
+        vl15: bool = (0x09, 1, 1),
+        /// Flags bit 16: the SLID is the driver's (the DLID is permissive).
+        slr: bool = (0x09, 0, 1),
+        /// Flags bits 15..12.
+        static_rate: u8 = (0x0a, 4, 4),
+        /// Flags bits 11..8.
+        sl: u8 = (0x0a, 0, 4),
+        /// Flags bit 4: the HCA computes the ICRC (Linux leaves it clear;
+        /// the HCA computes it either way).
+        icrc: bool = (0x0b, 4, 1),
+        cq_update: u8 = (0x0b, 2, 2),
+        /// Flags bit 0: loop the packet back to this HCA's own port.
+        force_loopback: bool = (0x0b, 0, 1),
+        /// The DLID (the header's holds it too).
+        rlid: u16 = (0x0c, 0, 16),
+    }
+}
+
+crate::mailbox_layout! {
     /// A gather or scatter entry (16 bytes).
     DataSeg, 16, {
         byte_count: u32 = (0x00, 0, 32),
@@ -115,6 +143,7 @@ mod tests {
     #[test]
     fn every_segment_layout_is_sound() {
         check(CtrlSeg::FIELDS, CtrlSeg::SIZE, &[]).unwrap();
+        check(MlxSeg::FIELDS, MlxSeg::SIZE, &[]).unwrap();
         check(DataSeg::FIELDS, DataSeg::SIZE, &[]).unwrap();
         check(RaddrSeg::FIELDS, RaddrSeg::SIZE, &[]).unwrap();
         check(AtomicSeg::FIELDS, AtomicSeg::SIZE, &[]).unwrap();

@@ -10,6 +10,8 @@ pub mod eth;
 pub mod headers;
 pub mod opcode;
 pub mod packet;
+pub mod sa;
+pub mod smp;
 
 pub use headers::{Bth, Gid, Grh, Lrh};
 pub use packet::{Headers, Malformed, Packet};
