@@ -272,9 +272,17 @@ mod tests {
         let mut s = Smp::request(get(), &[2, 9]);
         s.send();
         assert_eq!(s.clone().arrive(true, 1, 8), Route::Discard, "no port 9");
-        assert_eq!(s.clone().arrive(false, 1, 1), Route::Discard, "a CA mid-path");
+        assert_eq!(
+            s.clone().arrive(false, 1, 1),
+            Route::Discard,
+            "a CA mid-path"
+        );
         let mut z = Smp::request(get(), &[2]);
-        assert_eq!(z.arrive(false, 1, 1), Route::Discard, "pointer never stepped");
+        assert_eq!(
+            z.arrive(false, 1, 1),
+            Route::Discard,
+            "pointer never stepped"
+        );
         let mut big = Smp::request(get(), &[1]);
         big.0[HOP_CNT] = 64;
         assert_eq!(big.send(), Route::Discard);
