@@ -50,6 +50,12 @@ pub struct Wc {
     pub imm: u32,
     pub src_qp: u32,
     pub slid: u16,
+    /// A UD receive: the sender's service level.
+    pub sl: u8,
+    /// A UD receive: a GRH came with it (the first 40 bytes hold it).
+    pub grh: bool,
+    /// A UD receive: the DLID's path bits (below the port's LMC).
+    pub path_bits: u8,
 }
 
 pub(crate) struct CqObj {
@@ -215,6 +221,9 @@ impl<P: PciFunction> Device<P> {
                 imm: c.immed,
                 src_qp: c.rqpn,
                 slid: c.rlid,
+                sl: (c.sl_vid >> 12) as u8,
+                grh: c.g_mlpath & 0x80 != 0,
+                path_bits: c.g_mlpath & 0x7f,
             });
         }
         self.cq_obj(cq)?.ci = ci;

@@ -30,6 +30,7 @@ pub mod fmr;
 pub mod fw;
 pub mod icm;
 pub mod mad;
+pub mod mad_agent;
 pub mod mcg;
 pub mod mr;
 pub mod pci;
@@ -37,6 +38,8 @@ pub mod pd;
 pub mod port;
 pub mod profile;
 pub mod qp;
+pub mod sa_client;
+pub mod special;
 pub mod srq;
 
 pub use bringup::{BringUp, Resources};

@@ -28,7 +28,7 @@ impl<P: PciFunction> Device<P> {
 
     /// One directed-route SMP to this HCA's own port (hop count 0): the
     /// answer's 64 data bytes, or the MAD status as an error.
-    fn local_smp(
+    pub(crate) fn local_smp(
         &mut self,
         port: u8,
         method: u8,

@@ -166,6 +166,8 @@ pub(crate) struct QpObj {
     pub sq: WorkQueue,
     pub rq: WorkQueue,
     pub port: u8,
+    /// QP0 or QP1 of a port (MLX service, headers written by the driver).
+    pub special: bool,
 }
 
 /// Write one data segment.
@@ -217,6 +219,17 @@ fn attr_names(mask: u32) -> String {
 impl<P: PciFunction> Device<P> {
     /// A QP in RESET: its number, its ICM, its buffer and doorbell record.
     pub fn create_qp(&mut self, pd: &Pd, init: &QpInit) -> Result<Qp> {
+        self.create_qp_with(pd, init, None)
+    }
+
+    /// A QP in RESET, numbered `special` when it is QP0 or QP1 of a port
+    /// (`crate::special`), from the QPN allocator otherwise.
+    pub(crate) fn create_qp_with(
+        &mut self,
+        pd: &Pd,
+        init: &QpInit,
+        special: Option<u32>,
+    ) -> Result<Qp> {
         self.check_pd(pd)?;
         let caps = self
             .caps
@@ -270,6 +283,9 @@ impl<P: PciFunction> Device<P> {
         // (mlx4's send_wqe_overhead: UD the datagram segment, UC the
         // remote address, RC the remote address and the masked atomic.)
         let overhead = match init.qp_type {
+            // MLX: the MLX segment, the headers inline (at most 72 bytes in
+            // two inline segments), the ICRC placeholder.
+            _ if special.is_some() => 16 + 80 + 16,
             QpType::Ud => 16 + 48,
             QpType::Uc => 16 + 16,
             QpType::Rc => 16 + 16 + 32,
@@ -286,12 +302,15 @@ impl<P: PciFunction> Device<P> {
         } else {
             (sq_bytes, 0)
         };
-        let qpn = self
-            .hca()?
-            .alloc
-            .qp
-            .alloc()
-            .ok_or(Error::NoResources("QPNs"))?;
+        let qpn = match special {
+            Some(q) => q,
+            None => self
+                .hca()?
+                .alloc
+                .qp
+                .alloc()
+                .ok_or(Error::NoResources("QPNs"))?,
+        };
         let r = self
             .qp_icm_get(qpn)
             .and_then(|_| self.buf_alloc(rq_bytes + sq_bytes))
@@ -306,7 +325,9 @@ impl<P: PciFunction> Device<P> {
             Ok(x) => x,
             Err(e) => {
                 let _ = self.qp_icm_put(qpn);
-                self.hca()?.alloc.qp.free(qpn);
+                if special.is_none() {
+                    self.hca()?.alloc.qp.free(qpn);
+                }
                 return Err(e);
             }
         };
@@ -347,6 +368,7 @@ impl<P: PciFunction> Device<P> {
                     max_post: rq_cnt,
                 },
                 port: 1,
+                special: special.is_some(),
             },
         );
         Ok(Qp {
@@ -389,7 +411,7 @@ impl<P: PciFunction> Device<P> {
         r
     }
 
-    fn qp_obj(&mut self, qp: &Qp) -> Result<&mut QpObj> {
+    pub(crate) fn qp_obj(&mut self, qp: &Qp) -> Result<&mut QpObj> {
         self.hca()?.qps.get_mut(&qp.qpn).ok_or(Error::NoSuchObject {
             what: "QP",
             id: qp.qpn,
@@ -506,7 +528,11 @@ impl<P: PciFunction> Device<P> {
         };
         let mut m = MlxQpMailbox {
             state: next as u8,
-            st: service(o.qp_type),
+            st: if o.special {
+                st::MLX
+            } else {
+                service(o.qp_type)
+            },
             pm_state: 3,
             pd: o.pd,
             mtu: if ud {
@@ -685,7 +711,9 @@ impl<P: PciFunction> Device<P> {
             self.cmd_none(op::TO_RST_QP, 2, 0, qp.qpn)?;
         }
         let o = self.hca()?.qps.remove(&qp.qpn).expect("checked");
-        self.hca()?.alloc.qp.free(qp.qpn);
+        if !o.special {
+            self.hca()?.alloc.qp.free(qp.qpn);
+        }
         self.bus.mem.free(o.db);
         let r = self.buf_free(o.buf, o.mtt);
         r.and(self.qp_icm_put(qp.qpn))
@@ -744,6 +772,12 @@ impl<P: PciFunction> Device<P> {
     pub fn post_send(&mut self, qp: &Qp, wr: &SendWr) -> Result<()> {
         let uar = self.hca()?.uar as u64;
         let o = self.qp_obj(qp)?;
+        if o.special {
+            return Err(Error::InvalidArgument(format!(
+                "QP {:#x} is a special QP: its sends are post_mlx's",
+                qp.qpn
+            )));
+        }
         if !matches!(
             o.state,
             QpState::Rts | QpState::Sqd | QpState::Sqe | QpState::Err

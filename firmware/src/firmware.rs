@@ -75,6 +75,9 @@ pub struct Firmware {
     /// for the transport engine: it forgets a QP back in RESET, flushes one
     /// in ERR, and walks the send queue of one back in RTS.
     pub(crate) qp_changes: Vec<u32>,
+    /// The node GUID (each simulated HCA on a fabric needs its own: the
+    /// subnet manager tells ports apart by their GUIDs).
+    pub(crate) node_guid: u64,
 }
 
 /// The blocks the firmware drives, each on its backend (by default, the
@@ -136,6 +139,7 @@ impl Firmware {
             lost_events: 0,
             send_doorbells: Vec::new(),
             qp_changes: Vec::new(),
+            node_guid: caps::NODE_GUID,
         }
     }
 

@@ -9,7 +9,7 @@ use crate::cmd::{mailbox, Command, CommandSpec, OpMods, ZERO};
 use crate::hostmem::HostMemory;
 use crate::icm::{self, CHUNK_LIST};
 use crate::opcode as op;
-use crate::port::{port_guid, port_number};
+use crate::port::port_number;
 use crate::status::{refuse, CmdResult, Status};
 use crate::{Firmware, State};
 
@@ -140,7 +140,7 @@ impl Firmware {
     fn mod_stat_cfg(&mut self, c: &Command, mem: &mut dyn HostMemory) -> CmdResult<Option<u64>> {
         if c.op_modifier == MOD_STAT_CFG_QUERY {
             let port = port_number(c.in_modifier >> 8)? as u32;
-            let guid = port_guid(port as u8);
+            let guid = self.port_guid(port as u8);
             let out = ModStatCfgQueryOut {
                 guid_hi: (guid >> 32) as u32,
                 guid_lo: guid as u32,

@@ -13,7 +13,6 @@
 
 pub use hca_abi::cmd::mad::*;
 
-use crate::caps;
 use crate::cmd::{Command, CommandSpec, Mailbox, OpMods};
 use crate::hostmem::HostMemory;
 use crate::opcode as op;
@@ -52,7 +51,8 @@ impl Firmware {
         self.require_hca()?;
         let n = port_number(c.in_modifier & 0xffff)? as u32;
         let mad = self.inbox(mem, c, MAD_BYTES)?;
-        let (answer, change) = process(&mad, n as u8, &self.state.ports, &mut self.state.sma);
+        let node = self.node_guid;
+        let (answer, change) = process(&mad, n as u8, node, &self.state.ports, &mut self.state.sma);
         if let Some(subtype) = change {
             self.port_change(n as u8, subtype, mem)?;
         }
@@ -69,12 +69,14 @@ pub const DEFAULT_CAP_MASK: u32 = cap::SYS_IMAGE_GUID_SUP;
 /// The default partition, full membership.
 pub const DEFAULT_PKEY: u16 = 0xffff;
 
-/// Answer one MAD arriving on `port`; `ports` is what SET_PORT left,
+/// Answer one MAD arriving on `port` of node `node` (its GUID); `ports`
+/// is what SET_PORT left,
 /// `sma` what the subnet manager set. Returns the answer and the
 /// PORT_CHANGE subtype a Set caused, if any.
 pub fn process(
     mad: &[u8],
     port: u8,
+    node: u64,
     ports: &[PortConfig],
     sma: &mut [PortSma],
 ) -> (Vec<u8>, Option<u8>) {
@@ -100,7 +102,9 @@ pub fn process(
             ATTR_PKEY_TABLE => Ok(None),
             _ => Err(STATUS_UNSUPPORTED_ATTRIBUTE),
         };
-        match applied.and_then(|c| get(h.attr_id, h.attr_mod, port, ports, sma).map(|d| (c, d))) {
+        match applied
+            .and_then(|c| get(h.attr_id, h.attr_mod, port, node, ports, sma).map(|d| (c, d)))
+        {
             Ok((c, d)) => {
                 change = c;
                 data = d;
@@ -110,7 +114,7 @@ pub fn process(
     } else if h.method != METHOD_GET {
         status = STATUS_UNSUPPORTED_METHOD;
     } else {
-        match get(h.attr_id, h.attr_mod, port, ports, sma) {
+        match get(h.attr_id, h.attr_mod, port, node, ports, sma) {
             Ok(d) => data = d,
             Err(s) => status = s,
         }
@@ -131,6 +135,17 @@ pub fn process(
     }
     if status == 0 {
         out[SMP_DATA..SMP_DATA + 64].copy_from_slice(&data);
+    }
+    // A directed-route request that reached the end of its path: the
+    // agent steps the hop pointer past the end (IBTA C14-9:3), so the
+    // answer leaves back along the return path whatever the path's length
+    // (inferred: Linux's MAD layer leaves the pointer where it arrived and
+    // relies on the agent to step it).
+    if h.mgmt_class == CLASS_SUBN_DIRECTED_ROUTE {
+        let (ptr, cnt) = (out[6], out[7]);
+        if cnt != 0 && ptr == cnt {
+            out[6] = cnt + 1;
+        }
     }
     (out, change)
 }
@@ -164,6 +179,7 @@ fn get(
     attr: u16,
     attr_mod: u32,
     port: u8,
+    node: u64,
     ports: &[PortConfig],
     sma: &[PortSma],
 ) -> Result<Vec<u8>, u16> {
@@ -180,14 +196,14 @@ fn get(
             class_version: 1,
             node_type: 1,
             num_ports: port::NUM_PORTS,
-            system_image_guid: caps::NODE_GUID,
-            node_guid: caps::NODE_GUID,
-            port_guid: port::port_guid(port),
+            system_image_guid: node,
+            node_guid: node,
+            port_guid: port::port_guid(node, port),
             partition_cap: 1 << pc.log_max_pkeys,
             device_id: 0x1003,
             revision: 0,
             local_port_num: port,
-            vendor_id: (caps::NODE_GUID >> 40) as u32,
+            vendor_id: (node >> 40) as u32,
         }
         .encode()),
         ATTR_PORT_INFO => {
@@ -245,7 +261,7 @@ fn get(
             }
             let mut d = vec![0u8; 64];
             if attr_mod == 0 {
-                d[..8].copy_from_slice(&port::port_guid(port).to_be_bytes());
+                d[..8].copy_from_slice(&port::port_guid(node, port).to_be_bytes());
             }
             Ok(d)
         }
@@ -275,6 +291,7 @@ fn get(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::caps;
 
     fn query(class: u8, method: u8, attr: u16, attr_mod: u32) -> Vec<u8> {
         let h = MadHeader {
@@ -289,7 +306,14 @@ mod tests {
         };
         let mut m = vec![0u8; MAD_BYTES];
         m[..64].copy_from_slice(&h.encode());
-        process(&m, 1, &[PortConfig::default()], &mut [PortSma::default()]).0
+        process(
+            &m,
+            1,
+            caps::NODE_GUID,
+            &[PortConfig::default()],
+            &mut [PortSma::default()],
+        )
+        .0
     }
 
     fn status(r: &[u8]) -> u16 {
@@ -332,7 +356,7 @@ mod tests {
         let r = query(CLASS_SUBN_LID_ROUTED, METHOD_GET, ATTR_GUID_INFO, 0);
         assert_eq!(
             &r[SMP_DATA..SMP_DATA + 8],
-            &port::port_guid(1).to_be_bytes()
+            &port::port_guid(caps::NODE_GUID, 1).to_be_bytes()
         );
     }
 
@@ -377,11 +401,13 @@ mod tests {
         let mut bad = vec![0u8; MAD_BYTES];
         bad[0] = 2;
         assert_eq!(
-            status(&process(&bad, 1, &[], &mut []).0),
+            status(&process(&bad, 1, caps::NODE_GUID, &[], &mut []).0),
             STATUS_BAD_VERSION
         );
         assert_eq!(
-            process(&[1, 2, 3], 1, &[], &mut []).0.len(),
+            process(&[1, 2, 3], 1, caps::NODE_GUID, &[], &mut [])
+                .0
+                .len(),
             MAD_BYTES,
             "short input still answered"
         );
@@ -409,7 +435,7 @@ mod tests {
                 ..Default::default()
             };
             m[SMP_DATA..SMP_DATA + 64].copy_from_slice(&pi.encode());
-            process(&m, 1, &[PortConfig::default()], sma)
+            process(&m, 1, caps::NODE_GUID, &[PortConfig::default()], sma)
         };
         let (r, c) = set(sma::state::NOP, 5, &mut sma);
         assert_eq!((status(&r) & !STATUS_DIRECTION, c), (0, None));

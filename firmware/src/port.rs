@@ -5,7 +5,6 @@
 pub use hca_abi::cmd::caps::QueryPortOut;
 pub use hca_abi::cmd::port::{PortConfig, SetPortIbIn};
 
-use crate::caps::NODE_GUID;
 use crate::cmd::{mailbox, Command, CommandSpec, ZERO};
 use crate::hostmem::HostMemory;
 use crate::opcode as op;
@@ -15,9 +14,10 @@ use crate::Firmware;
 /// Ports on the HCA.
 pub const NUM_PORTS: u8 = 1;
 
-/// Port `p`'s GUID: the node GUID plus the port number.
-pub fn port_guid(p: u8) -> u64 {
-    NODE_GUID + p as u64
+/// Port `p`'s GUID on a node whose GUID is `node`: the node GUID plus
+/// the port number.
+pub fn port_guid(node: u64, p: u8) -> u64 {
+    node.wrapping_add(p as u64)
 }
 
 /// What each port reports.
@@ -172,6 +172,21 @@ impl Firmware {
         if let Some(subtype) = self.state.sma[i].link(trained) {
             self.pending_port_changes.push((n, subtype));
         }
+    }
+
+    /// The node GUID, from which the port GUIDs follow.
+    pub fn node_guid(&self) -> u64 {
+        self.node_guid
+    }
+
+    /// Give this HCA its own node GUID (before the driver reads it).
+    pub fn set_node_guid(&mut self, guid: u64) {
+        self.node_guid = guid;
+    }
+
+    /// Port `n`'s GUID.
+    pub fn port_guid(&self, n: u8) -> u64 {
+        port_guid(self.node_guid, n)
     }
 
     /// The port's subnet-management state (LID, logical state).

@@ -11,8 +11,9 @@
 //! and, on RC, RDMA READ, cut at the path MTU; RC's acknowledgements,
 //! NAKs, go-back-N, the transport and RNR timers and duplicate handling;
 //! flushes of a QP in error; atomics, plain and masked, on the atomic
-//! unit. The special QPs' MLX service, SRQs and multicast are the
-//! transport issue's next steps. See `docs/transport.md`.
+//! unit; UD multicast; the special QPs' MLX service (the driver's
+//! headers, the HCA's CRCs). SRQ receives are the transport issue's next
+//! step. See `docs/transport.md`.
 
 pub mod completion;
 pub mod connected;
@@ -20,6 +21,7 @@ pub mod counters;
 pub mod dma;
 pub mod engine;
 pub mod message;
+pub mod mlx;
 pub mod ports;
 pub mod psn;
 pub mod queue;

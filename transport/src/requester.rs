@@ -94,10 +94,12 @@ pub fn doorbell(ports: &mut dyn Ports, c: &mut Counters, rq: &mut Requester, qpn
             }
             QpState::Sqd => break,
             _ if special => {
-                // The MLX service of the special QPs is not carried yet:
-                // the WQE waits.
-                c.count("sq_service_pending");
-                break;
+                if let Err(s) = crate::mlx::send(ports, c, &ctx, qpn, n as u32, &slot) {
+                    let e = completion::error_cqe(qpn, n as u32, true, s);
+                    completion::post(ports, c, ctx.send_cqn, e, false);
+                    let _ = ports.qpc(QpcReq::send_error(qpn));
+                    state = QpState::Sqe;
+                }
             }
             _ if ty == QpType::Ud => {
                 if let Err(s) = ud_send(ports, c, &ctx, &mlx, qpn, n as u32, &slot) {

@@ -18,7 +18,7 @@ use crate::wqe::{self, Sge};
 use crate::{ud, Counters};
 use hca_abi::cmd::qp::MlxQpMailbox;
 use hca_abi::dmpt::access;
-use hca_abi::ib::headers::is_multicast_lid;
+use hca_abi::ib::headers::{is_multicast_lid, PERMISSIVE_LID};
 use hca_abi::ib::opcode::{self, Kind, Service};
 use hca_abi::ib::{Malformed, Packet};
 use hca_rtl::cq::Cqe;
@@ -145,12 +145,23 @@ fn check_and_take(
         return deliver_multicast(ports, c, port_n, &p, None);
     }
     let port = ports.port(port_n);
-    if !port.owns(p.h.lrh.dlid) {
+    let dest = p.h.bth.dest_qp;
+    // A directed-route SMP carries the permissive DLID until its LID-routed
+    // part: QP0 takes it on any port, LID assigned or not.
+    let permissive = p.h.lrh.dlid == PERMISSIVE_LID && dest == 0;
+    if !port.owns(p.h.lrh.dlid) && !permissive {
         return Dropped("rx_dlid_not_ours");
+    }
+    // VL15, the management lane, carries QP0's SMPs and nothing else.
+    if (p.h.lrh.vl == crate::mlx::VL15) != (dest == 0) {
+        return Dropped(if dest == 0 {
+            "rx_smp_not_vl15"
+        } else {
+            "rx_vl15_not_smp"
+        });
     }
     let info = p.info().expect("decode accepted the opcode");
     let base = ports.special_qp_base();
-    let dest = p.h.bth.dest_qp;
     let qpn = match dest {
         0 | 1 if base == 0 => return Dropped("rx_no_special_qps"),
         0 => base + port_n as u32 - 1,
@@ -214,7 +225,7 @@ fn check_and_take(
         connected::request(ports, c, &mut run.inb, &h, &p, info);
         return Outcome::Taken;
     }
-    deliver_ud(ports, c, qpn, dest, &ctx, &mlx, &p)
+    deliver_ud(ports, c, port_n, qpn, dest, &ctx, &mlx, &p)
 }
 
 /// The QPN a multicast packet carries (IBTA 9.8.4: all ones).
@@ -278,7 +289,7 @@ pub fn deliver_multicast(
             c.count("rx_bad_pkey");
             continue;
         }
-        match deliver_ud(ports, c, qpn, qpn, &ctx, &mlx, p) {
+        match deliver_ud(ports, c, port_n, qpn, qpn, &ctx, &mlx, p) {
             Outcome::Taken => delivered += 1,
             Outcome::Dropped(why) => c.count(why),
         }
@@ -291,9 +302,11 @@ pub fn deliver_multicast(
 }
 
 /// A UD send into the QP's next receive WQE.
+#[allow(clippy::too_many_arguments)]
 fn deliver_ud(
     ports: &mut dyn Ports,
     c: &mut Counters,
+    port_n: u8,
     qpn: u32,
     dest: u32,
     ctx: &QpContext,
@@ -327,6 +340,8 @@ fn deliver_ud(
             rqpn: deth.src_qp,
             sl_vid: (p.h.lrh.sl as u16) << 12,
             rlid: p.h.lrh.slid,
+            g_mlpath: (p.h.grh.is_some() as u8) << 7
+                | (p.h.lrh.dlid & ((1u16 << ports.port(port_n).lmc.min(7)) - 1)) as u8 & 0x7f,
             byte_cnt: (ud::GRH_AREA + p.payload.len()) as u32,
             wqe_index: n,
             opcode: if p.h.bth.opcode == opcode::UD_SEND_ONLY_IMM {

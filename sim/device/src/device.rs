@@ -147,7 +147,10 @@ impl HcaPci {
     /// Unplug port `n`: its link goes down.
     pub fn detach(&mut self, n: u8) {
         if let Some(slot) = self.ports.get_mut((n as usize).wrapping_sub(1)) {
-            *slot = None;
+            if let Some(fp) = slot.take() {
+                let mut f = fp.fabric.lock().unwrap_or_else(|e| e.into_inner());
+                f.set_link_up(fp.endpoint, false);
+            }
             self.fw.set_link(n, false);
         }
     }
@@ -177,6 +180,17 @@ impl HcaPci {
     /// The transport engine's counters.
     pub fn transport_counters(&self) -> &hca_transport::Counters {
         &self.transport.counters
+    }
+
+    /// Tell the fabric which ports trained, so the switch on the far end
+    /// (and its subnet manager) sees the link come up or go down.
+    fn report_links(&mut self) {
+        for (i, slot) in self.ports.iter().enumerate() {
+            let Some(fp) = slot else { continue };
+            let trained = self.fw.port_sma(i as u8 + 1).is_some_and(|s| s.trained);
+            let mut f = fp.fabric.lock().unwrap_or_else(|e| e.into_inner());
+            f.set_link_up(fp.endpoint, trained);
+        }
     }
 
     /// Put what the transport engine sent on the ports' links.
@@ -467,6 +481,7 @@ impl PciFunction for HcaPci {
 
     fn run(&mut self, mem: &mut dyn HostMemory) -> bool {
         self.fw.flush_port_changes(mem);
+        self.report_links();
         let n = self.serve_ports(mem);
         self.raise_firmware_vectors();
         n > 0

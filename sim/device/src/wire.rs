@@ -120,7 +120,7 @@ impl Ports for DevicePorts<'_> {
             } else {
                 hca_firmware::mad::DEFAULT_GID_PREFIX
             },
-            guid: hca_firmware::port::port_guid(n),
+            guid: self.fw.port_guid(n),
         }
     }
 

@@ -9,7 +9,9 @@
 use crate::capture::{Capture, CaptureError};
 use crate::faults::FaultCounts;
 use crate::link::{Direction, LinkConfig, Ns};
+use crate::sm::{SubnetManager, Tx, SM_LID};
 use crate::switch::{Switch, SwitchDrop};
+use hca_abi::ib::headers::PERMISSIVE_LID;
 use std::cmp::Reverse;
 use std::collections::{BTreeMap, BinaryHeap, VecDeque};
 use std::io::Write;
@@ -46,6 +48,8 @@ pub struct EndpointStats {
 struct Endpoint {
     name: String,
     link: Option<(usize, usize)>,
+    /// The port on this end trained (the HCA says so).
+    up: bool,
     rx: VecDeque<Vec<u8>>,
     stats: EndpointStats,
 }
@@ -65,6 +69,8 @@ pub struct FabricStats {
     pub switch_drops: BTreeMap<(String, &'static str), u64>,
     pub forwarded: u64,
     pub faults: FaultCounts,
+    /// The subnet manager's and SA's counters, by reason.
+    pub sm: BTreeMap<&'static str, u64>,
 }
 
 #[derive(Default)]
@@ -78,6 +84,8 @@ pub struct Fabric {
     events: BinaryHeap<Reverse<Arrival>>,
     capture: Option<Capture<Box<dyn Write + Send>>>,
     capture_error: Option<String>,
+    /// The subnet manager and the switch it runs on.
+    sm: Option<(SwitchId, SubnetManager)>,
 }
 
 impl Fabric {
@@ -97,6 +105,7 @@ impl Fabric {
         self.endpoints.push(Endpoint {
             name: name.to_string(),
             link: None,
+            up: false,
             rx: VecDeque::new(),
             stats: EndpointStats::default(),
         });
@@ -110,6 +119,123 @@ impl Fabric {
 
     pub fn switch_mut(&mut self, s: SwitchId) -> Option<&mut Switch> {
         self.switches.get_mut(s)
+    }
+
+    /// Run a subnet manager (and its SA) on switch `s`'s management port,
+    /// LID 1. It sweeps whenever a port's link trains.
+    pub fn add_subnet_manager(&mut self, s: SwitchId) -> Result<(), String> {
+        let sw = self.switches.get(s).ok_or(format!("no switch {s}"))?;
+        if self.sm.is_some() {
+            return Err("the fabric has a subnet manager".into());
+        }
+        self.sm = Some((s, SubnetManager::new(sw.ports)));
+        for e in 0..self.endpoints.len() {
+            if self.endpoints[e].up {
+                self.tell_sm(e, true);
+            }
+        }
+        Ok(())
+    }
+
+    pub fn subnet_manager(&self) -> Option<&SubnetManager> {
+        self.sm.as_ref().map(|(_, m)| m)
+    }
+
+    /// Endpoint `e`'s port trained (`up`) or lost its link; the switch
+    /// port on the far end tells the subnet manager.
+    pub fn set_link_up(&mut self, e: EndpointId, up: bool) {
+        let Some(ep) = self.endpoints.get_mut(e) else {
+            return;
+        };
+        if ep.up == up {
+            return;
+        }
+        ep.up = up;
+        self.tell_sm(e, up);
+    }
+
+    fn tell_sm(&mut self, e: EndpointId, up: bool) {
+        let Some((link, side)) = self.endpoints[e].link else {
+            return;
+        };
+        let far = self.links[link].ends[1 - side];
+        let now = self.now;
+        if let (Attach::Switch(s, p), Some((ms, sm))) = (far, self.sm.as_mut()) {
+            if s == *ms {
+                sm.link_changed(now, p, up, &mut self.switches[s]);
+            }
+        }
+    }
+
+    /// Send what the subnet manager produced from its switch.
+    fn sm_transmit(&mut self, s: SwitchId, txs: Vec<Tx>) {
+        for tx in txs {
+            let (ports, packet) = match tx {
+                Tx::Port(p, packet) => (vec![p], packet),
+                Tx::Routed(packet) => (self.switches[s].forward(0, &packet), packet),
+            };
+            if let Some(c) = &mut self.capture {
+                if let Err(err) = c.record(3, self.now, &packet) {
+                    self.capture_error.get_or_insert(err.to_string());
+                }
+            }
+            for p in ports {
+                self.out_of_switch(s, p, &packet);
+            }
+        }
+    }
+
+    /// A packet leaves switch `s` by port `p`.
+    fn out_of_switch(&mut self, s: SwitchId, p: u8, packet: &[u8]) {
+        let here = Attach::Switch(s, p);
+        let found = self
+            .links
+            .iter()
+            .enumerate()
+            .find_map(|(i, l)| l.ends.iter().position(|e| *e == here).map(|side| (i, side)));
+        match found {
+            Some((link, side)) => self.send_on(link, side, packet),
+            None => {
+                *self.switches[s]
+                    .drops
+                    .entry(SwitchDrop::NoRoute)
+                    .or_default() += 1
+            }
+        }
+    }
+
+    /// A packet arrives at switch `s` on `port`: to the management port
+    /// when it is for the SM (the permissive DLID of a directed-route
+    /// SMP, or the SM's LID), forwarded otherwise.
+    fn at_switch(&mut self, s: SwitchId, port: u8, packet: &[u8]) {
+        let Some(lrh) = self.switches[s].link_check(packet) else {
+            return;
+        };
+        let now = self.now;
+        if let Some((ms, sm)) = self.sm.as_mut() {
+            if *ms == s && (lrh.dlid == PERMISSIVE_LID || lrh.dlid == SM_LID) {
+                let txs = sm.receive(now, port, packet, &mut self.switches[s]);
+                self.sm_transmit(s, txs);
+                return;
+            }
+        }
+        for p in self.switches[s].route_checked(port, &lrh) {
+            self.out_of_switch(s, p, packet);
+        }
+    }
+
+    /// Run the subnet manager's timers due by now.
+    fn sm_tick(&mut self) {
+        let now = self.now;
+        let Some((s, sm)) = self.sm.as_mut() else {
+            return;
+        };
+        if sm.next_deadline().is_none_or(|t| t > now) {
+            return;
+        }
+        let s = *s;
+        let txs = sm.tick(now, &mut self.switches[s]);
+        self.sm_transmit(s, txs);
     }
 
     fn linked(&self, a: Attach) -> bool {
@@ -219,9 +345,15 @@ impl Fabric {
         self.send_on(link, side, packet);
     }
 
-    /// When the next packet in flight arrives somewhere.
+    /// When the next packet in flight arrives somewhere, or the subnet
+    /// manager's next timer runs out, whichever comes first.
     pub fn next_arrival(&self) -> Option<Ns> {
-        self.events.peek().map(|Reverse(a)| a.at)
+        let sm = self.sm.as_ref().and_then(|(_, m)| m.next_deadline());
+        let packet = self.events.peek().map(|Reverse(a)| a.at);
+        match (packet, sm) {
+            (Some(a), Some(b)) => Some(a.min(b.max(self.now))),
+            (a, b) => a.or(b.map(|t| t.max(self.now))),
+        }
     }
 
     /// Whether any packet is still on its way.
@@ -232,8 +364,15 @@ impl Fabric {
     /// Move time on to `to`, delivering and forwarding every packet that
     /// arrives by then, in arrival order.
     pub fn advance(&mut self, to: Ns) {
-        while let Some(Reverse(a)) = self.events.peek() {
-            if a.at > to {
+        loop {
+            let sm = self.sm.as_ref().and_then(|(_, m)| m.next_deadline());
+            let packet = self.events.peek().map(|Reverse(a)| a.at);
+            if let Some(t) = sm.filter(|t| *t <= to && packet.is_none_or(|a| *t < a)) {
+                self.now = self.now.max(t);
+                self.sm_tick();
+                continue;
+            }
+            if packet.is_none_or(|a| a > to) {
                 break;
             }
             let Reverse(a) = self.events.pop().expect("peeked");
@@ -245,24 +384,7 @@ impl Fabric {
                     ep.stats.rx_bytes += a.packet.len() as u64;
                     ep.rx.push_back(a.packet);
                 }
-                Attach::Switch(s, port) => {
-                    let out = self.switches[s].forward(port, &a.packet);
-                    for p in out {
-                        let here = Attach::Switch(s, p);
-                        let found = self.links.iter().enumerate().find_map(|(i, l)| {
-                            l.ends.iter().position(|e| *e == here).map(|side| (i, side))
-                        });
-                        match found {
-                            Some((link, side)) => self.send_on(link, side, &a.packet),
-                            None => {
-                                *self.switches[s]
-                                    .drops
-                                    .entry(SwitchDrop::NoRoute)
-                                    .or_default() += 1
-                            }
-                        }
-                    }
-                }
+                Attach::Switch(s, port) => self.at_switch(s, port, &a.packet),
             }
         }
         self.now = self.now.max(to);
@@ -310,6 +432,12 @@ impl Fabric {
             s.forwarded += sw.forwarded;
             for (why, n) in &sw.drops {
                 s.switch_drops.insert((sw.name.clone(), why.name()), *n);
+            }
+        }
+        if let Some((_, sm)) = &self.sm {
+            s.sm = sm.counters.clone();
+            for (k, v) in &sm.sa.counters {
+                s.sm.insert(k, *v);
             }
         }
         for l in &self.links {

@@ -13,10 +13,14 @@ pub mod capture;
 pub mod fabric;
 pub mod faults;
 pub mod link;
+pub mod mgmt;
+pub mod sa;
+pub mod sm;
 pub mod switch;
 
 pub use capture::{Capture, CaptureError, Captured};
 pub use fabric::{Attach, EndpointId, EndpointStats, Fabric, FabricStats, SwitchId};
 pub use faults::{FaultCounts, Faults};
 pub use link::{LinkConfig, Ns};
+pub use sm::{Phase, SubnetManager};
 pub use switch::{Switch, SwitchDrop};

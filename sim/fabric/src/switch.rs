@@ -102,21 +102,38 @@ impl Switch {
         Vec::new()
     }
 
-    /// The ports a packet arriving on `ingress` leaves by (none: dropped,
-    /// and counted).
-    pub fn forward(&mut self, ingress: u8, packet: &[u8]) -> Vec<u8> {
+    /// The link-level checks of a packet arriving at the switch: its LRH,
+    /// or None when it was dropped (and counted).
+    pub fn link_check(&mut self, packet: &[u8]) -> Option<Lrh> {
         let n = packet.len();
         if n < Lrh::SIZE + crc::VCRC_BYTES {
-            return self.drop(SwitchDrop::BadLength);
+            self.drop(SwitchDrop::BadLength);
+            return None;
         }
         let lrh = Lrh::decode(packet);
         if lrh.pkt_len as usize * 4 + crc::VCRC_BYTES != n {
-            return self.drop(SwitchDrop::BadLength);
+            self.drop(SwitchDrop::BadLength);
+            return None;
         }
         let v = u16::from_le_bytes([packet[n - 2], packet[n - 1]]);
         if crc::vcrc(&packet[..n - 2]) != v {
-            return self.drop(SwitchDrop::BadVcrc);
+            self.drop(SwitchDrop::BadVcrc);
+            return None;
         }
+        Some(lrh)
+    }
+
+    /// The ports a packet arriving on `ingress` leaves by (none: dropped,
+    /// and counted).
+    pub fn forward(&mut self, ingress: u8, packet: &[u8]) -> Vec<u8> {
+        let Some(lrh) = self.link_check(packet) else {
+            return Vec::new();
+        };
+        self.route_checked(ingress, &lrh)
+    }
+
+    /// Where a packet whose link checks passed goes.
+    pub fn route_checked(&mut self, ingress: u8, lrh: &Lrh) -> Vec<u8> {
         let out: Vec<u8> = if lrh.dlid == 0 || lrh.dlid == PERMISSIVE_LID {
             return self.drop(SwitchDrop::BadDlid);
         } else if is_multicast_lid(lrh.dlid) {

@@ -200,6 +200,7 @@ impl CqStimulus {
             my_qpn: rng.gen_range(0..=MASK24),
             immed: rng.gen(),
             rqpn: rng.gen_range(0..=MASK24),
+            g_mlpath: rng.gen(),
             sl_vid: rng.gen(),
             rlid: rng.gen(),
             status: rng.gen(),
