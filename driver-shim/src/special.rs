@@ -18,8 +18,7 @@ use hca_abi::pci::PciFunction;
 use hca_abi::qp_state::{attr, rule, QpState, QpType};
 use hca_abi::wqe::{self, MlxSeg};
 
-/// The Q_Key every GSI packet carries (QP1's well-known key).
-pub const GSI_QKEY: u32 = 0x8001_0000;
+pub use hca_abi::ib::headers::GSI_QKEY;
 /// Inline data: bit 31 of a data segment's byte count.
 const INLINE: u32 = 1 << 31;
 /// The first inline segment ends at the WQE's first 64 bytes.
@@ -143,7 +142,7 @@ impl<P: PciFunction> Device<P> {
         }
         let permissive = m.dlid == PERMISSIVE_LID;
         let mut h = Lrh {
-            vl: if qp0 { 15 } else { 0 },
+            vl: if qp0 { hca_abi::ib::headers::VL15 } else { 0 },
             sl: m.sl & 0xf,
             lnh: lnh::LOCAL,
             dlid: m.dlid,

@@ -22,8 +22,7 @@ use hca_abi::ib::headers::{Bth, Lrh};
 use hca_abi::wqe::{opcode, MlxSeg};
 use hca_rtl::qpc::layout::QpContext;
 
-/// The management virtual lane.
-pub const VL15: u8 = 15;
+pub use hca_abi::ib::headers::VL15;
 
 /// Which special QP `qpn` is: (port, is QP0), for a base of `base`.
 pub fn special(base: u32, qpn: u32) -> Option<(u8, bool)> {

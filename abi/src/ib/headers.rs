@@ -124,6 +124,10 @@ crate::mailbox_layout! {
 /// The default partition key (full membership of the default partition).
 pub const DEFAULT_PKEY: u16 = 0xffff;
 /// The permissive LID: delivered to whichever port receives it.
+/// The management virtual lane: QP0's SMPs, and nothing else.
+pub const VL15: u8 = 15;
+/// QP1's well-known Q_Key (every GMP carries it).
+pub const GSI_QKEY: u32 = 0x8001_0000;
 pub const PERMISSIVE_LID: u16 = 0xffff;
 /// LIDs 0xc000..0xfffe are multicast.
 pub const MULTICAST_LID_BASE: u16 = 0xc000;

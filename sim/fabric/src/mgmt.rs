@@ -8,10 +8,7 @@ use hca_abi::ib::headers::{Bth, Lrh, DEFAULT_PKEY, PERMISSIVE_LID};
 use hca_abi::ib::opcode::UD_SEND_ONLY;
 use hca_abi::ib::{Headers, Packet};
 
-/// The management virtual lane.
-pub const VL15: u8 = 15;
-/// QP1's well-known Q_Key.
-pub const GSI_QKEY: u32 = 0x8001_0000;
+pub use hca_abi::ib::headers::{GSI_QKEY, VL15};
 
 /// A MAD that arrived at the management port.
 #[derive(Clone, Debug, PartialEq, Eq)]
