@@ -45,12 +45,15 @@ version=$(dpkg-query -W -f='${Version}' "$PKG")
 key=$( (echo "$version"; echo "$DEVICE_ID"; printf '%s\n' "${OPTIONS[@]}"; sed -n '/^build_kernel()/,$p' "$0") | sha256sum | cut -c1-16)
 cache="${HCA_CACHE:-$HOME/.cache/hca}/uml/$version-$key"
 kernel="$cache/linux"
-rootfs="$cache/rootfs"
+# The root has a key of its own (its builder's text): a change to the
+# guest's init rebuilds the root, not the kernel.
+rootkey=$(sed -n '/^build_rootfs()/,/^}/p' "$0" | sha256sum | cut -c1-8)
+rootfs="$cache/rootfs-$rootkey"
 
 build_rootfs() {
     local tmp="$cache/rootfs.tmp"
     rm -rf "$tmp"
-    mkdir -p "$tmp"/{bin,sbin,dev,proc,sys,tmp,etc}
+    mkdir -p "$tmp"/{bin,sbin,dev,proc,sys,tmp,etc,mnt/hca}
     cp /bin/busybox "$tmp/bin/busybox"
     for app in $("$tmp/bin/busybox" --list); do
         [ "$app" = busybox ] || ln -sf busybox "$tmp/bin/$app"
@@ -58,13 +61,31 @@ build_rootfs() {
     cat > "$tmp/init" <<'INIT'
 #!/bin/sh
 # The UML guest's init: mount what the kernel offers, say what the mlx4
-# driver made of the device, and power off.
+# driver made of the device, run the run's own script if the kernel
+# command line names a host directory holding one (hca_run=DIR: DIR/guest
+# is run with the host's number, hca_host=N, as its argument), and power
+# off.
 mount -t proc proc /proc
 mount -t sysfs sysfs /sys
 mount -t devtmpfs devtmpfs /dev 2>/dev/null
 echo "hca-uml: up; PCI devices:"
 ls /sys/bus/pci/devices 2>/dev/null
 [ -x /etc/hca-test ] && /etc/hca-test
+run=; host=0
+for w in $(cat /proc/cmdline); do
+    case "$w" in
+        hca_run=*) run="${w#hca_run=}" ;;
+        hca_host=*) host="${w#hca_host=}" ;;
+    esac
+done
+if [ -n "$run" ]; then
+    if mount -t hostfs -o "$run" none /mnt/hca && [ -x /mnt/hca/guest ]; then
+        /mnt/hca/guest "$host"
+        echo "hca-uml: guest script exited $?"
+    else
+        echo "hca-uml: no guest script at $run/guest"
+    fi
+fi
 echo "hca-uml: done"
 poweroff -f
 INIT

@@ -4,9 +4,11 @@
 # build, with a summary and the waveform paths; then the project's Rust
 # driver bringing one HCA up in process on the Verilator build (objects
 # and a command table); then two HCAs on a fabric carrying a mix of RC and
-# UD operations through lossy links; then the upstream Linux mlx4 driver in User-Mode
-# Linux against the simulated HCA (kernel log in waves/uml-kernel.log,
-# command trace and summary on the terminal).
+# UD operations through lossy links; then two User-Mode Linux kernels,
+# each running the upstream mlx4 driver against a simulated HCA of its
+# own, on one fabric whose subnet manager brings both ports ACTIVE (kernel
+# logs in waves/uml-kernel.log, the subnet's capture in waves/subnet.pcap,
+# command tables and summaries on the terminal).
 # Extra arguments go to `hca run` (for example --ops 100000 --seed 42).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -17,4 +19,4 @@ target_dir=$(cargo metadata --format-version 1 --no-deps | sed -n 's/.*"target_d
 "$target_dir/release/hca" bringup --engine verilator
 "$target_dir/release/hca" traffic --engine verilator --count 1400 --loss 0.01 --corrupt 0.01 --reorder 0.01
 mkdir -p waves
-exec "$target_dir/release/hca" uml --summary --kernel-log waves/uml-kernel.log
+exec "$target_dir/release/hca" uml --hosts 2 --summary --kernel-log waves/uml-kernel.log --pcap waves/subnet.pcap

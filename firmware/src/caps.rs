@@ -63,7 +63,10 @@ pub fn device_caps() -> QueryDevCapOut {
         log_max_eqs: hca_rtl::cq::NUM_EQS.trailing_zeros() as u8,
         log_rsvd_mtts: 0,
         log_max_mrw_sz: 40,
-        log_rsvd_mrws: 0,
+        // Two reserved: MPT 1's key would be 0x100, which is
+        // MLX4_INVALID_LKEY, the end mark of a receive WQE's scatter list;
+        // a region with that key could never be scattered into.
+        log_rsvd_mrws: 1,
         log_max_req_qp: 4,
         log_max_res_qp: 4,
         log_max_gso: 0,

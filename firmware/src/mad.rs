@@ -247,7 +247,13 @@ fn get(
                 },
                 vl_cap: pc.max_vl,
                 mtu_cap: pc.ib_mtu,
-                operational_vls: pc.max_vl,
+                // What SET_PORT configured (a count), in PortInfo's
+                // encoding (1: VL0, 2: VL0-1, 3: VL0-3, 4: VL0-7).
+                operational_vls: if cfg.vl_cap != 0 {
+                    cfg.vl_cap.ilog2() as u8 + 1
+                } else {
+                    pc.max_vl
+                },
                 guid_cap: 1 << pc.log_max_gids,
                 ..Default::default()
             }

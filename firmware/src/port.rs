@@ -34,7 +34,10 @@ pub fn port_caps() -> QueryPortOut {
         log_max_pkeys: 4,
         log_max_vlans: 7,
         log_max_macs: 7,
-        max_vl: 1,
+        // VL0-7, as ConnectX-3 has: mlx4 asks SET_PORT for 8 first.
+        // The transport engine carries every data VL on one queue (no VL
+        // arbitration is modelled).
+        max_vl: 4,
         def_mac: 0,
     }
 }
@@ -66,7 +69,7 @@ pub(crate) const COMMANDS: &[CommandSpec] = &[
         boot: false,
         inbox: mailbox!(SetPortIbIn),
         outbox: None,
-        what: "InfiniBand form: MTU cap, VL cap, capability mask, P_Key table size for the port; more VLs than the port has (1) is EXCEED_LIM, and mlx4 retries with 4, 2, 1",
+        what: "InfiniBand form: MTU cap, VL cap, capability mask, P_Key table size for the port; more VLs than the port has (8: VL0-7, as ConnectX-3) is EXCEED_LIM, on which mlx4 would retry with half",
         run: |f, c, mem| f.set_port(c, mem),
     },
     CommandSpec {

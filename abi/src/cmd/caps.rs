@@ -139,7 +139,7 @@ crate::mailbox_layout! {
         log_max_vlans: u8 = (0x0a, 4, 4),
         /// log2 MACs (Ethernet).
         log_max_macs: u8 = (0x0a, 0, 4),
-        /// Data VLs: 1 = VL0 only.
+        /// Data VLs: 1 = VL0, 2 = VL0-1, 3 = VL0-3, 4 = VL0-7.
         max_vl: u8 = (0x0b, 0, 4),
         /// Default MAC (Ethernet; none).
         def_mac: u64 = (0x10, 0, 64),

@@ -17,6 +17,7 @@ pub mod method {
 }
 
 pub mod attr {
+    pub const CLASS_PORT_INFO: u16 = 0x0001;
     pub const PATH_RECORD: u16 = 0x0035;
     pub const MC_MEMBER_RECORD: u16 = 0x0038;
 }
@@ -34,6 +35,20 @@ pub mod status {
 
 /// Where the record starts in an SA MAD, and the bytes it may take.
 pub const DATA: usize = 56;
+
+/// ClassPortInfo (IBTA vol. 1, 13.4.8.1) of an SA that redirects nothing
+/// and sends no traps: base and class version, no optional capability
+/// (neither CapabilityMask nor CapabilityMask2), the response time
+/// 4.096 us x 2^`resp_time` (5 bits), every redirect and trap field 0.
+/// 72 bytes, for the SA MAD's data area.
+pub fn class_port_info(resp_time: u8) -> [u8; 72] {
+    let mut b = [0u8; 72];
+    b[0] = 1;
+    b[1] = CLASS_VERSION;
+    // CapabilityMask2 (27 bits) then RespTimeValue (5 bits).
+    b[4..8].copy_from_slice(&u32::from(resp_time & 0x1f).to_be_bytes());
+    b
+}
 pub const DATA_BYTES: usize = 200;
 /// The Q_Key IPoIB's broadcast group carries on every fabric opensm
 /// brings up (its default).

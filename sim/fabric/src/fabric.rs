@@ -86,6 +86,8 @@ pub struct Fabric {
     capture_error: Option<String>,
     /// The subnet manager and the switch it runs on.
     sm: Option<(SwitchId, SubnetManager)>,
+    /// When following the wall clock: the instant simulated time 0 was.
+    wall: Option<std::time::Instant>,
 }
 
 impl Fabric {
@@ -99,6 +101,43 @@ impl Fabric {
 
     pub fn now(&self) -> Ns {
         self.now
+    }
+
+    /// From now on simulated time follows the wall clock: it never runs
+    /// ahead of the time elapsed since this call (plus the time already
+    /// simulated), so an idle device no longer jumps it to the next
+    /// deadline. For a fabric whose hosts are real kernels (UML), whose
+    /// timers run on wall time: their answers come in milliseconds, and a
+    /// timer of the fabric's (the SM's resends, a link's latency) must see
+    /// those milliseconds pass. The SM takes opensm's timers
+    /// ([`crate::sm::Timing::WALL_CLOCK`]).
+    pub fn follow_wall_clock(&mut self) {
+        let now = std::time::Instant::now();
+        self.wall = Some(
+            now.checked_sub(std::time::Duration::from_nanos(self.now))
+                .unwrap_or(now),
+        );
+        if let Some((_, sm)) = &mut self.sm {
+            sm.timing = crate::sm::Timing::WALL_CLOCK;
+        }
+    }
+
+    /// Whether simulated time follows the wall clock.
+    pub fn follows_wall_clock(&self) -> bool {
+        self.wall.is_some()
+    }
+
+    /// The wall clock's reading in simulated time, when followed.
+    fn wall_now(&self) -> Option<Ns> {
+        self.wall
+            .map(|w| (w.elapsed().as_nanos().min(u64::MAX as u128) as Ns).max(self.now))
+    }
+
+    /// Following the wall clock: deliver what has arrived by now.
+    fn catch_up(&mut self) {
+        if let Some(t) = self.wall_now() {
+            self.advance(t);
+        }
     }
 
     pub fn add_endpoint(&mut self, name: &str) -> EndpointId {
@@ -128,7 +167,11 @@ impl Fabric {
         if self.sm.is_some() {
             return Err("the fabric has a subnet manager".into());
         }
-        self.sm = Some((s, SubnetManager::new(sw.ports)));
+        let mut sm = SubnetManager::new(sw.ports);
+        if self.wall.is_some() {
+            sm.timing = crate::sm::Timing::WALL_CLOCK;
+        }
+        self.sm = Some((s, sm));
         for e in 0..self.endpoints.len() {
             if self.endpoints[e].up {
                 self.tell_sm(e, true);
@@ -139,6 +182,10 @@ impl Fabric {
 
     pub fn subnet_manager(&self) -> Option<&SubnetManager> {
         self.sm.as_ref().map(|(_, m)| m)
+    }
+
+    pub fn subnet_manager_mut(&mut self) -> Option<&mut SubnetManager> {
+        self.sm.as_mut().map(|(_, m)| m)
     }
 
     /// Endpoint `e`'s port trained (`up`) or lost its link; the switch
@@ -328,6 +375,7 @@ impl Fabric {
 
     /// Transmit a packet (LRH through VCRC) from endpoint `e` now.
     pub fn transmit(&mut self, e: EndpointId, packet: &[u8]) {
+        self.catch_up();
         let Some(ep) = self.endpoints.get_mut(e) else {
             return;
         };
@@ -362,8 +410,10 @@ impl Fabric {
     }
 
     /// Move time on to `to`, delivering and forwarding every packet that
-    /// arrives by then, in arrival order.
+    /// arrives by then, in arrival order. Following the wall clock, time
+    /// stops at the wall clock's reading if that is earlier.
     pub fn advance(&mut self, to: Ns) {
+        let to = self.wall_now().map_or(to, |w| to.min(w));
         loop {
             let sm = self.sm.as_ref().and_then(|(_, m)| m.next_deadline());
             let packet = self.events.peek().map(|Reverse(a)| a.at);
@@ -391,7 +441,13 @@ impl Fabric {
     }
 
     /// Move time on until nothing is in flight (at most `limit` ns).
+    /// Following the wall clock, time cannot be hurried: what has arrived
+    /// by now is delivered and the rest waits.
     pub fn settle(&mut self, limit: Ns) {
+        if self.wall.is_some() {
+            self.catch_up();
+            return;
+        }
         let end = self.now.saturating_add(limit);
         while let Some(t) = self.next_arrival() {
             if t > end {

@@ -1,5 +1,6 @@
 //! The subnet administrator (IBTA vol. 1, 15.4) beside the subnet
-//! manager: PathRecord Get between two ports the SM has given LIDs, and
+//! manager: ClassPortInfo Get (which Linux's ib_sa asks once a port is
+//! ACTIVE), PathRecord Get between two ports the SM has given LIDs, and
 //! MCMemberRecord Set (join) and Delete (leave), with the groups' member
 //! ports turned into the switch's multicast forwarding table. IPoIB's
 //! broadcast group of the default partition exists from the start, as
@@ -37,6 +38,9 @@ pub const RATE_40G: u8 = 7;
 pub const PACKET_LIFE: u8 = 0x12;
 /// The selector meaning "exactly".
 const EXACTLY: u8 = 2;
+/// ClassPortInfo's RespTimeValue: 4.096 us x 2^18, about 1 s (the
+/// SubnetTimeout the SM sets, opensm's default).
+const RESP_TIME: u8 = 18;
 
 /// IPoIB's IPv4 broadcast group in the default partition
 /// (ff12:401b:ffff::ffff:ffff, RFC 4391 section 4).
@@ -151,6 +155,7 @@ impl SubnetAdmin {
             return Some(answer(&h, resp, 0x0004, &[]));
         }
         let r = match (h.method, h.attr_id) {
+            (method::GET, attr::CLASS_PORT_INFO) => Ok(sa::class_port_info(RESP_TIME).to_vec()),
             (method::GET, attr::PATH_RECORD) => self.path(dir, &h, rec),
             (method::SET, attr::MC_MEMBER_RECORD) => self.join(dir, &h, rec),
             (method::DELETE, attr::MC_MEMBER_RECORD) => self.leave(&h, rec),

@@ -9,7 +9,10 @@
 //! or, under UML, Linux's MAD layer, both through the firmware's SMA). An
 //! SMP with no answer is sent again after [`SMP_TIMEOUT`]; after
 //! [`SMP_TRIES`] the port is given up until a sweep [`RESWEEP`] later. A
-//! port keeps its LID (by port GUID) across link changes.
+//! port keeps its LID (by port GUID) across link changes. Those are the
+//! timers of a fabric in simulated time ([`Timing::SIMULATED`]); a fabric
+//! that follows the wall clock, with UML kernels answering, takes
+//! opensm's ([`Timing::WALL_CLOCK`]).
 //!
 //! The SA ([`crate::sa`]) answers GMPs to the SM's LID; its multicast
 //! groups become the switch's multicast forwarding table.
@@ -45,6 +48,40 @@ pub const SMP_TRIES: u32 = 6;
 pub const RESWEEP: Ns = 20_000_000;
 /// From a link change to the sweep that finds it.
 pub const TRAP_DELAY: Ns = 10_000;
+/// The SM's timers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Timing {
+    /// How long an SMP waits for its answer before it is sent again.
+    pub smp_timeout: Ns,
+    /// Sends of one SMP before the port is given up for this sweep.
+    pub tries: u32,
+    /// When a sweep follows one that gave a port up.
+    pub resweep: Ns,
+    /// From a link change to the sweep that finds it.
+    pub trap_delay: Ns,
+}
+
+impl Timing {
+    /// For a fabric in simulated time, whose agents answer within
+    /// microseconds of simulated time.
+    pub const SIMULATED: Timing = Timing {
+        smp_timeout: SMP_TIMEOUT,
+        tries: SMP_TRIES,
+        resweep: RESWEEP,
+        trap_delay: TRAP_DELAY,
+    };
+    /// For a fabric that follows the wall clock, whose agents are kernels
+    /// answering in milliseconds: opensm's transaction timeout (200 ms)
+    /// and retries (3 resends), a resweep 1 s after a port gave no answer
+    /// (opensm sweeps every 10 s), and a trap's 10 ms.
+    pub const WALL_CLOCK: Timing = Timing {
+        smp_timeout: 200_000_000,
+        tries: 4,
+        resweep: 1_000_000_000,
+        trap_delay: 10_000_000,
+    };
+}
+
 /// PortInfo's SubnetTimeout the SM sets (opensm's default, 18).
 const SUBNET_TIMEOUT: u8 = 18;
 
@@ -154,6 +191,8 @@ impl Directory for Subnet {
 pub struct SubnetManager {
     subnet: Subnet,
     sweep_at: Option<Ns>,
+    /// The timers ([`Timing::SIMULATED`] unless told otherwise).
+    pub timing: Timing,
     tid: u64,
     psn: u32,
     pub sa: SubnetAdmin,
@@ -170,6 +209,7 @@ impl SubnetManager {
                 next_lid: SM_LID + 1,
             },
             sweep_at: None,
+            timing: Timing::SIMULATED,
             tid: 0,
             psn: 0,
             sa: SubnetAdmin::new(),
@@ -207,7 +247,7 @@ impl SubnetManager {
         r.deadline = None;
         if up {
             r.phase = Phase::Found;
-            self.sweep_soon(now + TRAP_DELAY);
+            self.sweep_soon(now + self.timing.trap_delay);
         } else {
             r.phase = Phase::Down;
             if r.lid != 0 {
@@ -241,15 +281,15 @@ impl SubnetManager {
             if r.deadline.is_none_or(|t| t > now) {
                 continue;
             }
-            if r.tries >= SMP_TRIES {
+            if r.tries >= self.timing.tries {
                 r.deadline = None;
                 r.phase = Phase::Failed;
                 self.count("sm_port_gave_no_answer");
-                self.sweep_soon(now + RESWEEP);
+                self.sweep_soon(now + self.timing.resweep);
                 continue;
             }
             r.tries += 1;
-            r.deadline = Some(now + SMP_TIMEOUT);
+            r.deadline = Some(now + self.timing.smp_timeout);
             out.push(Tx::Port(p as u8, r.packet.clone()));
             self.count("sm_smp_resent");
         }
@@ -280,7 +320,7 @@ impl SubnetManager {
         let r = &mut self.subnet.ports[p as usize];
         r.tid = self.tid;
         r.packet = packet.clone();
-        r.deadline = Some(now + SMP_TIMEOUT);
+        r.deadline = Some(now + self.timing.smp_timeout);
         r.tries = 1;
         self.count("sm_smp_sent");
         Tx::Port(p, packet)
@@ -330,7 +370,7 @@ impl SubnetManager {
         r.phase = Phase::Failed;
         r.deadline = None;
         self.count(why);
-        self.sweep_soon(now + RESWEEP);
+        self.sweep_soon(now + self.timing.resweep);
     }
 
     /// The answer to switch port `p`'s outstanding SMP.

@@ -1,23 +1,29 @@
 //! Run the upstream Linux mlx4 driver, in User-Mode Linux, against the
-//! simulated HCA: build (or find) the kernel, serve the device on a Unix
-//! socket, boot UML on it, stream the kernel log and the device's events,
-//! and leave nothing behind: UML's whole process group is killed and the
-//! socket's directory removed on every way out.
+//! simulated HCA: build (or find) the kernel, serve one device per host on
+//! a Unix socket of its own, every device's port on one fabric with its
+//! subnet manager, boot a UML kernel on each, stream the kernel logs and
+//! the devices' events, and leave nothing behind: every UML's whole
+//! process group is killed and the run's directory removed on every way
+//! out.
 
 #![forbid(unsafe_code)]
 
+mod device;
+mod guard;
+pub mod guest;
+mod run;
+mod subnet;
+
+pub use device::node_guid;
+pub use guest::GuestPort;
+pub use run::run;
+
 use anyhow::{bail, Context, Result};
-use hca_device::{DeviceEvent, HcaPci};
+use hca_device::DeviceEvent;
 use hca_engines::backend::Backend;
-use hca_vhost_user::{serve, Event, ServeOutcome};
-use std::io::{BufRead, BufReader};
-use std::os::unix::net::UnixListener;
-use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{mpsc, Arc};
-use std::time::{Duration, Instant};
+use std::process::{Command, Stdio};
+use std::time::Duration;
 
 /// UML_PCI_OVER_VIRTIO_DEVICE_ID the kernel was configured with
 /// (scripts/build-uml-kernel.sh).
@@ -52,7 +58,7 @@ pub fn kernel(repo: &Path) -> Result<Kernel> {
     })
 }
 
-/// What a run saw.
+/// What one host of a run saw.
 #[derive(Debug, Default)]
 pub struct Report {
     pub kernel_log: Vec<String>,
@@ -72,6 +78,8 @@ pub struct Report {
     pub pci_stats: hca_device::device::PciStats,
     /// The CQ/EQ engine's backend and the clock cycles it ran.
     pub engine: (&'static str, u64),
+    /// The transport engine's counters (packets, drops by reason).
+    pub transport: hca_transport::Counters,
 }
 
 impl Report {
@@ -80,6 +88,32 @@ impl Report {
             DeviceEvent::Command(c) => Some(c),
             _ => None,
         })
+    }
+}
+
+/// What a whole run saw: each host, and the fabric between them.
+#[derive(Debug, Default)]
+pub struct Run {
+    pub hosts: Vec<Report>,
+    /// What crossed the fabric (per endpoint, the switch, the SM and SA).
+    pub fabric: hca_fabric::FabricStats,
+    /// Each switch port's phase at the SM and the LID it gave (index =
+    /// switch port; host `h` is on port `h + 1`).
+    pub sm_ports: Vec<(hca_fabric::Phase, u16)>,
+    /// The capture written, and how many packets it holds.
+    pub pcap: Option<(PathBuf, u64)>,
+    pub elapsed: Duration,
+    /// The run's directory (the sockets, the guests' scripts; removed).
+    pub run_dir: PathBuf,
+}
+
+impl Run {
+    pub fn timed_out(&self) -> bool {
+        self.hosts.iter().any(|h| h.timed_out)
+    }
+
+    pub fn interrupted(&self) -> bool {
+        self.hosts.iter().any(|h| h.interrupted)
     }
 }
 
@@ -97,8 +131,19 @@ pub struct Options {
     pub mem_mb: u32,
     /// More kernel command-line words.
     pub extra_args: Vec<String>,
-    /// Where the blocks the firmware drives (the CQ/EQ engine, the TPT) run.
+    /// Where the device's blocks (the CQ/EQ engine, the TPT, the QPC,
+    /// the atomic unit) run.
     pub engine: Backend,
+    /// UML kernels, each with an HCA of its own, all on one fabric.
+    pub hosts: usize,
+    /// A script each guest runs once booted (its host number the first
+    /// argument), e.g. [`guest::wait_for_active`]; none by default.
+    pub guest_script: Option<String>,
+    /// Record every packet on the fabric into this file (pcap, ERF
+    /// InfiniBand records).
+    pub pcap: Option<PathBuf>,
+    /// The fabric's fault seed.
+    pub seed: u64,
 }
 
 impl Default for Options {
@@ -108,269 +153,10 @@ impl Default for Options {
             mem_mb: 256,
             extra_args: Vec::new(),
             engine: Backend::Verilator,
+            hosts: 1,
+            guest_script: None,
+            pcap: None,
+            seed: 1,
         }
     }
-}
-
-/// What the device thread reports when it ends.
-struct DeviceEnd {
-    stats: hca_device::device::PciStats,
-    engine: (&'static str, u64),
-}
-
-enum Msg {
-    Kernel(String),
-    KernelDone,
-    Device(DeviceEvent),
-    DeviceDone(String, Option<DeviceEnd>),
-}
-
-/// Kills UML's process group when dropped, whatever happened.
-struct Guard {
-    child: Child,
-    done: bool,
-}
-
-/// Kill every process of group `pg` and wait (up to 5 s) until none is
-/// left: UML's helper processes outlive its main one by a moment. We are
-/// their subreaper (see [`run`]), so we reap them ourselves rather than
-/// wait for init to.
-fn kill_group(pg: i32) {
-    use nix::sys::signal::{killpg, Signal};
-    use nix::sys::wait::{waitpid, WaitPidFlag, WaitStatus};
-    let group = nix::unistd::Pid::from_raw(pg);
-    let members = nix::unistd::Pid::from_raw(-pg);
-    let until = Instant::now() + Duration::from_secs(5);
-    while killpg(group, None).is_ok() && Instant::now() < until {
-        let _ = killpg(group, Signal::SIGKILL);
-        while let Ok(s) = waitpid(members, Some(WaitPidFlag::WNOHANG)) {
-            if s == WaitStatus::StillAlive {
-                break;
-            }
-        }
-        std::thread::sleep(Duration::from_millis(2));
-    }
-}
-
-impl Guard {
-    fn kill(&mut self) {
-        if !self.done {
-            let pg = self.child.id() as i32;
-            let _ = nix::sys::signal::killpg(
-                nix::unistd::Pid::from_raw(pg),
-                nix::sys::signal::Signal::SIGKILL,
-            );
-            let _ = self.child.wait();
-            kill_group(pg);
-            self.done = true;
-        }
-    }
-}
-
-impl Drop for Guard {
-    fn drop(&mut self) {
-        self.kill();
-    }
-}
-
-/// Boot UML against a fresh device. `stop` ends the run early (Ctrl-C);
-/// `on_line` sees every kernel line and device event as it happens.
-pub fn run(
-    k: &Kernel,
-    opts: &Options,
-    stop: Arc<AtomicBool>,
-    on_line: &mut dyn FnMut(Line),
-) -> Result<Report> {
-    let started = Instant::now();
-    // UML's helpers, orphaned when it dies, become our children: we reap
-    // them and know when the last is gone.
-    let _ = nix::sys::prctl::set_child_subreaper(true);
-    let dir = tempfile::Builder::new()
-        .prefix("hca-uml-")
-        .tempdir()
-        .context("creating a directory for the device socket")?;
-    let sock = dir.path().join("hca.sock");
-    let listener =
-        UnixListener::bind(&sock).with_context(|| format!("binding {}", sock.display()))?;
-    listener.set_nonblocking(true)?;
-
-    let (tx, rx) = mpsc::channel::<Msg>();
-    let dev_stop = Arc::new(AtomicBool::new(false));
-    let engine = opts.engine;
-    let device = {
-        let tx = tx.clone();
-        let dev_stop = dev_stop.clone();
-        std::thread::spawn(move || {
-            // The engine is built here: Verilator's model stays on the
-            // thread that runs it.
-            let fw = match hca_device::blocks::firmware_on(engine) {
-                Ok(fw) => fw,
-                Err(e) => {
-                    let _ = tx.send(Msg::DeviceDone(
-                        format!("the blocks on {}: {e}", engine.name()),
-                        None,
-                    ));
-                    return;
-                }
-            };
-            let conn = loop {
-                if dev_stop.load(Ordering::Relaxed) {
-                    let _ = tx.send(Msg::DeviceDone("never connected".into(), None));
-                    return;
-                }
-                match listener.accept() {
-                    Ok((s, _)) => break s,
-                    Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
-                        std::thread::sleep(Duration::from_millis(10))
-                    }
-                    Err(e) => {
-                        let _ = tx.send(Msg::DeviceDone(format!("accept: {e}"), None));
-                        return;
-                    }
-                }
-            };
-            let _ = conn.set_nonblocking(false);
-            let mut dev = HcaPci::with_firmware(fw);
-            let mut on_event = |e: Event, dev: &mut HcaPci| match e {
-                Event::Warning(w) => {
-                    dev.stats.malformed += 1;
-                    let _ = tx.send(Msg::Device(DeviceEvent::Warning(w)));
-                }
-                Event::Served => {
-                    for e in dev.take_events() {
-                        let _ = tx.send(Msg::Device(e));
-                    }
-                }
-            };
-            let end = serve(conn, &mut dev, &dev_stop, &mut on_event);
-            let why = match end {
-                ServeOutcome::Closed => "UML closed the connection".to_string(),
-                ServeOutcome::Stopped => "stopped".to_string(),
-                ServeOutcome::Error(e) => format!("error: {e}"),
-            };
-            let end = DeviceEnd {
-                stats: dev.stats,
-                engine: dev.firmware().engine(),
-            };
-            let _ = tx.send(Msg::DeviceDone(why, Some(end)));
-        })
-    };
-
-    let mut args = vec![
-        format!("mem={}M", opts.mem_mb),
-        "root=/dev/root".into(),
-        "rootfstype=hostfs".into(),
-        format!("rootflags={}", k.rootfs.display()),
-        "ro".into(),
-        "init=/init".into(),
-        format!("virtio_uml.device={}:{VIRTIO_DEVICE_ID}", sock.display()),
-        "ignore_loglevel".into(),
-        "mlx4_core.debug_level=1".into(),
-        "con=null".into(),
-        "ssl=null".into(),
-        "con0=null,fd:1".into(),
-    ];
-    args.extend(opts.extra_args.iter().cloned());
-    let child = Command::new(&k.linux)
-        .args(&args)
-        .env("TMPDIR", dir.path())
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .process_group(0)
-        .spawn()
-        .with_context(|| format!("starting {}", k.linux.display()))?;
-    let mut guard = Guard { child, done: false };
-    let process_group = guard.child.id() as i32;
-    for out in [
-        guard
-            .child
-            .stdout
-            .take()
-            .map(|o| Box::new(o) as Box<dyn std::io::Read + Send>),
-        guard
-            .child
-            .stderr
-            .take()
-            .map(|o| Box::new(o) as Box<dyn std::io::Read + Send>),
-    ]
-    .into_iter()
-    .flatten()
-    {
-        let tx = tx.clone();
-        std::thread::spawn(move || {
-            for line in BufReader::new(out).split(b'\n').map_while(Result::ok) {
-                let l = String::from_utf8_lossy(&line)
-                    .trim_end_matches('\r')
-                    .to_string();
-                let _ = tx.send(Msg::Kernel(l));
-            }
-            let _ = tx.send(Msg::KernelDone);
-        });
-    }
-    drop(tx);
-
-    let mut report = Report {
-        run_dir: dir.path().to_path_buf(),
-        process_group,
-        ..Default::default()
-    };
-    let mut streams_open = 2;
-    let mut device_done = false;
-    loop {
-        if stop.load(Ordering::Relaxed) && !report.interrupted {
-            report.interrupted = true;
-            guard.kill();
-            report.uml_exit = "killed (interrupted)".into();
-            dev_stop.store(true, Ordering::Relaxed);
-        }
-        if started.elapsed() > opts.timeout && !report.timed_out {
-            report.timed_out = true;
-            guard.kill();
-            report.uml_exit = format!("killed after {:?} (timeout)", opts.timeout);
-            dev_stop.store(true, Ordering::Relaxed);
-        }
-        if !guard.done {
-            // UML's main process ended (halted, or died): its helpers are
-            // in its process group and go with it; their output ends then.
-            if let Ok(Some(st)) = guard.child.try_wait() {
-                report.uml_exit = st.to_string();
-                guard.done = true;
-                kill_group(guard.child.id() as i32);
-                dev_stop.store(true, Ordering::Relaxed);
-            }
-        }
-        if streams_open == 0 && device_done && guard.done {
-            break;
-        }
-        match rx.recv_timeout(Duration::from_millis(50)) {
-            Ok(Msg::Kernel(l)) => {
-                on_line(Line::Kernel(&l));
-                report.kernel_log.push(l);
-            }
-            Ok(Msg::KernelDone) => streams_open -= 1,
-            Ok(Msg::Device(e)) => {
-                on_line(Line::Device(&e));
-                report.events.push(e);
-            }
-            Ok(Msg::DeviceDone(why, end)) => {
-                device_done = true;
-                report.device_end = why;
-                if let Some(e) = end {
-                    report.pci_stats = e.stats;
-                    report.engine = e.engine;
-                }
-            }
-            Err(mpsc::RecvTimeoutError::Timeout) => {}
-            Err(mpsc::RecvTimeoutError::Disconnected) => {
-                streams_open = 0;
-                device_done = true;
-            }
-        }
-    }
-    guard.kill();
-    let _ = device.join();
-    report.elapsed = started.elapsed();
-    drop(dir);
-    Ok(report)
 }

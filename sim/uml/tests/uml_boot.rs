@@ -3,8 +3,8 @@
 //! log and the device's command trace, mlx4_core read the project's
 //! firmware version and capabilities, mapped its firmware area and ICM,
 //! completed INIT_HCA and QUERY_ADAPTER, enabled MSI-X, passed its NOP
-//! interrupt test and finished its probe (SET_PORT taken after the VL
-//! negotiation); ib_mad brought QP0 and QP1 to RTS on the QPC block; the
+//! interrupt test and finished its probe (SET_PORT taken); ib_mad
+//! brought QP0 and QP1 to RTS on the QPC block; the
 //! first command it could not complete is the one docs/uml.md names (none
 //! today); and nothing is left running or on disk.
 //!
@@ -16,24 +16,13 @@ use hca_engines::Backend;
 use hca_firmware::opcode as op;
 use hca_firmware::Status;
 use hca_firmware::{caps, fw};
-use hca_uml::{self as uml, Kernel, Options, Report};
-use std::path::Path;
+
+mod common;
+
+use common::{kernel, left_nothing, repo, ONE};
+use hca_uml::{self as uml, Options, Report};
 use std::sync::atomic::AtomicBool;
-use std::sync::{Arc, Mutex, OnceLock};
-
-fn repo() -> &'static Path {
-    Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../.."))
-}
-
-fn kernel() -> Kernel {
-    static K: OnceLock<Mutex<Option<Kernel>>> = OnceLock::new();
-    let m = K.get_or_init(|| Mutex::new(None));
-    let mut k = m.lock().unwrap_or_else(|e| e.into_inner());
-    if k.is_none() {
-        *k = Some(uml::kernel(repo()).expect("building the UML kernel"));
-    }
-    k.clone().unwrap()
-}
+use std::sync::Arc;
 
 /// The command docs/uml.md says the driver stops at, and the refusals
 /// before it that are part of the protocol (`NAME/STATUS`).
@@ -50,24 +39,12 @@ fn documented_stop() -> (String, Vec<String>) {
     (stop, expected)
 }
 
-/// One UML at a time: UML waits at most ~40 ms for an MMIO read, and
-/// three guests and their devices on two cores would make that a race.
-static ONE: Mutex<()> = Mutex::new(());
-
 fn boot(opts: Options) -> Report {
     let k = kernel();
     let _one = ONE.lock().unwrap_or_else(|e| e.into_inner());
-    uml::run(&k, &opts, Arc::new(AtomicBool::new(false)), &mut |_| {}).expect("running UML")
-}
-
-fn left_nothing(r: &Report) {
-    assert!(!r.run_dir.exists(), "{} left behind", r.run_dir.display());
-    let pg = nix::unistd::Pid::from_raw(r.process_group);
-    assert_eq!(
-        nix::sys::signal::killpg(pg, None),
-        Err(nix::errno::Errno::ESRCH),
-        "UML's process group is still alive"
-    );
+    let mut run =
+        uml::run(&k, &opts, Arc::new(AtomicBool::new(false)), &mut |_, _| {}).expect("running UML");
+    run.hosts.remove(0)
 }
 
 fn has(log: &[String], what: &str) -> bool {
@@ -237,7 +214,7 @@ fn interrupted_mid_probe_leaves_nothing_behind() {
         engine: Backend::Model,
         ..Default::default()
     };
-    let r = uml::run(&k, &opts, stop, &mut |l| {
+    let mut run = uml::run(&k, &opts, stop, &mut |_, l| {
         if let uml::Line::Device(DeviceEvent::Command(c)) = l {
             if c.opcode == op::INIT_HCA {
                 flag.store(true, std::sync::atomic::Ordering::Relaxed);
@@ -245,6 +222,7 @@ fn interrupted_mid_probe_leaves_nothing_behind() {
         }
     })
     .expect("running UML");
+    let r = run.hosts.remove(0);
     assert!(r.interrupted);
     assert!(r.uml_exit.contains("interrupted"), "{}", r.uml_exit);
     assert!(

@@ -3,7 +3,10 @@
 //!
 //! One thread, `poll(2)` on the socket and the kick eventfds. A request is
 //! answered before the next is read, well inside the ~40 ms UML spins for
-//! an MMIO read. Whatever arrives, the loop logs it and goes on: a bad
+//! an MMIO read. Between requests, and at least every millisecond once the
+//! guest's memory is shared, the device is given time of its own
+//! ([`PciFunction::run`]: packets from its ports, its timers), as
+//! hardware runs beside the CPU; the interrupts it raises go out at once. Whatever arrives, the loop logs it and goes on: a bad
 //! message is answered with an error status (when the frontend asked for
 //! one), never a panic.
 
@@ -110,6 +113,7 @@ impl<D: PciFunction + ?Sized> Backend<'_, D> {
     }
 
     fn run(&mut self, stop: &AtomicBool) -> ServeOutcome {
+        let mut busy = false;
         loop {
             // The stop flag is looked at after the socket: a frontend that
             // exited has closed it first, and that is the outcome to tell.
@@ -122,7 +126,15 @@ impl<D: PciFunction + ?Sized> Backend<'_, D> {
                         which.push(i);
                     }
                 }
-                match poll(&mut fds, PollTimeout::from(50u16)) {
+                // With memory shared the device may have work of its own
+                // (packets arriving, timers): wake for it every
+                // millisecond.
+                let wait = match (busy, self.mem.is_some()) {
+                    (true, _) => 0u16,
+                    (false, true) => 1,
+                    (false, false) => 50,
+                };
+                match poll(&mut fds, PollTimeout::from(wait)) {
                     Ok(_) => {}
                     Err(nix::errno::Errno::EINTR) => continue,
                     Err(e) => return ServeOutcome::Error(format!("poll: {e}")),
@@ -156,6 +168,7 @@ impl<D: PciFunction + ?Sized> Backend<'_, D> {
                     self.requests();
                 }
             }
+            busy = self.device_time();
             self.deliver_msis();
             if stop.load(Ordering::Relaxed) {
                 return ServeOutcome::Stopped;
@@ -408,6 +421,20 @@ impl<D: PciFunction + ?Sized> Backend<'_, D> {
             }
         }
         Ok(true)
+    }
+
+    /// Let the device act on its own once; whether it did anything. One
+    /// round at a time: the frontend's requests (an MMIO read UML spins
+    /// on) are looked at between rounds.
+    fn device_time(&mut self) -> bool {
+        let Some(mem) = &mut self.mem else {
+            return false;
+        };
+        let busy = self.dev.run(mem);
+        // Even a run that took nothing in may have raised an interrupt (a
+        // port change, a timer's completion) or an event to report.
+        self.flush_events();
+        busy
     }
 
     fn flush_events(&mut self) {

@@ -161,6 +161,19 @@ pub enum Command {
         /// A table per opcode at the end instead of a line per command.
         #[arg(long)]
         summary: bool,
+        /// UML kernels to boot, each with an HCA of its own, all on one
+        /// fabric with the subnet manager.
+        #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..=63))]
+        hosts: u16,
+        /// Record every packet on the fabric (pcap with ERF InfiniBand
+        /// records, as ibdump writes them).
+        #[arg(long)]
+        pcap: Option<PathBuf>,
+        /// Seconds each guest waits for its port to come ACTIVE before it
+        /// reports the port's state and LID from sysfs and powers off (0:
+        /// power off at once).
+        #[arg(long, default_value_t = 30)]
+        wait_active: u32,
     },
     /// The firmware's reference tables (capabilities, mailboxes, BAR0,
     /// statuses) as Markdown.

@@ -1,6 +1,9 @@
 //! `hca uml`: the upstream Linux mlx4 driver, in User-Mode Linux, against
-//! the simulated HCA. Prints the kernel log (or writes it to a file) and a
-//! line per command the driver issued, then a summary.
+//! the simulated HCA: one kernel or several, each with an HCA of its own,
+//! all on one fabric with its subnet manager. Prints the kernel logs (or
+//! writes them to a file) and a line per command each driver issued, then
+//! a summary: per host, its commands and its port as the kernel's sysfs
+//! has it; for the fabric, the SM's view and what crossed it.
 
 use anyhow::{Context, Result};
 use hca_device::DeviceEvent;
@@ -19,6 +22,11 @@ pub struct UmlArgs {
     pub engine: crate::Backend,
     /// Print a table per opcode at the end instead of a line per command.
     pub summary: bool,
+    pub hosts: usize,
+    pub pcap: Option<PathBuf>,
+    /// Seconds each guest waits for its port to come ACTIVE (0: it does
+    /// not wait, and reports nothing of its port).
+    pub wait_active: u32,
 }
 
 /// The repository root: where `scripts/` is.
@@ -50,40 +58,117 @@ pub fn run(a: UmlArgs) -> Result<bool> {
         timeout: Duration::from_secs(a.timeout),
         extra_args: a.extra.clone(),
         engine: a.engine,
+        hosts: a.hosts,
+        pcap: a.pcap.clone(),
+        guest_script: (a.wait_active > 0).then(|| uml::guest::wait_for_active(a.wait_active)),
         ..Default::default()
     };
     let mut out = std::io::stdout().lock();
     let summary = a.summary;
-    let mut on_line = |l: Line| {
+    let many = a.hosts > 1;
+    // One host: `kernel |` and `hca    |`; several: `uml0   |`, `hca0   |`.
+    let tag = |what: &str, h: usize| {
+        let t = if many {
+            format!("{}{h}", if what == "kernel" { "uml" } else { "hca" })
+        } else {
+            what.to_string()
+        };
+        format!("{t:<6} |")
+    };
+    let mut on_line = |h: usize, l: Line| {
         if summary {
             if let (Line::Kernel(s), Some(f)) = (&l, &mut log) {
-                let _ = writeln!(f, "{s}");
+                let _ = if many {
+                    writeln!(f, "{} {s}", tag("kernel", h))
+                } else {
+                    writeln!(f, "{s}")
+                };
             }
             return;
         }
+        let d = tag("hca", h);
         let _ = match l {
             Line::Kernel(s) => match &mut log {
+                Some(f) if many => writeln!(f, "{} {s}", tag("kernel", h)),
                 Some(f) => writeln!(f, "{s}"),
-                None => writeln!(out, "kernel | {s}"),
+                None => writeln!(out, "{} {s}", tag("kernel", h)),
             },
-            Line::Device(DeviceEvent::Command(c)) => writeln!(out, "hca    | {}", c.line()),
+            Line::Device(DeviceEvent::Command(c)) => writeln!(out, "{d} {}", c.line()),
             Line::Device(DeviceEvent::Msi(m)) => {
-                writeln!(
-                    out,
-                    "hca    | MSI-X vector {} -> data {:#x}",
-                    m.vector, m.data
-                )
+                writeln!(out, "{d} MSI-X vector {} -> data {:#x}", m.vector, m.data)
             }
-            Line::Device(DeviceEvent::Warning(w)) => writeln!(out, "hca    | warning: {w}"),
-            Line::Device(DeviceEvent::Config(w)) => writeln!(out, "hca    | {w}"),
+            Line::Device(DeviceEvent::Warning(w)) => writeln!(out, "{d} warning: {w}"),
+            Line::Device(DeviceEvent::Config(w)) => writeln!(out, "{d} {w}"),
         };
     };
-    let report = uml::run(&k, &opts, stop, &mut on_line)?;
+    let run = uml::run(&k, &opts, stop, &mut on_line)?;
     if let Some(p) = &a.trace_json {
-        let cmds: Vec<_> = report.commands().collect();
-        std::fs::write(p, serde_json::to_string_pretty(&cmds)?)
-            .with_context(|| format!("writing {}", p.display()))?;
+        let cmds: Vec<Vec<_>> = run.hosts.iter().map(|r| r.commands().collect()).collect();
+        let json = if many {
+            serde_json::to_string_pretty(&cmds)?
+        } else {
+            serde_json::to_string_pretty(&cmds[0])?
+        };
+        std::fs::write(p, json).with_context(|| format!("writing {}", p.display()))?;
     }
+    let mut all_active = true;
+    for (h, report) in run.hosts.iter().enumerate() {
+        if many {
+            crate::outln!();
+            crate::outln!("host {h} (uml{h}, node GUID {:#018x}):", uml::node_guid(h));
+        }
+        all_active &= host_summary(&a, report)?;
+    }
+    fabric_summary(&run)?;
+    let ok = !run.timed_out() && !run.interrupted();
+    if ok && !all_active {
+        crate::outln!("a port did not come ACTIVE within {} s", a.wait_active);
+    }
+    Ok(ok && all_active)
+}
+
+/// The fabric's side: the SM's view of each switch port, what it and
+/// the SA did, and the packets.
+fn fabric_summary(run: &uml::Run) -> Result<()> {
+    crate::outln!();
+    let ports: Vec<String> = run
+        .sm_ports
+        .iter()
+        .enumerate()
+        .skip(1)
+        .map(|(p, (phase, lid))| format!("port {p} {phase:?} LID {lid}"))
+        .collect();
+    crate::outln!("subnet manager (LID 1): {}", ports.join(", "));
+    let sm: Vec<String> = run
+        .fabric
+        .sm
+        .iter()
+        .map(|(k, v)| format!("{k} {v}"))
+        .collect();
+    crate::outln!("  {}", sm.join(", "));
+    let eps: Vec<String> = run
+        .fabric
+        .endpoints
+        .iter()
+        .map(|(n, s)| format!("{n} tx {} rx {}", s.tx_packets, s.rx_packets))
+        .collect();
+    crate::outln!(
+        "fabric: {}; {} forwarded",
+        eps.join(", "),
+        run.fabric.forwarded
+    );
+    for ((sw, why), n) in &run.fabric.switch_drops {
+        crate::outln!("  {sw} dropped {n}: {why}");
+    }
+    if let Some((p, n)) = &run.pcap {
+        crate::outln!("capture: {} ({n} packets)", p.display());
+    }
+    Ok(())
+}
+
+/// One host's summary; whether its port came ACTIVE (true when the guest
+/// was not asked to wait).
+fn host_summary(a: &UmlArgs, report: &uml::Report) -> Result<bool> {
     let cmds: Vec<_> = report.commands().collect();
     let failed: Vec<_> = cmds
         .iter()
@@ -142,13 +227,48 @@ pub fn run(a: UmlArgs) -> Result<bool> {
     {
         crate::outln!("first command the firmware lacks: {}", f.line());
     }
+    let drops: Vec<String> = report
+        .transport
+        .events
+        .iter()
+        .map(|(k, v)| format!("{k} {v}"))
+        .collect();
+    crate::outln!(
+        "transport: {} packets sent, {} received, {} dropped{}",
+        report.transport.tx_packets,
+        report.transport.rx_packets,
+        report.transport.dropped,
+        if drops.is_empty() {
+            String::new()
+        } else {
+            format!(" ({})", drops.join(", "))
+        }
+    );
     if report.timed_out {
         crate::outln!("timed out after {} s", a.timeout);
     }
     if report.interrupted {
         crate::outln!("interrupted");
     }
-    Ok(!report.timed_out && !report.interrupted)
+    if a.wait_active == 0 {
+        return Ok(true);
+    }
+    match uml::GuestPort::from_log(&report.kernel_log) {
+        Some(p) => {
+            crate::outln!(
+                "port 1 (kernel sysfs): {}, {}, LID {}, SM LID {}",
+                p.state,
+                p.phys_state,
+                p.lid.map_or("-".into(), |l| l.to_string()),
+                p.sm_lid.map_or("-".into(), |l| l.to_string())
+            );
+            Ok(p.active())
+        }
+        None => {
+            crate::outln!("port 1: the guest reported nothing (it did not get that far)");
+            Ok(false)
+        }
+    }
 }
 
 /// One row per opcode, in the order first seen: count, statuses, device time.
