@@ -183,3 +183,38 @@ fn tshark_reads_the_capture_as_infiniband() {
     let back = hca_fabric::capture::read(std::fs::File::open(&path).unwrap()).unwrap();
     assert!(back.iter().all(|c| Packet::decode(&c.packet).is_ok()));
 }
+
+#[test]
+fn following_the_wall_clock_time_never_runs_ahead_of_it() {
+    let (mut f, a, b) = star(1, Faults::NONE);
+    f.add_subnet_manager(0).unwrap();
+    let start = std::time::Instant::now();
+    f.follow_wall_clock();
+    assert!(f.follows_wall_clock());
+    assert_eq!(
+        f.subnet_manager().unwrap().timing,
+        hca_fabric::sm::Timing::WALL_CLOCK,
+        "the SM takes opensm's timers"
+    );
+    f.transmit(a, &ud(2, 1, 0));
+    // Asked to jump an hour ahead, time stops at the wall clock.
+    f.advance(3_600_000_000_000);
+    assert!(
+        u128::from(f.now()) <= start.elapsed().as_nanos(),
+        "simulated {} ns ran ahead of the wall clock",
+        f.now()
+    );
+    // settle() cannot hurry it either; the packet arrives once the wall
+    // clock has passed its arrival time.
+    let mut got = None;
+    for _ in 0..5000 {
+        f.settle(1_000_000_000);
+        got = f.receive(b);
+        if got.is_some() {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(1));
+    }
+    assert_eq!(got, Some(ud(2, 1, 0)));
+    assert!(u128::from(f.now()) <= start.elapsed().as_nanos());
+}

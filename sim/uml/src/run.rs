@@ -24,6 +24,17 @@ struct Host {
     report: Report,
 }
 
+/// Sets the devices' stop flag when dropped: on an early error (a socket
+/// that cannot be bound, a kernel that will not start) the device threads
+/// already started end too.
+struct StopOnDrop(Arc<AtomicBool>);
+
+impl Drop for StopOnDrop {
+    fn drop(&mut self) {
+        self.0.store(true, Ordering::Relaxed);
+    }
+}
+
 /// The kernel command line of host `h`.
 fn kernel_args(k: &Kernel, opts: &Options, dir: &Path, h: usize) -> Vec<String> {
     let mut args = vec![
@@ -84,6 +95,7 @@ pub fn run(
 
     let (tx, rx) = mpsc::channel::<Msg>();
     let dev_stop = Arc::new(AtomicBool::new(false));
+    let _stop_devices = StopOnDrop(dev_stop.clone());
     let mut devices = Vec::new();
     let mut hosts = Vec::new();
     for (h, port) in ports.into_iter().enumerate() {
