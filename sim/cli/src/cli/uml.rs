@@ -138,14 +138,12 @@ fn fabric_summary(run: &uml::Run) -> Result<()> {
         .skip(1)
         .map(|(p, (phase, lid))| format!("port {p} {phase:?} LID {lid}"))
         .collect();
-    crate::outln!("subnet manager (LID 1): {}", ports.join(", "));
-    let sm: Vec<String> = run
-        .fabric
-        .sm
-        .iter()
-        .map(|(k, v)| format!("{k} {v}"))
-        .collect();
-    crate::outln!("  {}", sm.join(", "));
+    crate::outln!(
+        "subnet manager (LID {}): {}",
+        hca_fabric::sm::SM_LID,
+        ports.join(", ")
+    );
+    crate::outln!("  {}", by_reason(&run.fabric.sm));
     let eps: Vec<String> = run
         .fabric
         .endpoints
@@ -227,12 +225,7 @@ fn host_summary(a: &UmlArgs, report: &uml::Report) -> Result<bool> {
     {
         crate::outln!("first command the firmware lacks: {}", f.line());
     }
-    let drops: Vec<String> = report
-        .transport
-        .events
-        .iter()
-        .map(|(k, v)| format!("{k} {v}"))
-        .collect();
+    let drops = by_reason(&report.transport.events);
     crate::outln!(
         "transport: {} packets sent, {} received, {} dropped{}",
         report.transport.tx_packets,
@@ -241,7 +234,7 @@ fn host_summary(a: &UmlArgs, report: &uml::Report) -> Result<bool> {
         if drops.is_empty() {
             String::new()
         } else {
-            format!(" ({})", drops.join(", "))
+            format!(" ({drops})")
         }
     );
     if report.timed_out {
@@ -269,6 +262,12 @@ fn host_summary(a: &UmlArgs, report: &uml::Report) -> Result<bool> {
             Ok(false)
         }
     }
+}
+
+/// Counters by reason, `name count, name count`.
+fn by_reason(m: &std::collections::BTreeMap<&'static str, u64>) -> String {
+    let v: Vec<String> = m.iter().map(|(k, n)| format!("{k} {n}")).collect();
+    v.join(", ")
 }
 
 /// One row per opcode, in the order first seen: count, statuses, device time.
